@@ -1,0 +1,172 @@
+// The results file written by `bench run` and read by `bench report` and `bench gate`.
+// Bump SCHEMA_VERSION on any change a reader must know about.
+
+export const SCHEMA_ID = 'pcihole-bench/results';
+export const SCHEMA_VERSION = 1;
+
+/** measured: the mechanism itself ran. proxy: a labelled stand-in measured on real KVM.
+ *  unsupported: cannot run on this host (reason says why and how to enable it).
+ *  failed: it ran and something went wrong (guest fault, timeout, wrong discovery). */
+export type Status = 'measured' | 'proxy' | 'unsupported' | 'failed';
+
+export type Access = 'ecam' | 'conf1';
+
+/** What identifies the machine a figure was measured on. */
+export interface HostFingerprint {
+  /** `uname -r` */
+  kernel: string;
+  /** CPU model name from /proc/cpuinfo. */
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  /** kvm_intel | kvm_amd | kvm_pvm | unknown */
+  kvmBackend: string;
+  /** Parameters of the backend module and of kvm.ko that change results (tdp_mmu, mmio_caching, ept, npt …). */
+  kvmParams: Record<string, string>;
+  /** KVM_CHECK_EXTENSION answers for the capabilities the strategies use (0 = absent). */
+  capabilities: Record<string, number>;
+  /** KVM_GET_API_VERSION */
+  apiVersion: number;
+  /** Guest TSC frequency (KVM_GET_TSC_KHZ) used to convert guest timestamps. */
+  tscKhz: number;
+  thp: { enabled: string; defrag: string; shmemEnabled: string };
+  hugetlb: { nrHugepages: number; freeHugepages: number; hugepageSizeKb: number };
+  maxMapCount: number;
+  isRoot: boolean;
+  node: string;
+  /** A short stable hash of the fields above that decide comparability (kernel, cpu, backend, params). */
+  id: string;
+}
+
+/** One phase of a guest scan, timed in the guest with rdtsc. */
+export interface PhaseSample {
+  name: string;
+  ns: number;
+  /** Config accesses the guest made in this phase (all targets). */
+  accesses: number;
+  /** Of those, accesses to absent functions (the PCI hole). */
+  holeAccesses: number;
+}
+
+/** One scan pass inside one VM. The first pass of a fresh VM is "cold". */
+export interface ScanSample {
+  pass: number;
+  /** Whole scan, guest TSC, ns. */
+  ns: number;
+  phases: PhaseSample[];
+  /** Hole-only phase ns / its hole reads; null when the scan has no hole-only phase. */
+  nsPerAccess: number | null;
+}
+
+/** One fresh VM: setup, one or more scans, teardown. */
+export interface Sample {
+  /** Scans in order; scans[0] is the cold scan. */
+  scans: ScanSample[];
+  /** Exits counted by the VMM, by kind (mmio_read, mmio_write, io_in, io_out, …) over all scans. */
+  exits: Record<string, number>;
+  /** KVM binary statistics deltas over all scans (vcpu.* and vm.*). */
+  kvmStats: Record<string, number>;
+  /** Accesses the VMM saw and the device model classed as hole (exits only; in-kernel ones are not seen). */
+  vmmHoleExits: number;
+  /** Whether the guest's discovered functions equal the topology. */
+  discoveryOk: boolean;
+  /** Strategy setup (e.g. 0xff fill, aliasing, pre-fault), ms, host clock. */
+  setupMs: number;
+  /** VM creation without the strategy (memory, vCPU, registers), ms, host clock. */
+  vmCreateMs: number;
+  teardownMs: number;
+  /** Resident host memory of the strategy's backing after the scans (mincore). */
+  memoryBytes: number;
+  /** Host mappings (VMAs) the backing used. */
+  mappings: number;
+  /** Host wall time of the KVM_RUN loop for the cold scan, ns (cross-check for the guest TSC). */
+  hostRunNs: number;
+  error?: string;
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  p25: number;
+  p75: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export interface ResultRow {
+  strategy: string;
+  variant: string;
+  workload: string;
+  access: Access;
+  status: Status;
+  /** Why unsupported/failed, or what a proxy stands in for. */
+  reason: string;
+  /** Where the idea came from (the 2020 review thread). */
+  origin: string;
+  /** Analytic number of hole accesses for one scan of this workload under this strategy. */
+  expectedHoleAccesses: number;
+  /** Hole accesses actually made in one scan (from the guest's own count). */
+  holeAccesses: number;
+  /** Per fresh VM. Empty when unsupported. */
+  samples: Sample[];
+  stats: {
+    /** Cold scan, ns. */
+    scanNs: Summary | null;
+    /** Cold scan hole-only phase, ns per hole access. */
+    nsPerAccess: Summary | null;
+    /** Last (warm) scan ns per hole access, when the workload rescans. */
+    warmNsPerAccess: Summary | null;
+    setupMs: Summary | null;
+  };
+  /** Host memory of the window backing, bytes (median over samples). */
+  memoryBytes: number;
+  /** Whether the backing is shared between VMs (setup paid once per host). */
+  backingShared: boolean;
+}
+
+export interface ResultsFile {
+  schema: typeof SCHEMA_ID;
+  schemaVersion: number;
+  tool: { name: string; version: string };
+  createdAt: string;
+  /** false while running or after an interrupted run: rows hold only finished work. */
+  complete: boolean;
+  host: HostFingerprint;
+  config: { samples: number; scans: number; strategies: string[]; workloads: string[]; access: Access[] };
+  rows: ResultRow[];
+}
+
+/** Throws a one-line Error naming the first problem found. */
+export function validateResults(x: unknown, name = 'results'): ResultsFile {
+  const fail = (what: string): never => {
+    throw new Error(`${name}: ${what}`);
+  };
+  if (!isObj(x)) fail('not a JSON object');
+  const r = x as Record<string, unknown>;
+  if (r.schema !== SCHEMA_ID) fail(`not a pcihole-bench results file (schema ${JSON.stringify(r.schema)})`);
+  if (r.schemaVersion !== SCHEMA_VERSION) fail(`schema version ${String(r.schemaVersion)}, this tool reads ${SCHEMA_VERSION}`);
+  if (!isObj(r.host) || typeof (r.host as Record<string, unknown>).id !== 'string') fail('missing host fingerprint');
+  if (!Array.isArray(r.rows)) fail('rows is not an array');
+  (r.rows as unknown[]).forEach((row, i) => {
+    if (!isObj(row)) fail(`rows[${i}] is not an object`);
+    const o = row as Record<string, unknown>;
+    for (const k of ['strategy', 'variant', 'workload', 'access', 'status', 'reason']) {
+      if (typeof o[k] !== 'string') fail(`rows[${i}].${k} is not a string`);
+    }
+    if (!['measured', 'proxy', 'unsupported', 'failed'].includes(o.status as string)) fail(`rows[${i}].status ${String(o.status)} is unknown`);
+    if (!Array.isArray(o.samples)) fail(`rows[${i}].samples is not an array`);
+    (o.samples as unknown[]).forEach((s, j) => {
+      if (!isObj(s) || !Array.isArray((s as Record<string, unknown>).scans)) fail(`rows[${i}].samples[${j}] has no scans`);
+      for (const sc of (s as { scans: unknown[] }).scans) {
+        if (!isObj(sc) || typeof (sc as Record<string, unknown>).ns !== 'number') fail(`rows[${i}].samples[${j}] has a scan without ns`);
+      }
+    });
+    if (!isObj(o.stats)) fail(`rows[${i}].stats is missing`);
+  });
+  return x as ResultsFile;
+}
+
+function isObj(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
