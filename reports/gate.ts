@@ -1,0 +1,350 @@
+// `bench gate`: compare a current results file with a baseline, row by row.
+//
+// Rule (time and ratio): a row regresses only when BOTH
+//   - a two-sided Mann-Whitney U test on the retained per-sample values gives p ≤ alpha, AND
+//   - the median moved by more than thresholdPct in the bad direction
+// (the Firecracker A/B rule, with medians and a rank test because scan times are skewed).
+// The same in the good direction is an improvement. When the sample counts cannot reach
+// alpha at all (3 vs 3 never gets below p = 0.1), the row is a warning, never a silent pass.
+// Counters (hole accesses, discovery, exit counts) must match exactly. See docs in README.
+
+import { median } from 'simple-statistics';
+import type { ResultRow, ResultsFile, Status } from './schema.js';
+import { rankSumTest } from './gate-stats.js';
+
+/** What a finding compares. */
+export type FindingKind = 'time' | 'counter' | 'ratio' | 'status' | 'missing';
+/** regression fails the gate; improvement and warning are reported only. */
+export type Severity = 'regression' | 'improvement' | 'warning' | 'ok';
+
+/** How strict the gate is. */
+export interface GateOptions {
+  /** Minimum median change, in percent (5 = 5 %), for a significant change to count. */
+  thresholdPct: number;
+  /** Significance level of the rank test, in (0, 1). */
+  alpha: number;
+  /** Gate on each row's speed-up over userspace-exit in its own file instead of absolute times. */
+  ratios: boolean;
+}
+
+/** One check of one row. */
+export interface Finding {
+  /** "strategy/variant workload/access", for display. */
+  row: string;
+  strategy: string;
+  variant: string;
+  workload: string;
+  access: string;
+  kind: FindingKind;
+  severity: Severity;
+  /** ns/access | scan ns | speed-up (ns/access) | speed-up (scan ns) | a counter name | status | row */
+  metric: string;
+  /** Baseline median (time, ratio), value (counter) or status. */
+  baseline: number | string | null;
+  current: number | string | null;
+  /** (current − baseline) / baseline × 100, when both are numbers. */
+  changePct: number | null;
+  /** Rank-test p-value (time and ratio findings). */
+  pValue: number | null;
+  /** Samples (or sample ratios) compared on each side. */
+  n: [number, number] | null;
+  /** One line saying what happened. */
+  message: string;
+}
+
+/** The gate's answer. */
+export interface GateVerdict {
+  /** false when any finding is a regression. */
+  pass: boolean;
+  mode: 'absolute' | 'ratios';
+  thresholdPct: number;
+  alpha: number;
+  baselineHost: string;
+  currentHost: string;
+  /** File-level remarks (different hosts in ratios mode, an incomplete run). */
+  notes: string[];
+  counts: Record<Severity, number>;
+  /** Rows in baseline order, then rows only in the current file. */
+  findings: Finding[];
+}
+
+/** The strategy every speed-up is measured against in ratios mode. */
+export const REFERENCE_STRATEGY = 'userspace-exit';
+
+/**
+ * Compare `current` with `baseline`. Throws an Error when the files cannot be compared
+ * (duplicate row keys, different hosts without `ratios`) or the options are out of range.
+ */
+export function gate(baseline: ResultsFile, current: ResultsFile, opts: GateOptions): GateVerdict {
+  if (!(Number.isFinite(opts.thresholdPct) && opts.thresholdPct >= 0)) throw new RangeError(`thresholdPct ${opts.thresholdPct} is not a percentage ≥ 0`);
+  if (!(opts.alpha > 0 && opts.alpha < 1)) throw new RangeError(`alpha ${opts.alpha} is not in (0, 1)`);
+  const problem = duplicateRow(baseline, 'baseline') ?? duplicateRow(current, 'current') ?? hostMismatch(baseline, current, opts);
+  if (problem) throw new Error(problem);
+
+  const ctx: Ctx = { baseline, current, opts };
+  const inCurrent = new Map(current.rows.map((r) => [rowKey(r), r]));
+  const inBaseline = new Set(baseline.rows.map(rowKey));
+  const findings: Finding[] = [];
+  for (const b of baseline.rows) {
+    const c = inCurrent.get(rowKey(b));
+    findings.push(...(c ? compareRow(b, c, ctx) : [missing(b)]));
+  }
+  for (const c of current.rows) {
+    if (!inBaseline.has(rowKey(c))) findings.push(finding(c, 'missing', 'ok', 'row', { current: c.status, message: `new row (not in baseline), ${c.status}` }));
+  }
+  const counts: Record<Severity, number> = { regression: 0, improvement: 0, warning: 0, ok: 0 };
+  for (const f of findings) counts[f.severity]++;
+  const notes: string[] = [];
+  if (baseline.host.id !== current.host.id) notes.push(`hosts differ (baseline ${baseline.host.id}, current ${current.host.id}): gating on speed-ups only`);
+  if (current.complete === false) notes.push('the current run is incomplete (interrupted): rows may be missing');
+  if (baseline.complete === false) notes.push('the baseline run is incomplete (interrupted)');
+  return {
+    pass: counts.regression === 0,
+    mode: opts.ratios ? 'ratios' : 'absolute',
+    thresholdPct: opts.thresholdPct,
+    alpha: opts.alpha,
+    baselineHost: baseline.host.id,
+    currentHost: current.host.id,
+    notes,
+    counts,
+    findings,
+  };
+}
+
+/** The identity rows are matched on: strategy, variant, workload, access. */
+export function rowKey(r: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
+  return [r.strategy, r.variant, r.workload, r.access].join('\u0000');
+}
+
+/** "strategy/variant workload/access" (variant omitted when empty). */
+export function rowLabel(r: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
+  return `${r.strategy}${r.variant ? '/' + r.variant : ''} ${r.workload}/${r.access}`;
+}
+
+/** A one-line problem when two rows of `file` share a key, else null. */
+export function duplicateRow(file: ResultsFile, name: string): string | null {
+  const seen = new Set<string>();
+  for (const r of file.rows) {
+    if (seen.has(rowKey(r))) return `${name}: duplicate row ${rowLabel(r)}`;
+    seen.add(rowKey(r));
+  }
+  return null;
+}
+
+/** A one-line problem when the hosts differ and absolute times are to be compared, else null. */
+export function hostMismatch(baseline: ResultsFile, current: ResultsFile, opts: Pick<GateOptions, 'ratios'>): string | null {
+  if (opts.ratios || baseline.host.id === current.host.id) return null;
+  return `host fingerprints differ (baseline ${baseline.host.id}, current ${current.host.id}): absolute times do not compare across hosts; use --ratios`;
+}
+
+interface Ctx {
+  baseline: ResultsFile;
+  current: ResultsFile;
+  opts: GateOptions;
+}
+
+const HAS_FIGURES: readonly Status[] = ['measured', 'proxy'];
+
+function compareRow(b: ResultRow, c: ResultRow, ctx: Ctx): Finding[] {
+  if (b.status !== c.status) return [statusChange(b, c)];
+  if (c.status === 'unsupported') return [finding(c, 'status', 'ok', 'status', { baseline: b.status, current: c.status, message: `unsupported in both: ${c.reason}` })];
+  if (c.status === 'failed') return [finding(c, 'status', 'warning', 'status', { baseline: b.status, current: c.status, message: `failed in both: ${c.reason}` })];
+  const out = counters(b, c);
+  out.push(ctx.opts.ratios ? ratio(b, c, ctx) : time(b, c, ctx.opts));
+  return out;
+}
+
+// ---- status and missing rows -------------------------------------------------------------
+
+/** X → failed regresses; leaving failed/unsupported or proxy → measured improves; the rest warns. */
+function statusChange(b: ResultRow, c: ResultRow): Finding {
+  const from = b.status;
+  const to = c.status;
+  const severity: Severity =
+    to === 'failed' ? 'regression'
+    : from === 'failed' || from === 'unsupported' || (from === 'proxy' && to === 'measured') ? 'improvement'
+    : 'warning';
+  const why = c.reason && to !== 'measured' ? `: ${c.reason}` : '';
+  return finding(c, 'status', severity, 'status', { baseline: from, current: to, message: `status ${from} → ${to}${why}` });
+}
+
+/** A baseline row absent from the current file: a regression if it had figures, else a warning. */
+function missing(b: ResultRow): Finding {
+  const severity: Severity = HAS_FIGURES.includes(b.status) ? 'regression' : 'warning';
+  return finding(b, 'missing', severity, 'row', { baseline: b.status, message: `missing in current (was ${b.status})` });
+}
+
+// ---- counters ----------------------------------------------------------------------------
+
+function counters(b: ResultRow, c: ResultRow): Finding[] {
+  const vb = counterValues(b, c);
+  const vc = counterValues(c, b);
+  const out: Finding[] = [];
+  for (const [name, from] of vb) {
+    const to = vc.get(name)!;
+    if (from === to) continue;
+    out.push(finding(c, 'counter', 'regression', name, { baseline: from, current: to, changePct: pct(from, to), message: `${name} moved: ${from} → ${to}` }));
+  }
+  const bad = c.samples.filter((s) => s.discoveryOk !== true).length;
+  if (bad > 0) {
+    const before = b.samples.filter((s) => s.discoveryOk !== true).length;
+    out.push(finding(c, 'counter', 'regression', 'discoveryOk', {
+      baseline: `${before}/${b.samples.length} wrong`,
+      current: `${bad}/${c.samples.length} wrong`,
+      message: `discoveryOk: ${before === 0 ? 'all true' : `${before} of ${b.samples.length} false`} → ${bad} of ${c.samples.length} samples false`,
+    }));
+  }
+  if (out.length === 0) out.push(finding(c, 'counter', 'ok', 'counters', { message: `${vb.size + 1} counters match (${[...vb.keys()].join(', ')}, discoveryOk)` }));
+  return out;
+}
+
+/** holeAccesses, expectedHoleAccesses and the median exit count of every kind seen in either row. */
+function counterValues(row: ResultRow, other: ResultRow): Map<string, number> {
+  const m = new Map<string, number>([
+    ['holeAccesses', row.holeAccesses],
+    ['expectedHoleAccesses', row.expectedHoleAccesses],
+  ]);
+  const kinds = new Set<string>();
+  for (const s of [...row.samples, ...other.samples]) for (const k of Object.keys(s.exits ?? {})) kinds.add(k);
+  for (const k of [...kinds].sort()) {
+    const xs = row.samples.map((s) => s.exits?.[k] ?? 0);
+    m.set(`exits.${k}`, xs.length ? median(xs) : 0);
+  }
+  return m;
+}
+
+// ---- time and ratio ----------------------------------------------------------------------
+
+type Metric = 'nsPerAccess' | 'scanNs';
+const METRIC_LABEL: Record<Metric, string> = { nsPerAccess: 'ns/access', scanNs: 'scan ns' };
+
+/** ns per hole access when every sample of every row given has it, else whole-scan ns (cold scan). */
+function pickMetric(rows: readonly ResultRow[]): Metric {
+  const ok = rows.every((r) => r.samples.length > 0 && r.samples.every((s) => typeof s.scans[0]?.nsPerAccess === 'number'));
+  return ok ? 'nsPerAccess' : 'scanNs';
+}
+
+/** Cold-scan values of the samples that have one (errored or scan-less samples are skipped). */
+function values(row: ResultRow, metric: Metric): number[] {
+  const out: number[] = [];
+  for (const s of row.samples) {
+    const cold = s.scans[0];
+    const v = cold ? (metric === 'nsPerAccess' ? cold.nsPerAccess : cold.ns) : null;
+    if (typeof v === 'number' && Number.isFinite(v) && !s.error) out.push(v);
+  }
+  return out;
+}
+
+function time(b: ResultRow, c: ResultRow, opts: GateOptions): Finding {
+  const metric = pickMetric([b, c]);
+  return judge(c, 'time', METRIC_LABEL[metric], values(b, metric), values(c, metric), 'higher', opts);
+}
+
+/**
+ * Speed-up of a row over userspace-exit in the same file: per-sample ratios ref[i] / row[i],
+ * pairing the i-th fresh VM of each (both are independent VMs of one run, so the n ratios are
+ * independent); the rank test compares the baseline's n ratios with the current's.
+ */
+function ratio(b: ResultRow, c: ResultRow, ctx: Ctx): Finding {
+  if (c.strategy === REFERENCE_STRATEGY) {
+    return finding(c, 'ratio', 'ok', 'speed-up', { baseline: 1, current: 1, message: 'reference row: speed-ups are measured against it' });
+  }
+  const refB = reference(ctx.baseline, b);
+  const refC = reference(ctx.current, c);
+  if (!refB || !refC) {
+    const where = !refB ? 'baseline' : 'current';
+    return finding(c, 'ratio', 'warning', 'speed-up', { message: `no measured ${REFERENCE_STRATEGY} row for ${c.workload}/${c.access} in the ${where}: speed-up not compared` });
+  }
+  const metric = pickMetric([b, c, refB, refC]);
+  const rb = pairRatios(values(refB, metric), values(b, metric));
+  const rc = pairRatios(values(refC, metric), values(c, metric));
+  return judge(c, 'ratio', `speed-up (${METRIC_LABEL[metric]})`, rb, rc, 'lower', ctx.opts);
+}
+
+/** The first userspace-exit row with figures for the same workload and access. */
+function reference(file: ResultsFile, row: ResultRow): ResultRow | undefined {
+  return file.rows.find((r) => r.strategy === REFERENCE_STRATEGY && r.workload === row.workload && r.access === row.access && HAS_FIGURES.includes(r.status) && r.samples.length > 0);
+}
+
+function pairRatios(ref: readonly number[], row: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(ref.length, row.length); i++) {
+    const r = ref[i] / row[i];
+    if (Number.isFinite(r) && r > 0) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * The A/B rule on two samples. `worse` says which direction of the median is bad:
+ * higher for times, lower for speed-ups.
+ */
+function judge(row: ResultRow, kind: 'time' | 'ratio', metric: string, xb: number[], xc: number[], worse: 'higher' | 'lower', opts: GateOptions): Finding {
+  const n: [number, number] = [xb.length, xc.length];
+  if (xb.length < 2 || xc.length < 2) {
+    return finding(row, kind, 'warning', metric, {
+      baseline: xb.length ? median(xb) : null,
+      current: xc.length ? median(xc) : null,
+      n,
+      message: `too few samples to test (n = ${n[0]} vs ${n[1]})`,
+    });
+  }
+  const mb = median(xb);
+  const mc = median(xc);
+  const change = pct(mb, mc);
+  const t = rankSumTest(xb, xc);
+  const base = { baseline: mb, current: mc, changePct: change, pValue: t.p, n };
+  const moved = `median ${fmtPct(change)}`;
+  if (t.minP > opts.alpha) {
+    return finding(row, kind, 'warning', metric, { ...base, message: `insufficient samples to reach alpha ${opts.alpha} (n = ${n[0]} vs ${n[1]}, smallest possible p ${fmtP(t.minP)}); ${moved}` });
+  }
+  const significant = t.p <= opts.alpha;
+  const large = Math.abs(change) > opts.thresholdPct;
+  if (significant && large) {
+    const bad = worse === 'higher' ? change > 0 : change < 0;
+    const what = kind === 'time' ? (change > 0 ? 'slower' : 'faster') : change > 0 ? 'larger speed-up' : 'smaller speed-up';
+    return finding(row, kind, bad ? 'regression' : 'improvement', metric, { ...base, message: `${what}: ${moved}, p ${fmtP(t.p)}` });
+  }
+  const message = significant ? `${moved}, within ±${opts.thresholdPct}% (p ${fmtP(t.p)})`
+    : large ? `${moved} but not significant (p ${fmtP(t.p)} > ${opts.alpha})`
+    : `no change (${moved}, p ${fmtP(t.p)})`;
+  return finding(row, kind, 'ok', metric, { ...base, message });
+}
+
+// ---- helpers -----------------------------------------------------------------------------
+
+function finding(row: ResultRow, kind: FindingKind, severity: Severity, metric: string, f: Partial<Finding> & { message: string }): Finding {
+  return {
+    row: rowLabel(row),
+    strategy: row.strategy,
+    variant: row.variant,
+    workload: row.workload,
+    access: row.access,
+    kind,
+    severity,
+    metric,
+    baseline: f.baseline ?? null,
+    current: f.current ?? null,
+    changePct: f.changePct ?? null,
+    pValue: f.pValue ?? null,
+    n: f.n ?? null,
+    message: f.message,
+  };
+}
+
+function pct(from: number, to: number): number {
+  if (from === to) return 0;
+  if (from === 0) return to > 0 ? Infinity : -Infinity;
+  return ((to - from) / Math.abs(from)) * 100;
+}
+
+/** "+10.2%" / "−3.0%". */
+export function fmtPct(x: number): string {
+  if (!Number.isFinite(x)) return x > 0 ? '+∞%' : '−∞%';
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`;
+}
+
+/** A p-value with 2 significant digits, exponent form below 0.001. */
+export function fmtP(p: number): string {
+  return p < 0.001 ? p.toExponential(1) : p.toPrecision(2);
+}
