@@ -47,6 +47,24 @@ const aluExt: Record<Alu, number> = { add: 0, or: 1, and: 4, sub: 5, xor: 6, cmp
 const fitsI8 = (v: number) => v >= -128 && v <= 127;
 const fitsI32 = (v: number) => v >= -0x80000000 && v <= 0x7fffffff;
 
+/** Immediates are range-checked, never silently truncated: a w-bit operand takes any signed or
+ *  unsigned w-bit value, except that 64-bit ALU/test immediates are imm32, sign-extended
+ *  (only movImm takes a full 64-bit value). */
+function checkImm(v: number | bigint, w: number, full64 = false): void {
+  if (typeof v === 'number' && !Number.isInteger(v)) throw new Error(`immediate ${v} is not an integer`);
+  const imm32 = w === 64 && !full64;
+  const lo = -(1n << BigInt((imm32 ? 32 : w) - 1));
+  const hi = imm32 ? (1n << 31n) - 1n : (1n << BigInt(w)) - 1n;
+  const b = BigInt(v);
+  if (b < lo || b > hi) throw new Error(`immediate ${v} does not fit a ${w}-bit operand${imm32 ? ' (sign-extended imm32)' : ''}`);
+}
+
+function checkDisp(rm: Reg | Mem): void {
+  if (rm.kind === 'mem' && !(Number.isInteger(rm.disp) && fitsI32(rm.disp))) {
+    throw new Error(`displacement ${rm.disp} does not fit 32 bits`);
+  }
+}
+
 export class Label {
   pos = -1;
   constructor(readonly name: string) {}
@@ -91,14 +109,16 @@ export class Asm {
   }
   /** Legacy prefix, REX, opcode, ModRM (+SIB, disp) for `op reg/ext, rm`. */
   private modrm(opcode: number[], regField: number, rm: Reg | Mem, w: number, byteRegs: Reg[] = []): void {
+    checkDisp(rm);
     if (w === 16) this.emit(0x66);
     let rex = 0;
     if (w === 64) rex |= 8;
     if (regField & 8) rex |= 4;
     const base = rm.kind === 'reg' ? rm : rm.base;
     if (base.n & 8) rex |= 1;
-    // spl/bpl/sil/dil need a REX prefix to be addressable as byte registers.
-    const needsRex = byteRegs.some((x) => x.w === 8 && x.n >= 4 && x.n < 8);
+    // spl/bpl/sil/dil need a REX prefix to be addressable as byte registers (without one,
+    // 4..7 mean ah/ch/dh/bh) — whether they sit in the reg field or in r/m.
+    const needsRex = [...byteRegs, ...(rm.kind === 'reg' ? [rm] : [])].some((x) => x.w === 8 && x.n >= 4 && x.n < 8);
     if (rex || needsRex) this.emit(0x40 | rex);
     this.emit(...opcode);
     const reg3 = regField & 7;
@@ -108,7 +128,6 @@ export class Asm {
     }
     const b3 = rm.base.n & 7;
     const mod = rm.disp === 0 && b3 !== 5 ? 0 : fitsI8(rm.disp) ? 1 : 2;
-    if (!fitsI32(rm.disp)) throw new Error(`displacement ${rm.disp} does not fit 32 bits`);
     this.emit((mod << 6) | (reg3 << 3) | b3);
     if (b3 === 4) this.emit(0x24); // SIB: base = rsp/r12, no index
     if (mod === 1) this.imm(rm.disp, 1);
@@ -118,6 +137,7 @@ export class Asm {
   /** mov reg, imm (64-bit registers get the short form when the value fits 32 bits unsigned). */
   movImm(dst: Reg, v: number | bigint): this {
     if (dst.w < 32) throw new Error(`movImm needs a 32- or 64-bit register, got ${dst.name}`);
+    checkImm(v, dst.w, true);
     const big = BigInt(v);
     if (dst.w === 64 && (big < 0n || big > 0xffffffffn)) {
       this.emit(0x48 | (dst.n >> 3), 0xb8 + (dst.n & 7));
@@ -146,12 +166,14 @@ export class Asm {
   }
   /** movzx r32, byte/word [mem] or r32, r8/r16. */
   movzx(dst: Reg, src: Reg | Mem): this {
+    if ((src.w !== 8 && src.w !== 16) || dst.w <= src.w) throw new Error(`movzx ${dst.w}-bit from ${src.w}-bit is not an encodable form`);
     this.modrm([0x0f, src.w === 8 ? 0xb6 : 0xb7], dst.n, src, dst.w, src.kind === 'reg' ? [src] : []);
     return this;
   }
   /** add/or/and/sub/xor/cmp with a register or an immediate. */
   alu(op: Alu, dst: Reg | Mem, src: Reg | number): this {
     if (typeof src === 'number') {
+      checkImm(src, dst.w);
       if (dst.w === 8) {
         this.modrm([0x80], aluExt[op], dst, 8, dst.kind === 'reg' ? [dst] : []);
         this.imm(src, 1);
@@ -187,40 +209,46 @@ export class Asm {
   }
   /** test reg, imm32 */
   test(dst: Reg, v: number): this {
+    checkImm(v, dst.w);
     this.modrm([dst.w === 8 ? 0xf6 : 0xf7], 0, dst, dst.w, [dst]);
     this.imm(v, dst.w === 8 ? 1 : dst.w === 16 ? 2 : 4);
     return this;
   }
-  shl(dst: Reg, n: number): this {
-    this.modrm([0xc1], 4, dst, dst.w);
+  private shift(ext: number, dst: Reg, n: number): this {
+    if (!Number.isInteger(n) || n < 0 || n >= dst.w) throw new Error(`shift count ${n} out of range for ${dst.name}`);
+    this.modrm([dst.w === 8 ? 0xc0 : 0xc1], ext, dst, dst.w);
     this.imm(n, 1);
     return this;
+  }
+  shl(dst: Reg, n: number): this {
+    return this.shift(4, dst, n);
   }
   shr(dst: Reg, n: number): this {
-    this.modrm([0xc1], 5, dst, dst.w);
-    this.imm(n, 1);
-    return this;
+    return this.shift(5, dst, n);
   }
   inc(dst: Reg | Mem): this {
-    this.modrm([0xff], 0, dst, dst.w);
+    this.modrm([dst.w === 8 ? 0xfe : 0xff], 0, dst, dst.w);
     return this;
   }
   dec(dst: Reg | Mem): this {
-    this.modrm([0xff], 1, dst, dst.w);
+    this.modrm([dst.w === 8 ? 0xfe : 0xff], 1, dst, dst.w);
     return this;
   }
   /** lock xadd [mem], reg — atomic fetch-and-add (the guest's barrier). */
   lockXadd(dst: Mem, src: Reg): this {
+    checkDisp(dst);
     this.emit(0xf0);
-    this.modrm([0x0f, 0xc1], src.n, dst, src.w);
+    this.modrm([0x0f, src.w === 8 ? 0xc0 : 0xc1], src.n, dst, src.w, [src]);
     return this;
   }
   push(x: Reg): this {
+    if (x.w !== 64) throw new Error(`push needs a 64-bit register, got ${x.name}`);
     if (x.n & 8) this.emit(0x41);
     this.emit(0x50 + (x.n & 7));
     return this;
   }
   pop(x: Reg): this {
+    if (x.w !== 64) throw new Error(`pop needs a 64-bit register, got ${x.name}`);
     if (x.n & 8) this.emit(0x41);
     this.emit(0x58 + (x.n & 7));
     return this;
