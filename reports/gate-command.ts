@@ -1,0 +1,189 @@
+// `bench gate` and `bench gate-eval`: argument parsing, file loading and output.
+// Bad input (flags, files, schema, hosts) throws UsageError: one line, exit status 2.
+
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../runner/errors.js';
+import { validateResults, type ResultsFile } from './schema.js';
+import { duplicateRow, gate } from './gate.js';
+import { formatMarkdown, formatTable } from './gate-format.js';
+import { evaluateGate, formatEvaluation } from './gate-eval.js';
+
+/** Usage text of `bench gate`. */
+export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json [--threshold 5%] [--alpha 0.01] [--ratios]
+                  [--markdown FILE] [--json FILE]
+  A and B may be results.json files or run directories containing one.
+  --threshold  minimum median change, in percent: "5%" or "5" (a bare number below 1 must carry "%")
+  --alpha      significance level of the rank test, 0 < alpha < 1 (default 0.01)
+  --ratios     gate on speed-ups over userspace-exit within each file (baseline from another host)
+  --markdown   write a GitHub job-summary table to FILE (overwritten)
+  --json       write the verdict as JSON to FILE
+exit status: 0 pass, 1 regression, 2 bad input`;
+
+/** Usage text of `bench gate-eval`. */
+export const GATE_EVAL_USAGE = `usage: bench gate-eval RESULTS.json [--pairs 20] [--seed 1] [--slowdown 10%] [--threshold 5%] [--alpha 0.01]
+                       [--ratios] [--json FILE]
+  Splits each row's samples into random halves (seeded) to count false alarms over --pairs
+  "identical" runs, and slows each row's half by --slowdown to count detections.
+exit status: 0 when at most 1 false alarm per 20 pairs and every injected slowdown is caught, 1 otherwise, 2 bad input`;
+
+type Out = Pick<NodeJS.WritableStream, 'write'>;
+
+/**
+ * `bench gate`: compare --current with --baseline, print the table, write --markdown/--json.
+ * Resolves to 0 (pass) or 1 (regression); throws UsageError (exit 2) on bad input.
+ */
+export async function gateCommand(args: string[], out: Out = process.stdout): Promise<number> {
+  const { values: v } = parse(args, {
+    baseline: { type: 'string' },
+    current: { type: 'string' },
+    threshold: { type: 'string', default: '5%' },
+    alpha: { type: 'string', default: '0.01' },
+    ratios: { type: 'boolean', default: false },
+    markdown: { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (v.help) {
+    out.write(GATE_USAGE + '\n');
+    return 0;
+  }
+  if (!v.baseline) throw new UsageError('--baseline is required (a results.json file or a run directory)');
+  if (!v.current) throw new UsageError('--current is required (a results.json file or a run directory)');
+  const opts = { thresholdPct: parsePercent(v.threshold!, '--threshold'), alpha: parseAlpha(v.alpha!), ratios: v.ratios! };
+  const baseline = await loadResults(v.baseline, '--baseline');
+  const current = await loadResults(v.current, '--current');
+  if (!opts.ratios && baseline.file.host.id !== current.file.host.id) {
+    throw new UsageError(
+      `--current: ${current.path} was measured on host ${current.file.host.id}, --baseline ${baseline.path} on host ${baseline.file.host.id}: absolute times do not compare across hosts; use --ratios`,
+    );
+  }
+  const verdict = gate(baseline.file, current.file, opts);
+  const src = { baseline: baseline.path, current: current.path };
+  out.write(formatTable(verdict, src));
+  if (v.markdown) await writeOut(v.markdown, formatMarkdown(verdict, src), '--markdown');
+  if (v.json) await writeOut(v.json, JSON.stringify({ baseline: src.baseline, current: src.current, ...verdict }, null, 2) + '\n', '--json');
+  return verdict.pass ? 0 : 1;
+}
+
+/**
+ * `bench gate-eval RESULTS.json`: false-alarm and detection rates of the gate on real samples.
+ * Resolves to 0 when the issue's bar is met (≤ 1 false alarm per 20 pairs, every slowdown caught), else 1.
+ */
+export async function gateEvalCommand(args: string[], out: Out = process.stdout): Promise<number> {
+  const { values: v, positionals } = parse(
+    args,
+    {
+      pairs: { type: 'string', default: '20' },
+      seed: { type: 'string', default: '1' },
+      slowdown: { type: 'string', default: '10%' },
+      threshold: { type: 'string', default: '5%' },
+      alpha: { type: 'string', default: '0.01' },
+      ratios: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    true,
+  );
+  if (v.help) {
+    out.write(GATE_EVAL_USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('bench gate-eval takes exactly one results file or run directory');
+  const pairs = parseCount(v.pairs!, '--pairs');
+  const seed = parseCount(v.seed!, '--seed');
+  const { file, path } = await loadResults(positionals[0], 'gate-eval');
+  const e = evaluateGate(file, {
+    pairs,
+    seed,
+    slowdownPct: parsePercent(v.slowdown!, '--slowdown'),
+    thresholdPct: parsePercent(v.threshold!, '--threshold'),
+    alpha: parseAlpha(v.alpha!),
+    ratios: v.ratios!,
+  });
+  out.write(formatEvaluation(e, path));
+  if (v.json) await writeOut(v.json, JSON.stringify({ results: path, ...e }, null, 2) + '\n', '--json');
+  return e.falseAlarms <= Math.max(1, Math.floor(e.pairs / 20)) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
+}
+
+/** A results file read and validated; `where` is the flag (or command) named in errors. */
+export async function loadResults(arg: string, where: string): Promise<{ file: ResultsFile; path: string }> {
+  let path = arg;
+  const st = await stat(path).catch(() => null);
+  if (!st) throw new UsageError(`${where}: ${arg}: no such file or directory`);
+  if (st.isDirectory()) {
+    path = join(arg, 'results.json');
+    if (!(await stat(path).catch(() => null))?.isFile()) throw new UsageError(`${where}: ${arg} is a directory without results.json`);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${where}: cannot read ${path}: ${errText(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${where}: ${path} is not valid JSON (${errText(e)})`);
+  }
+  let file: ResultsFile;
+  try {
+    file = validateResults(json, path);
+  } catch (e) {
+    throw new UsageError(`${where}: ${errText(e)}`);
+  }
+  const dup = duplicateRow(file, path);
+  if (dup) throw new UsageError(`${where}: ${dup}`);
+  return { file, path };
+}
+
+/**
+ * A percentage: "5%" or "5" both mean 5 %. A bare number below 1 ("0.05") is refused as
+ * ambiguous (a fraction or a percent?); write "5%" or "0.05%". Negative or NaN is refused.
+ */
+export function parsePercent(s: string, flag: string): number {
+  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(%?)\s*$/i.exec(s);
+  const x = m ? Number(m[1]) : NaN;
+  if (!m || !Number.isFinite(x)) throw new UsageError(`${flag}: expected a percentage ≥ 0 such as 5% or 5, got ${JSON.stringify(s)}`);
+  if (!m[2] && x > 0 && x < 1) throw new UsageError(`${flag}: ${s} is ambiguous: write ${Number((x * 100).toPrecision(12))}% for a fraction or ${s}% for a percent`);
+  return x;
+}
+
+/** A significance level strictly between 0 and 1 ("0.01"). */
+export function parseAlpha(s: string): number {
+  const x = /^\s*[0-9.e+-]+\s*$/i.test(s) ? Number(s) : NaN;
+  if (!(x > 0 && x < 1)) throw new UsageError(`--alpha: expected a significance level between 0 and 1 such as 0.01, got ${JSON.stringify(s)}`);
+  return x;
+}
+
+function parseCount(s: string, flag: string): number {
+  const x = /^\s*[0-9]+\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(x) || x < 1) throw new UsageError(`${flag}: expected a whole number ≥ 1, got ${JSON.stringify(s)}`);
+  return x;
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parse<O extends Options>(args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals });
+  } catch (e) {
+    throw new UsageError(errText(e));
+  }
+}
+
+async function writeOut(path: string, text: string, flag: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot write ${path}: ${errText(e)}`);
+  }
+}
+
+/** The first line of an error's message. */
+function errText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].trim();
+}
