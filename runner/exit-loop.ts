@@ -1,0 +1,109 @@
+// The KVM_RUN loop: answers MMIO and port-I/O exits from the PCI model until the guest says done.
+// Hot path: no allocation per exit (counters are plain fields, data goes through the
+// kvm_run-backed Uint8Array that Vcpu.run() hands back).
+import { PORT_DONE } from './guest-layout.js';
+import type { PciModel } from './pci-model.js';
+import type { Vcpu, VcpuExit } from './vcpu.js';
+
+/** Exits seen by the VMM, by kind. `harness` is the guest's "done" signal, not PCI traffic. */
+export class ExitCounts {
+  mmio_read = 0;
+  mmio_write = 0;
+  io_in = 0;
+  io_out = 0;
+  /** MMIO or port accesses outside PCI config space (answered all-ones / dropped). */
+  other = 0;
+  /** Writes KVM queued in the coalesced-MMIO ring instead of exiting. */
+  coalesced = 0;
+  harness = 0;
+  toRecord(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}
+
+/** The ECAM window as the VMM decodes it: guest config base = base + configOffset. */
+export interface EcamDecode {
+  base: number;
+  size: number;
+  configOffset: number;
+}
+
+/** How a vCPU stopped when it did not signal done. */
+export type Fault = Exclude<VcpuExit, { kind: 'mmio' } | { kind: 'io' }>;
+
+export class ExitLoop {
+  readonly counts = new ExitCounts();
+  constructor(
+    private readonly pci: PciModel,
+    private readonly ecam: EcamDecode,
+    /** Drains KVM's coalesced-MMIO ring after each exit, when a strategy registered a zone. */
+    private readonly coalescedDrain?: (vcpu: Vcpu, sink: (addr: number, len: number, value: number) => void) => number,
+  ) {}
+
+  /** Runs the vCPU until the guest writes the done port; returns null then, or the fault that stopped it. */
+  run(vcpu: Vcpu): Fault | null {
+    const c = this.counts;
+    const { base, size, configOffset } = this.ecam;
+    const pci = this.pci;
+    for (;;) {
+      const e = vcpu.run();
+      if (this.coalescedDrain) c.coalesced += this.coalescedDrain(vcpu, this.sink);
+      if (e.kind === 'mmio') {
+        const off = e.addr - base;
+        const cfg = off - configOffset;
+        const inWindow = off >= 0 && off < size && cfg >= 0;
+        if (e.isWrite) {
+          c.mmio_write++;
+          if (inWindow) pci.ecamWrite(cfg, e.len, getLE(e.data, e.len));
+          else c.other++;
+        } else {
+          c.mmio_read++;
+          if (inWindow) putLE(e.data, e.len, pci.ecamRead(cfg, e.len));
+          else {
+            c.other++;
+            e.data.fill(0xff);
+          }
+        }
+        continue;
+      }
+      if (e.kind === 'io') {
+        if (e.port === PORT_DONE) {
+          c.harness++;
+          return null;
+        }
+        if (e.isOut) {
+          c.io_out++;
+          if (!pci.portWrite(e.port, e.size, getLE(e.data, e.size))) c.other++;
+        } else {
+          c.io_in++;
+          const v = pci.portRead(e.port, e.size);
+          if (v === undefined) {
+            c.other++;
+            e.data.fill(0xff);
+          } else putLE(e.data, e.size, v);
+        }
+        continue;
+      }
+      return e;
+    }
+  }
+
+  private readonly sink = (addr: number, len: number, value: number): void => {
+    const cfg = addr - this.ecam.base - this.ecam.configOffset;
+    if (cfg >= 0 && addr - this.ecam.base < this.ecam.size) this.pci.ecamWrite(cfg, len, value);
+  };
+}
+
+/** Little-endian value of the first len bytes (len ≤ 4). */
+export function getLE(b: Uint8Array, len: number): number {
+  let v = 0;
+  for (let i = len - 1; i >= 0; i--) v = v * 256 + b[i];
+  return v;
+}
+
+/** Stores v little-endian in len bytes (len ≤ 8; bytes past 4 are zero). */
+export function putLE(b: Uint8Array, len: number, v: number): void {
+  for (let i = 0; i < len; i++) {
+    b[i] = i < 4 ? (v >>> (8 * i)) & 0xff : 0;
+  }
+}

@@ -1,0 +1,92 @@
+// A VM fd: memory slots, the in-kernel irqchip, coalesced MMIO zones, binary stats, vCPUs.
+import { SysError, check, close, errno, ioctlBuf, ioctlInt } from './libc.js';
+import { IOAPIC_IOREGSEL_OFFSET, IRQCHIP_SIZE, KVM_IRQCHIP_IOAPIC, ioctls } from './kvm-abi.js';
+import type { Kvm } from './kvm.js';
+import { Vcpu } from './vcpu.js';
+import { KvmStats } from './kvm-stats.js';
+
+export interface MemorySlot {
+  slot: number;
+  flags: number;
+  gpa: number;
+  size: number;
+  hva: bigint;
+}
+
+export class Vm {
+  readonly vcpus: Vcpu[] = [];
+  readonly slots: MemorySlot[] = [];
+  private closed = false;
+  private stats: KvmStats | null = null;
+  private readonly regionBuf = Buffer.alloc(32);
+
+  constructor(
+    readonly kvm: Kvm,
+    readonly fd: number,
+  ) {}
+
+  /** Slot number that the next addMemory() will use. */
+  get nextSlot(): number {
+    return this.slots.length;
+  }
+
+  /** KVM_SET_USER_MEMORY_REGION for a new slot. The host memory must stay mapped until close(). */
+  addMemory(gpa: number, size: number, hva: bigint, flags = 0): MemorySlot {
+    const slot = { slot: this.slots.length, flags, gpa, size, hva };
+    const b = this.regionBuf;
+    b.writeUInt32LE(slot.slot, 0);
+    b.writeUInt32LE(flags, 4);
+    b.writeBigUInt64LE(BigInt(gpa), 8);
+    b.writeBigUInt64LE(BigInt(size), 16);
+    b.writeBigUInt64LE(hva, 24);
+    check(`KVM_SET_USER_MEMORY_REGION (slot ${slot.slot}, gpa 0x${gpa.toString(16)}, ${size} bytes)`, ioctlBuf(this.fd, ioctls.KVM_SET_USER_MEMORY_REGION, b));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** KVM_CREATE_IRQCHIP: in-kernel PIC, IOAPIC and local APICs. Must precede vCPU creation. */
+  createIrqchip(): void {
+    if (this.vcpus.length) throw new Error('KVM_CREATE_IRQCHIP must come before KVM_CREATE_VCPU');
+    check('KVM_CREATE_IRQCHIP', ioctlInt(this.fd, ioctls.KVM_CREATE_IRQCHIP, 0));
+  }
+
+  /** Sets the in-kernel IOAPIC's IOREGSEL (KVM_GET_IRQCHIP / KVM_SET_IRQCHIP, chip 2). */
+  setIoapicRegsel(value: number): void {
+    const b = Buffer.alloc(IRQCHIP_SIZE);
+    b.writeUInt32LE(KVM_IRQCHIP_IOAPIC, 0);
+    check('KVM_GET_IRQCHIP', ioctlBuf(this.fd, ioctls.KVM_GET_IRQCHIP, b));
+    b.writeUInt32LE(value, IOAPIC_IOREGSEL_OFFSET);
+    check('KVM_SET_IRQCHIP', ioctlBuf(this.fd, ioctls.KVM_SET_IRQCHIP, b));
+  }
+
+  /** KVM_REGISTER_COALESCED_MMIO: writes to [addr, addr+size) are queued in a ring instead of exiting. */
+  registerCoalescedMmio(addr: number, size: number): void {
+    const b = Buffer.alloc(16);
+    b.writeBigUInt64LE(BigInt(addr), 0);
+    b.writeUInt32LE(size, 8);
+    check('KVM_REGISTER_COALESCED_MMIO', ioctlBuf(this.fd, ioctls.KVM_REGISTER_COALESCED_MMIO, b));
+  }
+
+  createVcpu(id = this.vcpus.length): Vcpu {
+    const fd = ioctlInt(this.fd, ioctls.KVM_CREATE_VCPU, id);
+    if (fd < 0) throw new SysError(`KVM_CREATE_VCPU ${id}`, errno());
+    const v = new Vcpu(this, fd, id);
+    this.vcpus.push(v);
+    return v;
+  }
+
+  /** Per-VM binary statistics (KVM_GET_STATS_FD), opened once. */
+  vmStats(): KvmStats {
+    this.stats ??= KvmStats.open(this.fd, 'vm');
+    return this.stats;
+  }
+
+  /** Closes the vCPUs and the VM fd; memory slots' host memory may be unmapped after this. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const v of this.vcpus) v.close();
+    this.stats?.close();
+    close(this.fd);
+  }
+}

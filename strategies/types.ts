@@ -1,0 +1,85 @@
+// The strategy interface: how one idea from the 2020 review thread serves the ECAM window.
+// The VMM calls these hooks and knows nothing about any particular strategy.
+import type { Kvm } from '../runner/kvm.js';
+import type { Vm } from '../runner/vm.js';
+import type { Vcpu } from '../runner/vcpu.js';
+import type { Remap4k } from '../runner/page-tables.js';
+import type { Access, HostFingerprint } from '../reports/schema.js';
+import type { GuestKind, Workload } from '../workloads/types.js';
+
+/** What probe() learns about the host. */
+export interface HostInfo {
+  kvm: Kvm;
+  fingerprint: HostFingerprint;
+}
+
+/** measured: the real mechanism runs. proxy: a measured stand-in (reason says for what). unsupported: reason + the fix. */
+export type ProbeResult =
+  | { status: 'measured'; reason?: string }
+  | { status: 'proxy'; reason: string }
+  | { status: 'unsupported'; reason: string };
+
+/** A present function as the VMM publishes it (bus numbers as Linux assigns them). */
+export interface PresentFunction {
+  bus: number;
+  devfn: number;
+  /** For bridges: the secondary/subordinate buses Linux assigns; 0 otherwise. */
+  secondary: number;
+  subordinate: number;
+}
+
+/** Everything a strategy may look at when it plans and sets up one VM. */
+export interface StrategyContext {
+  vm: Vm;
+  workload: Workload;
+  access: Access;
+  variant: string;
+  /** The ECAM window as the platform declares it. */
+  window: { base: number; size: number; buses: number };
+  present: PresentFunction[];
+}
+
+/** What the guest is told and how its page tables map the window. */
+export interface WindowPlan {
+  /** The last bus declared to the guest (MCFG end bus). */
+  lastBus: number;
+  /** The guest's config base = window.base + configOffset. */
+  configOffset: number;
+  /** Maps the window with 4 KiB guest pages to chosen GPAs (default: identity, 2 MiB pages). */
+  remap?: Remap4k;
+  guest: GuestKind;
+  /** Publish the present functions in the boot info (guest-enlightenment). */
+  publishPresent?: boolean;
+}
+
+/** Host resources a strategy allocated for one VM (or shared between VMs). */
+export interface Backing {
+  /** Resident host bytes of the backing now (mincore); 0 when there is none. */
+  residentBytes(): number;
+  /** Host mappings (VMAs) the backing uses. */
+  mappings: number;
+  /** True when one backing serves every VM on the host (its setup is paid once). */
+  shared: boolean;
+  /** Releases everything; called after the VM is closed. */
+  release(): void;
+}
+
+export const NO_BACKING: Backing = { residentBytes: () => 0, mappings: 0, shared: false, release: () => {} };
+
+export interface Strategy {
+  id: string;
+  /** Who proposed it in the 2020 KVM_MEM_PCI_HOLE review, and where. */
+  origin: string;
+  /** One line for `bench list`. */
+  summary: string;
+  /** Variants (e.g. 4k, thp, hugetlb); one 'default' when there are none. */
+  variants: string[];
+  /** Can it run here, and as what? Must not change the host. */
+  probe(host: HostInfo, variant: string, access: Access, workload: Workload): ProbeResult;
+  /** Decides what the guest sees; no host side effects. */
+  plan(ctx: StrategyContext): WindowPlan;
+  /** Before vCPUs exist: memslots, irqchip, backing memory. Timed as the strategy's setup. */
+  setup(ctx: StrategyContext): Backing;
+  /** After vCPUs exist (e.g. KVM_PRE_FAULT_MEMORY); also timed as setup. */
+  afterVcpus?(ctx: StrategyContext, vcpus: Vcpu[]): void;
+}

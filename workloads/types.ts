@@ -1,0 +1,38 @@
+import type { FunctionSpec } from '../runner/pci-model.js';
+import type { Access } from '../reports/schema.js';
+
+/** How the guest finds devices: Linux's probing scan, or the VMM's published list (guest-enlightenment). */
+export type GuestKind = 'linux' | 'enlightened';
+
+/** Analytic counts for one scan pass. */
+export interface ExpectedCounts {
+  /** Config accesses (reads and writes) by phase name. */
+  accesses: Record<string, number>;
+  /** Hole accesses (probes of absent functions) by phase name. */
+  holes: Record<string, number>;
+}
+
+/** A workload: a topology with its ECAM window, plus a scan program that knows its expected result. */
+export interface Workload {
+  id: string;
+  /** One line for `bench list`. */
+  summary: string;
+  /** ECAM (MMCONFIG) window as the platform declares it. */
+  window: { base: number; buses: number };
+  /** The present functions, bridges with their children. */
+  topology: FunctionSpec[];
+  /** Access methods this workload can use, and why not the others. */
+  access: Access[];
+  accessNote?: string;
+  vcpus: number;
+  /** Scan passes per VM (rescan > 1); the first is cold. */
+  passes: number;
+  /** Phase names in the order the program marks them. */
+  phases: string[];
+  /** The phase made only of hole accesses (ns per access is measured on it), if any. */
+  holePhase: string | null;
+  /** Builds the guest program. Identical bytes for every strategy of the same guest kind. */
+  program(access: Access, guest: GuestKind): Uint8Array;
+  /** Analytic accesses and hole accesses of one pass when the VMM declares buses 0..lastBus. */
+  expected(lastBus: number, guest: GuestKind): ExpectedCounts;
+}
