@@ -1,12 +1,24 @@
-// `bench gate`: compare a current results file with a baseline, row by row.
+// `bench gate`: compare a current results file with a baseline, row by row. Rows match on
+// (strategy, variant, workload, access).
 //
-// Rule (time and ratio): a row regresses only when BOTH
-//   - a two-sided Mann-Whitney U test on the retained per-sample values gives p ≤ alpha, AND
-//   - the median moved by more than thresholdPct in the bad direction
-// (the Firecracker A/B rule, with medians and a rank test because scan times are skewed).
-// The same in the good direction is an improvement. When the sample counts cannot reach
-// alpha at all (3 vs 3 never gets below p = 0.1), the row is a warning, never a silent pass.
-// Counters (hole accesses, discovery, exit counts) must match exactly. See docs in README.
+// time   — the per-sample cold figure: ns per hole access when every sample of both rows has
+//          one, else whole-scan ns. A row regresses only when BOTH a two-sided Mann-Whitney U
+//          test on the samples gives p ≤ alpha AND the median moved by more than thresholdPct
+//          in the bad direction (the Firecracker A/B rule, with medians and a rank test because
+//          scan times are skewed and have outliers). The same in the good direction is an
+//          improvement. When the sample counts cannot reach alpha at all (3 vs 3 never gets
+//          below p = 0.1) the row is a warning, never a silent pass.
+// ratio  — (ratios mode, replaces time) the speed-up over userspace-exit of the same
+//          workload/access in the same file: per-sample ratios ref[i] / row[i], the i-th fresh
+//          VM of each row paired by index (independent VMs, so the n ratios are independent),
+//          compared baseline vs current with the same rule; a smaller speed-up is the bad side.
+// counter — holeAccesses, expectedHoleAccesses, the median exit count of every kind and
+//          discoveryOk on every sample must match exactly: any move is a regression.
+// status — a changed status replaces the other checks (the figures are of another mechanism):
+//          → failed regresses; failed/unsupported → anything and proxy → measured improve;
+//          the rest (measured → proxy, → unsupported) warns. Both unsupported: ok; both failed: warning.
+// missing — a baseline row absent from the current file regresses if it had figures (measured
+//          or proxy), else warns; a row only in the current file is reported as ok (new).
 
 import { median } from 'simple-statistics';
 import type { ResultRow, ResultsFile, Status } from './schema.js';
@@ -243,11 +255,7 @@ function time(b: ResultRow, c: ResultRow, opts: GateOptions): Finding {
   return judge(c, 'time', METRIC_LABEL[metric], values(b, metric), values(c, metric), 'higher', opts);
 }
 
-/**
- * Speed-up of a row over userspace-exit in the same file: per-sample ratios ref[i] / row[i],
- * pairing the i-th fresh VM of each (both are independent VMs of one run, so the n ratios are
- * independent); the rank test compares the baseline's n ratios with the current's.
- */
+/** Speed-up over userspace-exit in the same file, baseline vs current (see the file header). */
 function ratio(b: ResultRow, c: ResultRow, ctx: Ctx): Finding {
   if (c.strategy === REFERENCE_STRATEGY) {
     return finding(c, 'ratio', 'ok', 'speed-up', { baseline: 1, current: 1, message: 'reference row: speed-ups are measured against it' });

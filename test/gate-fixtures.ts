@@ -28,15 +28,15 @@ const WORKLOAD = 'linux-q35-boot';
 
 /** The strategies of DESIGN.md with this host's reference costs. */
 export const DEFAULT_ROWS: readonly RowSpec[] = [
-  { strategy: 'userspace-exit', variant: '', status: 'measured', nsPerAccess: 25000, holeAccesses: 8193, exits: { mmio_read: 8233, io_out: 2 } },
-  { strategy: 'memslot-flag', variant: '', status: 'proxy', nsPerAccess: 2400, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 }, reason: 'in-kernel KVM_MMIO_BUS read stands in for the flag' },
-  { strategy: 'mmio-bus-device', variant: '', status: 'proxy', nsPerAccess: 2400, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 }, reason: 'IOAPIC data window' },
+  { strategy: 'userspace-exit', variant: 'default', status: 'measured', nsPerAccess: 25000, holeAccesses: 8193, exits: { mmio_read: 8233, io_out: 2 } },
+  { strategy: 'memslot-flag', variant: 'default', status: 'proxy', nsPerAccess: 2400, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 }, reason: 'in-kernel KVM_MMIO_BUS read stands in for the flag' },
+  { strategy: 'mmio-bus-device', variant: 'default', status: 'proxy', nsPerAccess: 2400, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 }, reason: 'IOAPIC data window' },
   { strategy: 'ro-page', variant: '4k', status: 'measured', nsPerAccess: 2600, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 } },
   { strategy: 'ro-page', variant: 'thp', status: 'measured', nsPerAccess: 76, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 } },
   { strategy: 'ro-page', variant: 'hugetlb', status: 'unsupported', nsPerAccess: null, holeAccesses: 8193, exits: {}, reason: 'no hugepages: raise vm.nr_hugepages' },
   { strategy: 'shared-hva', variant: '4k', status: 'measured', nsPerAccess: 3250, holeAccesses: 8193, exits: { mmio_read: 40, io_out: 2 } },
-  { strategy: 'spte-prefetch', variant: '', status: 'unsupported', nsPerAccess: null, holeAccesses: 8193, exits: {}, reason: 'KVM_CAP_PRE_FAULT_MEMORY is 0 (shadow paging)' },
-  { strategy: 'guest-enlightenment', variant: '', status: 'measured', nsPerAccess: null, scanNs: 1_000_000, holeAccesses: 0, exits: { mmio_read: 40, io_out: 2 } },
+  { strategy: 'spte-prefetch', variant: 'default', status: 'unsupported', nsPerAccess: null, holeAccesses: 8193, exits: {}, reason: 'KVM_CAP_PRE_FAULT_MEMORY is 0 (shadow paging)' },
+  { strategy: 'guest-enlightenment', variant: 'default', status: 'measured', nsPerAccess: null, scanNs: 1_000_000, holeAccesses: 0, exits: { mmio_read: 40, io_out: 2 } },
 ];
 
 /** How to build a results file. */
@@ -131,7 +131,7 @@ export function clone<T>(x: T): T {
 }
 
 /** The row of `file` for strategy (and variant); throws when absent. */
-export function rowOf(file: ResultsFile, strategy: string, variant = ''): ResultRow {
+export function rowOf(file: ResultsFile, strategy: string, variant = 'default'): ResultRow {
   const r = file.rows.find((x) => x.strategy === strategy && x.variant === variant);
   if (!r) throw new Error(`fixture has no row ${strategy}/${variant}`);
   return r;

@@ -25,7 +25,7 @@ function scaled(file: ResultsFile, strategy: string, variant: string, factor: nu
   return withRow(file, rowKey(rowOf(file, strategy, variant)), (r) => scaleRow(r, factor));
 }
 
-function only(v: GateVerdict, strategy: string, kind: Finding['kind'], variant = ''): Finding {
+function only(v: GateVerdict, strategy: string, kind: Finding['kind'], variant = 'default'): Finding {
   const fs = v.findings.filter((f) => f.strategy === strategy && f.variant === variant && f.kind === kind);
   assert.equal(fs.length, 1, `one ${kind} finding for ${strategy}/${variant}: ${JSON.stringify(fs)}`);
   return fs[0];
@@ -128,7 +128,7 @@ test('a 10 % speed-up is an improvement, not a failure', () => {
 
 test('threshold respected: a significant 3 % shift passes at 5 %, fails at 2 %', () => {
   const a = makeResults({ seed: 1, noise: 0.002 });
-  const b = scaled(makeResults({ seed: 2, noise: 0.002 }), 'userspace-exit', '', 1.03);
+  const b = scaled(makeResults({ seed: 2, noise: 0.002 }), 'userspace-exit', 'default', 1.03);
   const v = gate(a, b, OPTS);
   assert.equal(v.pass, true);
   const f = only(v, 'userspace-exit', 'time');
@@ -161,7 +161,7 @@ test('too few samples to reach alpha is a warning, not a silent pass or a failur
 });
 
 test('rows without hole reads are compared on whole-scan ns', () => {
-  const v = gate(makeResults({ seed: 1 }), scaled(makeResults({ seed: 2 }), 'guest-enlightenment', '', 1.2), OPTS);
+  const v = gate(makeResults({ seed: 1 }), scaled(makeResults({ seed: 2 }), 'guest-enlightenment', 'default', 1.2), OPTS);
   const f = only(v, 'guest-enlightenment', 'time');
   assert.equal(f.metric, 'scan ns');
   assert.equal(f.severity, 'regression');
@@ -177,7 +177,7 @@ test('counter changes are functional regressions naming the counter (from → to
   rowOf(b, 'userspace-exit').expectedHoleAccesses = 8161;
   const v = gate(a, b, OPTS);
   assert.equal(v.pass, false);
-  const msg = (strategy: string, variant = '') =>
+  const msg = (strategy: string, variant = 'default') =>
     v.findings.filter((f) => f.strategy === strategy && f.variant === variant && f.kind === 'counter' && f.severity === 'regression').map((f) => f.message);
   assert.deepEqual(msg('ro-page', 'thp'), ['holeAccesses moved: 8193 → 8192']);
   assert.deepEqual(msg('shared-hva', '4k'), ['exits.mmio_read moved: 40 → 41']);
@@ -196,7 +196,7 @@ test('status changes are flagged: X → failed regresses, proxy → measured imp
   Object.assign(rowOf(b, 'ro-page', 'hugetlb'), { status: 'failed', reason: 'mmap EINVAL' });
   const v = gate(a, b, OPTS);
   assert.equal(v.pass, false);
-  const st = (s: string, variant = '') => only(v, s, 'status', variant);
+  const st = (s: string, variant = 'default') => only(v, s, 'status', variant);
   assert.equal(st('ro-page', '4k').severity, 'warning');
   assert.equal(st('ro-page', '4k').message, 'status measured → unsupported: not root');
   assert.equal(st('memslot-flag').severity, 'improvement');
@@ -229,7 +229,7 @@ test('rows in one file only: missing measured rows regress, missing unsupported 
     [
       ['ro-page/thp linux-q35-boot/ecam', 'regression', 'missing in current (was measured)'],
       ['ro-page/hugetlb linux-q35-boot/ecam', 'warning', 'missing in current (was unsupported)'],
-      ['spte-prefetch linux-q35-boot/ecam', 'warning', 'missing in current (was unsupported)'],
+      ['spte-prefetch/default linux-q35-boot/ecam', 'warning', 'missing in current (was unsupported)'],
       ['ro-page/1g linux-q35-boot/ecam', 'ok', 'new row (not in baseline), measured'],
     ],
   );
@@ -256,7 +256,7 @@ test('ratios: another host 2× faster passes; a strategy 10 % slower against use
   assert.ok(f.changePct! < -5);
   assert.match(f.message, /smaller speed-up/);
   // Slowing userspace-exit itself makes every other row's speed-up larger: improvements only.
-  const ref = gate(a, scaled(fast, 'userspace-exit', '', 1.1), { ...OPTS, ratios: true });
+  const ref = gate(a, scaled(fast, 'userspace-exit', 'default', 1.1), { ...OPTS, ratios: true });
   assert.equal(ref.pass, true);
   assert.equal(only(ref, 'ro-page', 'ratio', 'thp').severity, 'improvement');
 });
@@ -275,7 +275,7 @@ test('gate() refuses duplicate rows and bad options', () => {
   const a = makeResults();
   const dup = clone(a);
   dup.rows.push(clone(dup.rows[0]));
-  assert.throws(() => gate(a, dup, OPTS), /current: duplicate row userspace-exit linux-q35-boot\/ecam/);
+  assert.throws(() => gate(a, dup, OPTS), /current: duplicate row userspace-exit\/default linux-q35-boot\/ecam/);
   assert.throws(() => gate(a, a, { ...OPTS, alpha: 0 }), RangeError);
   assert.throws(() => gate(a, a, { ...OPTS, thresholdPct: -1 }), RangeError);
 });
@@ -286,7 +286,7 @@ test('bench gate: 0 on pass with an aligned table; 1 on regression', async () =>
   const dir = await tempDir();
   const a = await writeFixture(dir, 'a.json', makeResults({ seed: 1 }));
   const b = await writeFixture(dir, 'b.json', makeResults({ seed: 2 }));
-  const slow = await writeFixture(dir, 'slow.json', scaled(makeResults({ seed: 2 }), 'userspace-exit', '', 1.1));
+  const slow = await writeFixture(dir, 'slow.json', scaled(makeResults({ seed: 2 }), 'userspace-exit', 'default', 1.1));
   const out = sink();
   assert.equal(await gateCommand(['--baseline', a, '--current', b], out), 0);
   const lines = out.text().split('\n');
@@ -297,7 +297,7 @@ test('bench gate: 0 on pass with an aligned table; 1 on regression', async () =>
   assert.match(out.text(), /bench gate PASS: 0 regressions/);
   const out2 = sink();
   assert.equal(await gateCommand(['--baseline', a, '--current', slow], out2), 1);
-  assert.match(out2.text(), /userspace-exit linux-q35-boot\/ecam\s+time ns\/access .*REGRESSION/);
+  assert.match(out2.text(), /userspace-exit\/default linux-q35-boot\/ecam\s+time ns\/access .*REGRESSION/);
   assert.match(out2.text(), /bench gate FAIL: 1 regression,/);
 });
 
@@ -318,7 +318,7 @@ test('bench gate: different host without --ratios exits 2; with --ratios gates s
   const b = await writeFixture(dir, 'b.json', other);
   await rejects2(gateCommand(['--baseline', a, '--current', b], sink()), /^--current: .*b\.json was measured on host host-b, --baseline .*a\.json on host host-a: .* use --ratios$/);
   assert.equal(await gateCommand(['--baseline', a, '--current', b, '--ratios'], sink()), 0);
-  const slow = await writeFixture(dir, 'slow.json', scaled(other, 'mmio-bus-device', '', 1.1));
+  const slow = await writeFixture(dir, 'slow.json', scaled(other, 'mmio-bus-device', 'default', 1.1));
   assert.equal(await gateCommand(['--baseline', a, '--current', slow, '--ratios'], sink()), 1);
 });
 
