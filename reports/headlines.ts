@@ -1,0 +1,219 @@
+// The report's headline: answers to the questions the 2020 review thread left open, computed
+// from the rows of one results file. Every number comes from the file; a question the file
+// cannot answer says so ("not measured in this file", or the unsupported reason).
+
+import type { ResultRow, ResultsFile } from './schema.js';
+import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
+import {
+  BASELINE_STRATEGY,
+  baselineRow,
+  findRow,
+  groupTitle,
+  hasData,
+  kvmStatMedian,
+  med,
+  nsPerAccess,
+  preferredGroups,
+  ratio,
+  rowLabel,
+  speedupPerAccess,
+} from './row-metrics.js';
+import type { RowGroup } from './row-metrics.js';
+
+/** One question and its computed answer, as plain-text sentences. */
+export interface Headline {
+  id: 'hugepage-vs-prefetch' | 'huge-spte-cost' | 'in-kernel-vs-userspace';
+  question: string;
+  answer: string[];
+}
+
+/** Strategies that answer a hole read in KVM instead of userspace (measured or proxy). */
+export const IN_KERNEL_STRATEGIES = ['memslot-flag', 'mmio-bus-device'];
+
+/** Computes the three headline answers for one results file. */
+export function headlines(file: ResultsFile): Headline[] {
+  const groups = preferredGroups(file);
+  return [hugepageVsPrefetch(file, groups), hugeSpteCost(file, groups), inKernelVsUserspace(groups)];
+}
+
+/** "2.41 µs per access (IQR 2.30 µs–2.52 µs)" */
+export function perAccessText(row: ResultRow): string {
+  const s = row.stats.nsPerAccess;
+  const iqr = s && Number.isFinite(s.p25) && Number.isFinite(s.p75) ? ` (IQR ${fmtNs(s.p25)}–${fmtNs(s.p75)})` : '';
+  return `${fmtNs(nsPerAccess(row))} per access${iqr}`;
+}
+
+/**
+ * What the file holds for a strategy (optionally one variant) when a comparison cannot be made:
+ * its figure if it has one, else its unsupported/failed reason, else that it was not run.
+ */
+export function missingText(file: ResultsFile, strategy: string, variant?: string): string {
+  const rows = file.rows.filter((r) => r.strategy === strategy && (variant === undefined || r.variant === variant));
+  const name = variant ? `${strategy}/${variant}` : strategy;
+  const measured = rows.find((r) => nsPerAccess(r) !== null);
+  if (measured) return `${rowLabel(measured)} ${perAccessText(measured)} on ${groupTitle(measured)}`;
+  const unsup = rows.find((r) => r.status === 'unsupported');
+  if (unsup) return `${name} is unsupported on this host: ${unsup.reason || 'no reason given'}`;
+  const failed = rows.find((r) => r.status === 'failed');
+  if (failed) return `${name} failed: ${failed.reason || 'no reason given'}`;
+  if (rows.length) return `${name} has no per-access figure in this file`;
+  return `${name}: not measured in this file`;
+}
+
+/** The first group (in headline preference order) where `pick` finds every row it needs. */
+function firstGroup<T>(groups: RowGroup[], pick: (g: RowGroup) => T | null): { g: RowGroup; v: T } | null {
+  for (const g of groups) {
+    const v = pick(g);
+    if (v !== null) return { g, v };
+  }
+  return null;
+}
+
+function withFigure(rows: readonly ResultRow[], strategy: string, variants?: string[]): ResultRow[] {
+  return rows.filter((r) => r.strategy === strategy && (!variants || variants.includes(r.variant)) && nsPerAccess(r) !== null);
+}
+
+function pages2m(row: ResultRow): string {
+  const p = kvmStatMedian(row, 'pages_2m');
+  return p === null ? '' : `, pages_2m ${fmtCount(p)}`;
+}
+
+function costText(row: ResultRow): string {
+  return `${rowLabel(row)}: ${perAccessText(row)}, ${fmtBytes(row.memoryBytes)} of host memory, setup ${fmtMs(med(row.stats.setupMs))} per VM${row.backingShared ? ' (shared backing: once per host)' : ''}${pages2m(row)}`;
+}
+
+function otherGroups(groups: RowGroup[], chosen: RowGroup, f: (g: RowGroup) => string | null): string[] {
+  const parts = groups.filter((g) => g !== chosen).flatMap((g) => {
+    const t = f(g);
+    return t === null ? [] : [`${groupTitle(g)} ${t}`];
+  });
+  return parts.length ? [`Same comparison on the other workloads of this file: ${parts.join('; ')}.`] : [];
+}
+
+function hugepageVsPrefetch(file: ResultsFile, groups: RowGroup[]): Headline {
+  const question = 'Hugepage-backed read-only page or 2 MiB SPTE prefetch?';
+  const found = firstGroup(groups, (g) => {
+    const huge = withFigure(g.rows, 'ro-page', ['thp', 'hugetlb']);
+    const pre = withFigure(g.rows, 'spte-prefetch');
+    return huge.length || pre.length ? { huge, pre } : null;
+  });
+  if (!found) {
+    return { id: 'hugepage-vs-prefetch', question, answer: [`${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}; ${missingText(file, 'spte-prefetch')}.`] };
+  }
+  const { g, v } = found;
+  const answer: string[] = [`On ${groupTitle(g)}:`];
+  if (v.huge.length) answer.push(...v.huge.map((r) => `${costText(r)}.`));
+  else answer.push(`Hugepage-backed ro-page: ${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}.`);
+  if (v.pre.length) {
+    answer.push(...v.pre.map((r) => `${costText(r)}.`));
+    if (v.huge.length) {
+      const bestHuge = v.huge.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
+      const bestPre = v.pre.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
+      const r = ratio(nsPerAccess(bestPre), nsPerAccess(bestHuge));
+      if (r !== null) {
+        answer.push(
+          r >= 1
+            ? `Answer: ${rowLabel(bestHuge)} is ${fmtRatio(r)} as fast per access as ${rowLabel(bestPre)}.`
+            : `Answer: ${rowLabel(bestPre)} is ${fmtRatio(1 / r)} as fast per access as ${rowLabel(bestHuge)}.`,
+        );
+      }
+    }
+  } else {
+    answer.push(`${missingText(file, 'spte-prefetch')}, so this file cannot compare prefetching with a hugepage backing.`);
+    const ro4k = findRow(g.rows, 'ro-page', '4k');
+    if (ro4k && nsPerAccess(ro4k) !== null && v.huge.length) {
+      answer.push(`For scale, ${rowLabel(ro4k)} (what spte-prefetch would pre-fault) costs ${perAccessText(ro4k)}.`);
+    }
+  }
+  return { id: 'hugepage-vs-prefetch', question, answer };
+}
+
+/** Pairs whose only difference is the size of the mappings KVM can make. */
+const HUGE_PAIRS: { strategy: string; small: string; huge: string }[] = [
+  { strategy: 'ro-page', small: '4k', huge: 'thp' },
+  { strategy: 'ro-page', small: '4k', huge: 'hugetlb' },
+  { strategy: 'shared-hva', small: '4k', huge: '2m' },
+];
+
+function hugeSpteCost(file: ResultsFile, groups: RowGroup[]): Headline {
+  const question = 'What does mapping the window with huge SPTEs buy, and cost?';
+  const answer: string[] = [];
+  for (const p of HUGE_PAIRS) {
+    const pick = (g: RowGroup): { small: ResultRow; huge: ResultRow } | null => {
+      const small = findRow(g.rows, p.strategy, p.small);
+      const huge = findRow(g.rows, p.strategy, p.huge);
+      return small && huge && nsPerAccess(small) !== null && nsPerAccess(huge) !== null ? { small, huge } : null;
+    };
+    const found = firstGroup(groups, pick);
+    if (!found) {
+      answer.push(`${p.strategy} ${p.small} vs ${p.huge}: ${missingText(file, p.strategy, p.small)}; ${missingText(file, p.strategy, p.huge)}.`);
+      continue;
+    }
+    const { small, huge } = found.v;
+    const r = ratio(nsPerAccess(small), nsPerAccess(huge));
+    const setupS = med(small.stats.setupMs);
+    const setupH = med(huge.stats.setupMs);
+    const p2 = kvmStatMedian(huge, 'pages_2m');
+    let s = `${p.strategy} on ${groupTitle(found.g)}: ${p.small} ${fmtNs(nsPerAccess(small))} vs ${p.huge} ${fmtNs(nsPerAccess(huge))} per access, ${fmtRatio(r)} faster with huge mappings; setup ${fmtMs(setupS)} vs ${fmtMs(setupH)} per VM; host memory ${fmtBytes(small.memoryBytes)} vs ${fmtBytes(huge.memoryBytes)}`;
+    if (p2 !== null) s += p2 > 0 ? `; KVM made ${fmtCount(p2)} 2 MiB mappings` : '; but pages_2m is 0: KVM made no 2 MiB mapping, so the difference is not the SPTE size';
+    answer.push(`${s}.`);
+    answer.push(
+      ...otherGroups(groups, found.g, (g) => {
+        const o = pick(g);
+        return o ? fmtRatio(ratio(nsPerAccess(o.small), nsPerAccess(o.huge))) : null;
+      }),
+    );
+  }
+  return { id: 'huge-spte-cost', question, answer };
+}
+
+function inKernelVsUserspace(groups: RowGroup[]): Headline {
+  const question = 'In-kernel versus userspace: cost per hole access on this host';
+  const found = firstGroup(groups, (g) => {
+    const base = baselineRow(g.rows);
+    const kernel = IN_KERNEL_STRATEGIES.flatMap((s) => withFigure(g.rows, s));
+    return base && nsPerAccess(base) !== null && kernel.length ? { base, kernel } : null;
+  });
+  if (!found) {
+    const base = groups.map((g) => baselineRow(g.rows)).find((r) => r && nsPerAccess(r) !== null);
+    const allRows = groups.flatMap((g) => g.rows);
+    const reasons = IN_KERNEL_STRATEGIES.map((s) => {
+      const r = allRows.find((x) => x.strategy === s);
+      return r ? `${rowLabel(r)}: ${r.status}${r.reason ? ` (${r.reason})` : ''}` : `${s}: not measured in this file`;
+    });
+    return {
+      id: 'in-kernel-vs-userspace',
+      question,
+      answer: [
+        base ? `${BASELINE_STRATEGY}: ${perAccessText(base)} on ${base.workload} (${base.access}).` : `${BASELINE_STRATEGY}: not measured in this file.`,
+        `No in-kernel figure to compare with: ${reasons.join('; ')}.`,
+      ],
+    };
+  }
+  const { g, v } = found;
+  const baseNs = nsPerAccess(v.base) as number;
+  const answer = [`On ${groupTitle(g)}, a hole read that exits to userspace (${BASELINE_STRATEGY}) costs ${perAccessText(v.base)}.`];
+  for (const r of v.kernel) {
+    const k = nsPerAccess(r) as number;
+    const holes = v.base.holeAccesses;
+    answer.push(
+      `Answered in-kernel by ${rowLabel(r)}: ${perAccessText(r)}, ${fmtRatio(speedupPerAccess(r, v.base))} less per access; over the ${fmtCount(holes)} hole reads of one scan that is ${fmtNs(baseNs * holes)} vs ${fmtNs(k * holes)}, ${fmtNs((baseNs - k) * holes)} saved per boot.`,
+    );
+    if (r.status === 'proxy') answer.push(`${rowLabel(r)} is a proxy on this host: ${r.reason || 'a stand-in measured on real KVM'}.`);
+  }
+  answer.push(
+    ...otherGroups(groups, g, (o) => {
+      const base = baselineRow(o.rows);
+      const rows = IN_KERNEL_STRATEGIES.flatMap((s) => withFigure(o.rows, s));
+      if (!base || !rows.length) return null;
+      const ss = rows.map((r) => `${rowLabel(r)} ${fmtRatio(speedupPerAccess(r, base))}`).filter((t) => !t.endsWith('—'));
+      return ss.length ? ss.join(', ') : null;
+    }),
+  );
+  return { id: 'in-kernel-vs-userspace', question, answer };
+}
+
+/** Whether any row of the file has data (a file of only unsupported rows has no headline numbers). */
+export function fileHasData(file: ResultsFile): boolean {
+  return file.rows.some(hasData);
+}

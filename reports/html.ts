@@ -1,0 +1,268 @@
+// The HTML report: one self-contained, offline file. Tables and text are rendered here with
+// every string HTML-escaped; charts are drawn in the page by chart.js from JSON specs
+// (reports/chart-data.ts). chart.js, chartjs-chart-error-bars and the page script are inlined;
+// a Content-Security-Policy allows only those exact scripts and no network fetch at all.
+
+import { createHash } from 'node:crypto';
+import type { ResultRow, ResultsFile } from './schema.js';
+import { SCHEMA_VERSION } from './schema.js';
+import type { ChartSpec, WorkloadSection } from './chart-data.js';
+import { workloadSections } from './chart-data.js';
+import { headlines } from './headlines.js';
+import { seriesComparison } from './series-2020.js';
+import { compareResults } from './compare.js';
+import type { Comparison } from './compare.js';
+import { esc, scriptJson, scriptText, umdSource } from './html-assets.js';
+import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
+import { renderCharts } from './report-client.js';
+import { REPORT_CSS } from './html-style.js';
+
+/** Options of renderReport. */
+export interface RenderOptions {
+  /** One label per results file (e.g. its path); defaults to "file 1", "file 2", … */
+  labels?: string[];
+  /** Page title; defaults to "pcihole-bench report". */
+  title?: string;
+  /** Timestamp printed as the generation time; defaults to now (tests pass a fixed one). */
+  generatedAt?: string;
+}
+
+/**
+ * Renders one or more results files as a single self-contained HTML document (no network
+ * request of any kind). With several files, a side-by-side comparison comes first, then each
+ * file's own headline, charts, capability table, host fingerprint and the 2020 figures.
+ */
+export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): string {
+  if (results.length === 0) throw new Error('renderReport: no results files');
+  const labels = results.map((_, i) => opts.labels?.[i] ?? `file ${i + 1}`);
+  const title = opts.title ?? 'pcihole-bench report';
+  const generatedAt = opts.generatedAt ?? new Date().toISOString();
+  const multi = results.length > 1;
+
+  const specs: ChartSpec[] = [];
+  const comparison = multi ? compareResults(results.map((r, i) => ({ label: labels[i], results: r }))) : null;
+  if (comparison) for (const g of comparison.groups) if (g.chart) specs.push(g.chart);
+
+  const fileSections = results.map((file, i) => {
+    const sections = workloadSections(file, `f${i}`);
+    for (const s of sections) specs.push(...s.charts);
+    return fileSection(file, labels[i], i, multi, sections);
+  });
+
+  const scripts = [
+    scriptText(umdSource('chart.js')),
+    scriptText(umdSource('chartjs-chart-error-bars')),
+    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
+  ];
+  const hashes = scripts.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`).join(' ');
+  const csp = `default-src 'none'; script-src ${hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
+
+  const toc = [
+    multi ? `<li><a href="#comparison">Comparison of ${results.length} files</a></li>` : '',
+    ...results.map((f, i) => `<li><a href="#f${i}">${multi ? `${esc(labels[i])}: ` : ''}headline, workloads, capabilities, host</a></li>`),
+    '<li><a href="#methodology">Methodology</a></li>',
+  ].join('');
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="pcihole-bench">
+<link rel="icon" href="data:,">
+<title>${esc(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<header>
+<h1>${esc(title)}</h1>
+<p class="sub">Strategies for serving the PCI hole on real KVM. Generated ${esc(generatedAt)} from ${results.length === 1 ? esc(labels[0]) : `${results.length} results files`}.</p>
+<noscript><p class="warn">The charts need JavaScript; every table and the headline below are complete without it.</p></noscript>
+<nav><ul>${toc}</ul></nav>
+</header>
+<main>
+${comparison ? comparisonSection(comparison) : ''}
+${fileSections.join('\n')}
+${methodologySection(results[0])}
+</main>
+<footer>pcihole-bench report, results schema v${SCHEMA_VERSION}. Self-contained: chart.js and chartjs-chart-error-bars are inlined; the page makes no network request.</footer>
+<script type="application/json" id="chart-specs">${scriptJson(specs)}</script>
+${scripts.map((s) => `<script>${s}</script>`).join('\n')}
+</body>
+</html>
+`;
+}
+
+function fileSection(file: ResultsFile, label: string, i: number, multi: boolean, sections: WorkloadSection[]): string {
+  const head = multi ? `<h2>${esc(label)}</h2>` : '<h2>Results</h2>';
+  const meta = `<p class="sub">Host <code>${esc(file.host?.id)}</code> (${esc(file.host?.kvmBackend)}, kernel ${esc(file.host?.kernel)}), run started ${esc(file.createdAt)}, ${esc(file.tool?.name)} ${esc(file.tool?.version)}; ${fmtCount(file.config?.samples)} fresh VMs per row, ${fmtCount(file.config?.scans)} scan(s) per VM.</p>`;
+  const incomplete = file.complete === false ? '<p class="warn">This run did not complete: the file holds only the rows that finished.</p>' : '';
+  return `<section class="file" id="f${i}">
+${head}
+${meta}
+${incomplete}
+${headlineSection(file)}
+${sections.length ? sections.map(workloadHtml).join('\n') : '<p>This file has no result rows.</p>'}
+${capabilitySection(file)}
+${seriesSection(file)}
+${hostSection(file)}
+</section>`;
+}
+
+function headlineSection(file: ResultsFile): string {
+  const items = headlines(file)
+    .map((h) => `<div class="headline"><h4>${esc(h.question)}</h4>${h.answer.map((a) => `<p>${esc(a)}</p>`).join('')}</div>`)
+    .join('\n');
+  return `<h3>Headline</h3>
+<p class="sub">Computed from this file's rows (cold scans, medians over fresh VMs). Proxy figures are marked [proxy].</p>
+<div class="headlines">${items}</div>`;
+}
+
+function workloadHtml(s: WorkloadSection): string {
+  const notes = s.notes.length ? `<ul class="notes">${s.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+  const charts = s.charts
+    .map(
+      (c) => `<figure class="chart${c.kind === 'scatter' || c.title.startsWith('Time per hole') ? ' wide' : ''}">
+<h4>${esc(c.title)}</h4>
+<div class="chart-box" style="height:${Math.round(c.height)}px"><canvas id="${esc(c.id)}" role="img" aria-label="${esc(`${c.title}: ${s.title}`)}"></canvas></div>
+<figcaption>${esc(c.caption)}</figcaption>
+</figure>`,
+    )
+    .join('\n');
+  const t = s.kvmTable;
+  const kvm = t.columns.length
+    ? `<details><summary>All KVM statistics (median delta per VM)</summary><div class="scroll"><table class="num"><thead><tr><th>row</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${t.rows
+        .map((r) => `<tr><th>${esc(r.label)}</th>${r.values.map((v) => `<td>${fmtCount(v)}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table></div></details>`
+    : '';
+  return `<section class="workload">
+<h3>Workload ${esc(s.title)}</h3>
+${notes}
+<div class="charts">${charts}</div>
+${kvm}
+</section>`;
+}
+
+/** Rows that share strategy, variant, status and reason collapse into one capability line. */
+function capabilitySection(file: ResultsFile): string {
+  const lines = new Map<string, { row: ResultRow; where: string[] }>();
+  for (const r of file.rows) {
+    const k = JSON.stringify([r.strategy, r.variant, r.status, r.reason]);
+    const e = lines.get(k) ?? { row: r, where: [] };
+    e.where.push(`${r.workload} (${r.access})`);
+    lines.set(k, e);
+  }
+  const order = file.config?.strategies ?? [];
+  const sorted = [...lines.values()].sort((a, b) => {
+    const ia = order.indexOf(a.row.strategy);
+    const ib = order.indexOf(b.row.strategy);
+    return (ia < 0 ? 1e9 : ia) - (ib < 0 ? 1e9 : ib) || a.row.strategy.localeCompare(b.row.strategy) || a.row.variant.localeCompare(b.row.variant);
+  });
+  const body = sorted
+    .map(
+      ({ row, where }) =>
+        `<tr><td><code>${esc(row.strategy)}</code></td><td>${esc(row.variant || '—')}</td><td><span class="status ${esc(statusClass(row.status))}">${esc(row.status)}</span></td><td>${esc(row.reason || (row.status === 'measured' ? 'the mechanism itself ran' : ''))}</td><td>${esc(row.origin ?? '')}</td><td>${esc(where.join(', '))}</td></tr>`,
+    )
+    .join('\n');
+  return `<h3>Capabilities on this host</h3>
+<p class="sub"><span class="status measured">measured</span> the mechanism itself ran; <span class="status proxy">proxy</span> a labelled stand-in measured on real KVM (the reason says what it stands in for and what a patched kernel would change); <span class="status unsupported">unsupported</span> cannot run here (the reason says why and how to enable it); <span class="status failed">failed</span> ran and went wrong.</p>
+<div class="scroll"><table><thead><tr><th>strategy</th><th>variant</th><th>status</th><th>reason</th><th>origin</th><th>workloads</th></tr></thead><tbody>
+${body}
+</tbody></table></div>`;
+}
+
+function statusClass(s: string): string {
+  return ['measured', 'proxy', 'unsupported', 'failed'].includes(s) ? s : 'failed';
+}
+
+function seriesSection(file: ResultsFile): string {
+  const rows = seriesComparison(file)
+    .map((r) => `<tr><th>${esc(r.what)}</th><td>${esc(r.series)}</td><td>${esc(r.ours)}</td></tr>`)
+    .join('\n');
+  return `<h3>The 2020 series' figures beside ours</h3>
+<p class="sub">The KVM_MEM_ALLONES RFC and KVM_MEM_PCI_HOLE v1/v2 quoted these; ours are computed from this file. Absolute times depend on the host (see its fingerprint): compare ratios.</p>
+<div class="scroll"><table><thead><tr><th>quantity</th><th>2020 series</th><th>this file</th></tr></thead><tbody>
+${rows}
+</tbody></table></div>`;
+}
+
+function hostSection(file: ResultsFile): string {
+  const h = file.host ?? ({} as ResultsFile['host']);
+  const kv = (o: Record<string, unknown> | undefined): string =>
+    o && Object.keys(o).length
+      ? Object.entries(o)
+          .map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`)
+          .join(' ')
+      : '—';
+  const rows: [string, string][] = [
+    ['fingerprint id', `<code>${esc(h.id)}</code>`],
+    ['kernel', esc(h.kernel)],
+    ['CPU', `${esc(h.cpuModel)} × ${esc(h.cpus)}`],
+    ['memory', esc(fmtBytes(h.memoryBytes))],
+    ['KVM backend', esc(h.kvmBackend)],
+    ['KVM parameters', kv(h.kvmParams)],
+    ['KVM capabilities', kv(h.capabilities)],
+    ['KVM API version', esc(h.apiVersion)],
+    ['guest TSC', h.tscKhz ? `${esc(fmtCount(h.tscKhz))} kHz` : '—'],
+    ['THP', h.thp ? `enabled=${esc(h.thp.enabled)}, defrag=${esc(h.thp.defrag)}, shmem_enabled=${esc(h.thp.shmemEnabled)}` : '—'],
+    ['hugetlb', h.hugetlb ? `${esc(h.hugetlb.nrHugepages)} pages (${esc(h.hugetlb.freeHugepages)} free) of ${esc(fmtBytes(h.hugetlb.hugepageSizeKb * 1024))}` : '—'],
+    ['vm.max_map_count', esc(h.maxMapCount)],
+    ['root', esc(h.isRoot)],
+    ['Node.js', esc(h.node)],
+  ];
+  const c = file.config;
+  const cfg = c
+    ? `<p class="sub">Run configuration: strategies ${esc((c.strategies ?? []).join(', '))}; workloads ${esc((c.workloads ?? []).join(', '))}; access ${esc((c.access ?? []).join(', '))}; ${esc(c.samples)} samples; ${esc(c.scans)} scan(s) per VM.</p>`
+    : '';
+  return `<h3>Host fingerprint</h3>
+<div class="scroll"><table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></div>
+${cfg}`;
+}
+
+function comparisonSection(c: Comparison): string {
+  const head = c.files.map((f) => `<th colspan="${c.files.indexOf(f) === 0 ? 2 : 3}">${esc(f.label)}<br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)} · ${esc(f.kvmBackend)} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`).join('');
+  const sub = c.files.map((_, i) => `<th>ns/access</th><th>vs userspace-exit</th>${i ? '<th>÷ first file</th>' : ''}`).join('');
+  const groups = c.groups
+    .map((g) => {
+      const body = g.rows
+        .map(
+          (r) =>
+            `<tr><th>${esc(r.name)}</th>${r.cells
+              .map((cell, i) => {
+                const st = cell.status === null ? '<td colspan="2" class="muted">not in this file</td>' : cell.status === 'unsupported' ? `<td colspan="2" class="muted">unsupported</td>` : `<td>${esc(fmtNs(cell.nsPerAccess))}${cell.status === 'proxy' ? ' <span class="status proxy">proxy</span>' : cell.status === 'failed' ? ' <span class="status failed">failed</span>' : ''}</td><td>${esc(cell.speedup !== null ? fmtRatio(cell.speedup) : cell.scanSpeedup !== null ? `${fmtRatio(cell.scanSpeedup)} (whole scan)` : '—')}</td>`;
+                return st + (i ? `<td>${esc(fmtRatio(cell.vsFirst))}</td>` : '');
+              })
+              .join('')}</tr>`,
+        )
+        .join('\n');
+      const chart = g.chart
+        ? `<figure class="chart wide"><h4>${esc(g.chart.title)}</h4><div class="chart-box" style="height:${Math.round(g.chart.height)}px"><canvas id="${esc(g.chart.id)}" role="img" aria-label="${esc(g.chart.title)}"></canvas></div><figcaption>${esc(g.chart.caption)}</figcaption></figure>`
+        : '';
+      return `<h3>${esc(g.title)}</h3>
+<div class="scroll"><table class="num"><thead><tr><th rowspan="2">strategy/variant</th>${head}</tr><tr>${sub}</tr></thead><tbody>
+${body}
+</tbody></table></div>
+<div class="charts">${chart}</div>`;
+    })
+    .join('\n');
+  return `<section id="comparison">
+<h2>Comparison of ${c.files.length} results files</h2>
+<p class="sub">Per file: the cold-scan median ns per hole access, its speed-up over userspace-exit measured in the same file (the figure that transfers between hosts), and its ratio to the first file (&gt;1 = slower). ${c.sameHost ? 'All files come from the same host fingerprint, so absolute times are comparable too.' : '<strong>The files come from different host fingerprints: compare the speed-ups, not the absolute times.</strong>'}</p>
+${groups}
+</section>`;
+}
+
+function methodologySection(file: ResultsFile): string {
+  return `<section id="methodology">
+<h2>Methodology</h2>
+<ul>
+<li><strong>What is timed.</strong> The guest reads its own TSC (rdtsc, running natively at CPL3) around each phase of its PCI scan; cycles are converted with the guest TSC rate (KVM_GET_TSC_KHZ${file.host?.tscKhz ? `, ${esc(fmtCount(file.host.tscKhz))} kHz on this host` : ''}). <em>ns per access</em> is the hole-only phase (e.g. Linux's peer-bridge fixup: only absent functions) divided by its hole reads; the whole scan, which also reads present devices served in userspace under every strategy, is reported beside it.</li>
+<li><strong>Cold and warm.</strong> Each sample is a fresh VM. Its first scan is <em>cold</em>: it pays every first-touch fault of read-only and shared pages; the headline and the charts use it (a boot happens once). Workloads that rescan also report the last, <em>warm</em> scan of the same VM.</li>
+<li><strong>Samples and statistics.</strong> Each row is measured on N fresh VMs (N is in the capability and file headers); figures are medians over them, and error bars span the interquartile range (25th to 75th percentile, linear interpolation). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
+<li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over a VM's scans. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
+<li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
+<li><strong>Comparing.</strong> Absolute costs depend on the host (KVM backend, TDP or shadow paging, CPU): compare strategies as ratios measured in one run, and hosts by their speed-ups over userspace-exit.</li>
+</ul>
+</section>`;
+}

@@ -1,0 +1,170 @@
+// The report page's own script: turns the chart specs (reports/chart-data.ts) embedded as
+// JSON into chart.js charts. reports/html.ts inlines this function's source text with the
+// formatters of reports/format.ts, so it must refer only to those, to the chart.js and
+// chartjs-chart-error-bars globals, and to the DOM. It never writes HTML: no innerHTML.
+
+import type { BarChartSpec, ChartSpec, ScatterChartSpec, Unit } from './chart-data.js';
+import type { fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs } from './format.js';
+
+/* The UMD globals and the formatters inlined beside this function in the page. */
+declare const Chart: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const ChartErrorBars: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const fmtNs: typeof FmtNs;
+declare const fmtMs: typeof FmtMs;
+declare const fmtBytes: typeof FmtBytes;
+declare const fmtCount: typeof FmtCount;
+
+/** Draws every chart whose spec is in the page's #chart-specs JSON block onto its <canvas>. */
+export function renderCharts(): void {
+  const dataEl = document.getElementById('chart-specs');
+  const specs = JSON.parse(dataEl?.textContent ?? '[]') as ChartSpec[];
+  Chart.register(ChartErrorBars.BarWithErrorBarsController, ChartErrorBars.BarWithErrorBar);
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+  Chart.defaults.font.size = 12;
+  Chart.defaults.color = '#222';
+
+  const fmt = (unit: Unit, v: number): string =>
+    unit === 'ns' ? fmtNs(v) : unit === 'ms' ? fmtMs(v) : unit === 'bytes' ? fmtBytes(v) : fmtCount(v);
+
+  const positive = (xs: (number | null | undefined)[]): number[] => xs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0);
+
+  /** Log-axis bounds on whole decades around the data, so the shortest bar still has length. */
+  const decades = (xs: number[]): { min: number; max: number } => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    let min = 10 ** Math.floor(Math.log10(lo));
+    if (min >= lo) min /= 10;
+    let max = 10 ** Math.ceil(Math.log10(hi));
+    if (max <= hi) max *= 10;
+    return { min, max };
+  };
+
+  /** Labels on log ticks: every decade, plus 2 and 5 when the axis spans few decades. */
+  const logTick = (unit: Unit) =>
+    function (this: unknown, value: number | string, _i: number, ticks: { value: number }[]): string {
+      const v = Number(value);
+      if (!(v > 0)) return '';
+      const span = Math.log10(ticks[ticks.length - 1].value / ticks[0].value);
+      const sig = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+      const near = (x: number): boolean => Math.abs(sig - x) < 1e-6 * x;
+      return near(1) || (span <= 3 && (near(2) || near(5))) ? fmt(unit, v) : '';
+    };
+
+  const barConfig = (s: BarChartSpec) => {
+    const all = positive(s.datasets.flatMap((d) => [...d.values, ...(d.lo ?? []), ...(d.hi ?? [])]));
+    const bounds = s.log && all.length ? decades(all) : {};
+    return {
+      type: s.errorBars ? 'barWithErrorBars' : 'bar',
+      data: {
+        labels: s.labels,
+        datasets: s.datasets.map((d) => ({
+          label: d.label,
+          backgroundColor: d.color,
+          borderColor: d.color,
+          borderWidth: 0,
+          errorBarColor: '#111',
+          errorBarWhiskerColor: '#111',
+          errorBarLineWidth: 1.5,
+          errorBarWhiskerLineWidth: 1.5,
+          errorBarWhiskerRatio: 0.35,
+          data: d.values.map((v, i) =>
+            v === null ? null : s.errorBars ? { x: v, xMin: d.lo?.[i] ?? v, xMax: d.hi?.[i] ?? v } : v,
+          ),
+        })),
+      },
+      options: {
+        indexAxis: 'y',
+        layout: { padding: { right: 12 } },
+        scales: {
+          x: {
+            type: s.log ? 'logarithmic' : 'linear',
+            ...bounds,
+            title: { display: true, text: s.unit === 'count' ? 'count' : s.unit === 'bytes' ? 'bytes' : 'time' },
+            ticks: { callback: s.log ? logTick(s.unit) : (v: number) => fmt(s.unit, Number(v)), autoSkip: false, maxRotation: 0 },
+            grid: { color: '#e3e6ea' },
+          },
+          y: { ticks: { autoSkip: false }, grid: { display: false } },
+        },
+        plugins: {
+          legend: { display: s.datasets.length > 1, position: 'top' },
+          tooltip: {
+            callbacks: {
+              label: (ctx: { dataset: { label: string }; raw: unknown }) => {
+                const raw = ctx.raw as number | { x: number; xMin: number; xMax: number } | null;
+                if (raw === null || raw === undefined) return `${ctx.dataset.label}: —`;
+                if (typeof raw === 'number') return `${ctx.dataset.label}: ${fmt(s.unit, raw)}`;
+                return `${ctx.dataset.label}: median ${fmt(s.unit, raw.x)}, IQR ${fmt(s.unit, raw.xMin)} – ${fmt(s.unit, raw.xMax)}`;
+              },
+            },
+          },
+        },
+      },
+    };
+  };
+
+  const scatterConfig = (s: ScatterChartSpec) => {
+    const xs = s.points.map((p) => p.x);
+    const ys = s.points.map((p) => p.y);
+    let xMax = s.xFloor * 4;
+    while (xMax < Math.max(...xs) * 2) xMax *= 16;
+    const yb = decades(ys);
+    return {
+      type: 'scatter',
+      data: {
+        datasets: s.points.map((p, i) => ({
+          label: p.label,
+          data: [{ x: p.x, y: p.y }],
+          backgroundColor: p.color,
+          borderColor: '#222',
+          borderWidth: 1,
+          pointRadius: 7,
+          pointHoverRadius: 9,
+          pointStyle: ['circle', 'rectRot', 'triangle', 'rect', 'star', 'crossRot'][i % 6],
+        })),
+      },
+      options: {
+        scales: {
+          x: {
+            type: 'logarithmic',
+            min: s.xFloor / 2,
+            max: xMax,
+            title: { display: true, text: 'resident host memory of the backing' },
+            afterBuildTicks: (axis: { ticks: { value: number }[] }) => {
+              const t = [{ value: s.xFloor }];
+              for (let v = s.xFloor * 4; v <= xMax; v *= 16) t.push({ value: v });
+              axis.ticks = t;
+            },
+            ticks: { callback: (v: number | string) => (Number(v) <= s.xFloor ? '0 B' : fmtBytes(Number(v))), autoSkip: false },
+            grid: { color: '#e3e6ea' },
+          },
+          y: {
+            type: 'logarithmic',
+            ...yb,
+            title: { display: true, text: 'time per hole access (cold)' },
+            ticks: { callback: logTick(s.yUnit), autoSkip: false },
+            grid: { color: '#e3e6ea' },
+          },
+        },
+        plugins: {
+          legend: { display: true, position: 'right', labels: { usePointStyle: true, boxWidth: 10 } },
+          tooltip: {
+            callbacks: {
+              label: (ctx: { dataset: { label: string }; raw: { x: number; y: number } }) =>
+                `${ctx.dataset.label}: ${ctx.raw.x <= s.xFloor ? '0 B' : fmtBytes(ctx.raw.x)}, ${fmtNs(ctx.raw.y)} per access`,
+            },
+          },
+        },
+      },
+    };
+  };
+
+  for (const spec of specs) {
+    const canvas = document.getElementById(spec.id);
+    if (!(canvas instanceof HTMLCanvasElement)) continue;
+    new Chart(canvas, spec.kind === 'scatter' ? scatterConfig(spec) : barConfig(spec));
+    canvas.setAttribute('data-rendered', 'true');
+  }
+}

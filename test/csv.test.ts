@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CSV_COLUMNS, csvColumnsMarkdown, toCsv } from '../reports/csv.js';
+import { fixtureRow, makeResults } from './fixtures.js';
+import { medianOf } from '../reports/row-metrics.js';
+
+/** A minimal RFC 4180 reader, so the test does not trust the writer's own library. */
+function parseCsv(text: string): string[][] {
+  const out: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      out.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    out.push(row);
+  }
+  return out;
+}
+
+function records(csv: string): Record<string, string>[] {
+  const [header, ...rows] = parseCsv(csv);
+  return rows.map((r) => {
+    assert.equal(r.length, header.length, `a line has ${r.length} fields, the header ${header.length}`);
+    return Object.fromEntries(header.map((h, i) => [h, r[i]]));
+  });
+}
+
+const REQUIRED = 'strategy,variant,workload,access,status,reason,samples,median_ns,p25_ns,p75_ns,hole_accesses,ns_per_access,mmio_exits,io_exits,memory_bytes,setup_ms'.split(',');
+
+test('the header starts with the sixteen required columns, in order, then the documented extras', () => {
+  const csv = toCsv(makeResults());
+  const header = parseCsv(csv)[0];
+  assert.deepEqual(header.slice(0, REQUIRED.length), REQUIRED);
+  assert.deepEqual(header, CSV_COLUMNS.map((c) => c.name));
+  for (const extra of ['speedup_vs_userspace_exit', 'warm_ns_per_access', 'origin', 'host_id']) assert.ok(header.includes(extra), extra);
+});
+
+test('one line per row, values computed from the row', () => {
+  const file = makeResults();
+  const recs = records(toCsv(file));
+  assert.equal(recs.length, file.rows.length);
+  const row = file.rows[0];
+  const rec = recs[0];
+  assert.equal(rec.strategy, 'userspace-exit');
+  assert.equal(rec.samples, String(row.samples.length));
+  assert.equal(Number(rec.median_ns), Math.round((row.stats.scanNs?.median as number) * 1000) / 1000);
+  assert.equal(Number(rec.p25_ns), Math.round((row.stats.scanNs?.p25 as number) * 1000) / 1000);
+  assert.equal(Number(rec.ns_per_access), Math.round((row.stats.nsPerAccess?.median as number) * 1000) / 1000);
+  const mmio = medianOf(row.samples.map((s) => (s.exits.mmio_read ?? 0) + (s.exits.mmio_write ?? 0))) as number;
+  assert.equal(Number(rec.mmio_exits), mmio);
+  assert.equal(rec.io_exits, '2', 'io_out only; io_in missing counts 0');
+  assert.equal(rec.hole_accesses, '8160');
+  assert.equal(rec.host_id, 'h-test-1');
+  assert.equal(Number(rec.speedup_vs_userspace_exit), 1);
+});
+
+test('speed-up is relative to userspace-exit of the same workload and access', () => {
+  const recs = records(toCsv(makeResults()));
+  const flag = recs.find((r) => r.strategy === 'memslot-flag');
+  assert.ok(flag);
+  assert.equal(flag.status, 'proxy');
+  const base = recs.find((r) => r.strategy === 'userspace-exit' && r.access === 'ecam');
+  assert.ok(base);
+  const expected = Number(base.ns_per_access) / Number(flag.ns_per_access);
+  assert.ok(Math.abs(Number(flag.speedup_vs_userspace_exit) - expected) < 0.01);
+  const conf1 = recs.find((r) => r.access === 'conf1');
+  assert.equal(conf1?.speedup_vs_userspace_exit, '1', 'conf1 userspace-exit is its own baseline');
+});
+
+test('unsupported rows have empty numbers; rows without a hole-only phase have an empty ns_per_access', () => {
+  const recs = records(toCsv(makeResults()));
+  const sp = recs.find((r) => r.strategy === 'spte-prefetch');
+  assert.ok(sp);
+  assert.equal(sp.status, 'unsupported');
+  assert.match(sp.reason, /EOPNOTSUPP/);
+  assert.equal(sp.samples, '0');
+  for (const k of ['median_ns', 'p25_ns', 'p75_ns', 'hole_accesses', 'ns_per_access', 'mmio_exits', 'io_exits', 'memory_bytes', 'setup_ms', 'speedup_vs_userspace_exit']) {
+    assert.equal(sp[k], '', `${k} should be empty on an unsupported row`);
+  }
+  const en = recs.find((r) => r.strategy === 'guest-enlightenment');
+  assert.ok(en);
+  assert.equal(en.ns_per_access, '');
+  assert.equal(en.speedup_vs_userspace_exit, '');
+  assert.ok(Number(en.scan_speedup_vs_userspace_exit) > 1);
+  assert.ok(Number(en.median_ns) > 0);
+});
+
+test('fields with commas, quotes and newlines round-trip; formula-like text is defused', () => {
+  const file = makeResults({
+    rows: [
+      { strategy: 'userspace-exit' },
+      { strategy: 'odd,"name"\nwith newline', status: 'unsupported', reason: 'needs "root", see: a,b' },
+      { strategy: '=HYPERLINK("http://x")', status: 'unsupported', reason: '@SUM(1)' },
+    ],
+  });
+  const recs = records(toCsv(file));
+  assert.equal(recs[1].strategy, 'odd,"name"\nwith newline');
+  assert.equal(recs[1].reason, 'needs "root", see: a,b');
+  assert.equal(recs[2].strategy, `'=HYPERLINK("http://x")`);
+  assert.equal(recs[2].reason, "'@SUM(1)");
+});
+
+test('warm figures appear only when the workload rescans', () => {
+  const file = makeResults({ rows: [{ strategy: 'userspace-exit' }, { strategy: 'ro-page', variant: '4k', nsPerAccess: 2600, scans: 3 }] });
+  const recs = records(toCsv(file));
+  assert.equal(recs[0].warm_ns_per_access, '');
+  assert.ok(Number(recs[1].warm_ns_per_access) < Number(recs[1].ns_per_access));
+});
+
+test('docs/results-csv.md documents every column (regenerate from csvColumnsMarkdown())', () => {
+  const docPath = fileURLToPath(new URL('../../docs/results-csv.md', import.meta.url));
+  const doc = readFileSync(docPath, 'utf8');
+  for (const c of CSV_COLUMNS) assert.ok(doc.includes(`| \`${c.name}\` |`), `docs/results-csv.md lacks ${c.name}`);
+  assert.equal(
+    doc,
+    csvColumnsMarkdown(),
+    'docs/results-csv.md is stale: npx tsc -p . && node -e "import(\'./dist/reports/csv.js\').then(m => process.stdout.write(m.csvColumnsMarkdown()))" > docs/results-csv.md',
+  );
+});
+
+test('a row with failed status keeps the figures of its finished samples', () => {
+  const row = fixtureRow({ strategy: 'shared-hva', variant: '2m', status: 'failed', reason: 'guest fault' });
+  const file = makeResults({ rows: [{ strategy: 'userspace-exit' }] });
+  file.rows.push(row);
+  const recs = records(toCsv(file));
+  assert.equal(recs[1].status, 'failed');
+  assert.ok(Number(recs[1].ns_per_access) > 0);
+});
