@@ -1,0 +1,61 @@
+// The sample runner process. The orchestrator forks one per row, so that a guest that never
+// signals done (KVM_RUN does not return) can be killed on a timeout, and a crash loses only
+// that row's unfinished samples. Samples are timed with tinybench (runSync, retained
+// samples, the guest-TSC scan time reported through overriddenDuration).
+import { Bench } from 'tinybench';
+import { Kvm } from './kvm.js';
+import { GuestFault, runSample } from './sample.js';
+import { strategies } from '../strategies/index.js';
+import { workloads } from '../workloads/index.js';
+import type { Access, Sample } from '../reports/schema.js';
+
+export interface RunRequest {
+  strategy: string;
+  variant: string;
+  workload: string;
+  access: Access;
+  samples: number;
+}
+
+export type ChildMessage =
+  | { type: 'sample'; sample: Sample }
+  | { type: 'sample-error'; message: string }
+  | { type: 'done'; tinybench: { samplesMs: number[] } }
+  | { type: 'error'; message: string };
+
+function send(m: ChildMessage): void {
+  process.send?.(m);
+}
+
+function main(req: RunRequest): void {
+  const strategy = strategies.find((s) => s.id === req.strategy);
+  const workload = workloads.find((w) => w.id === req.workload);
+  if (!strategy || !workload) throw new Error(`unknown strategy or workload: ${req.strategy}, ${req.workload}`);
+  const kvm = Kvm.open();
+  const cpuid = kvm.supportedCpuid();
+  const bench = new Bench({ iterations: req.samples, time: 0, warmup: false, retainSamples: true, throws: true });
+  bench.add(`${req.strategy}/${req.variant}`, () => {
+    try {
+      const sample = runSample({ kvm, cpuid, strategy, variant: req.variant, workload, access: req.access });
+      send({ type: 'sample', sample });
+      return { overriddenDuration: sample.scans[0].ns / 1e6 };
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      send({ type: 'sample-error', message: e.message });
+      return { overriddenDuration: 0 };
+    }
+  }, { async: false }); // declared sync: tinybench would otherwise call it once more to find out
+  bench.runSync();
+  const samplesMs = [...(bench.tasks[0].result as { latency?: { samples?: number[] } })?.latency?.samples ?? []];
+  kvm.close();
+  send({ type: 'done', tinybench: { samplesMs } });
+}
+
+process.once('message', (req: RunRequest) => {
+  try {
+    main(req);
+  } catch (e) {
+    send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+  process.disconnect?.();
+});

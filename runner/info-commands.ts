@@ -1,0 +1,51 @@
+// `bench list` and `bench env`.
+import { parseArgs } from 'node:util';
+import { Kvm } from './kvm.js';
+import { fingerprint } from './host.js';
+import { guestTscKhz } from './tsc.js';
+import { strategies } from '../strategies/index.js';
+import { workloads } from '../workloads/index.js';
+
+export function listCommand(args: string[]): number {
+  parseArgs({ args, strict: true, options: {} });
+  const sw = Math.max(...strategies.map((s) => s.id.length));
+  console.log('strategies:');
+  for (const s of strategies) {
+    const v = s.variants.filter(Boolean);
+    console.log(`  ${s.id.padEnd(sw)}  ${s.summary}${v.length ? ` [variants: ${v.join(', ')}]` : ''}`);
+  }
+  const ww = Math.max(...workloads.map((w) => w.id.length));
+  console.log('workloads:');
+  for (const w of workloads) console.log(`  ${w.id.padEnd(ww)}  ${w.summary} [access: ${w.access.join(', ')}]`);
+  return 0;
+}
+
+export function envCommand(args: string[]): number {
+  const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean', default: false } } });
+  const kvm = Kvm.open();
+  const fp = fingerprint(kvm, guestTscKhz(kvm));
+  const host = { kvm, fingerprint: fp };
+  const w = workloads[0];
+  const matrix = strategies.flatMap((s) => s.variants.map((variant) => ({ strategy: s.id, variant, ...s.probe(host, variant, 'ecam', w) })));
+  kvm.close();
+  if (values.json) {
+    console.log(JSON.stringify({ host: fp, strategies: matrix }, null, 1));
+    return 0;
+  }
+  console.log(`host ${fp.id}`);
+  console.log(`  kernel        ${fp.kernel}`);
+  console.log(`  cpu           ${fp.cpuModel} (${fp.cpus} cpus), ${(fp.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
+  console.log(`  KVM backend   ${fp.kvmBackend}, API ${fp.apiVersion}, guest TSC ${fp.tscKhz} kHz`);
+  console.log(`  parameters    ${Object.entries(fp.kvmParams).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(`  capabilities  ${Object.entries(fp.capabilities).map(([k, v]) => `${k.replace('KVM_CAP_', '')}=${v}`).join(' ')}`);
+  console.log(`  THP           enabled=${fp.thp.enabled} defrag=${fp.thp.defrag} shmem=${fp.thp.shmemEnabled}`);
+  console.log(`  hugetlb       ${fp.hugetlb.nrHugepages} pages of ${fp.hugetlb.hugepageSizeKb} KiB (${fp.hugetlb.freeHugepages} free)`);
+  console.log(`  max_map_count ${fp.maxMapCount}   root: ${fp.isRoot ? 'yes' : 'no'}   node ${fp.node}`);
+  console.log(`\nstrategies on this host (${w.id}, ecam):`);
+  const nw = Math.max(...matrix.map((m) => (m.variant ? `${m.strategy}/${m.variant}` : m.strategy).length));
+  for (const m of matrix) {
+    const name = m.variant ? `${m.strategy}/${m.variant}` : m.strategy;
+    console.log(`  ${name.padEnd(nw)}  ${m.status.padEnd(11)} ${m.reason ?? ''}`);
+  }
+  return 0;
+}

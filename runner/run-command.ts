@@ -1,0 +1,141 @@
+// `bench run`: the matrix, incremental results, a progress bar, the table and the report.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Kvm } from './kvm.js';
+import { UsageError } from './errors.js';
+import { fingerprint } from './host.js';
+import { guestTscKhz } from './tsc.js';
+import { expandMatrix, killCurrentChild, runRow } from './run-matrix.js';
+import { createRunDir, writeAtomic, writeResults } from './results-store.js';
+import { renderTable } from './table.js';
+import { parseCount, parsePositive, pickIds } from './args.js';
+import { strategies } from '../strategies/index.js';
+import { workloads } from '../workloads/index.js';
+import { renderReport } from '../reports/html.js';
+import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../reports/schema.js';
+import { gateCommand } from '../reports/gate-command.js';
+
+export const RUN_HELP = `usage: bench run [--strategy ID|all] [--workload ID|all] [--variant V] [--access ecam|conf1|all]
+                 [--samples N] [--timeout SECONDS] [--out DIR] [--gate BASELINE.json] [--no-report]
+
+Creates a fresh VM per sample on /dev/kvm, runs the workload's guest PCI scan under each
+strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}.
+
+  --strategy   a strategy id from 'bench list', or all (default: all)
+  --workload   a workload id from 'bench list', or all (default: linux-q35-boot)
+  --variant    only this variant of the chosen strategies (e.g. 4k, thp, hugetlb, 2m)
+  --access     config access method: ecam (MMIO, default), conf1 (port 0xCF8/0xCFC), or all
+  --samples    fresh VMs per row (default: 10); figures are medians over them
+  --timeout    seconds a sample may run before it is killed and reported (default: 60)
+  --out        folder for run folders (default: results)
+  --gate       after the run, gate it against a baseline results file (see 'bench gate --help')
+  --no-report  skip report.html
+
+What is timed: the guest's own TSC around each scan phase (rdtsc at CPL3, natively), so the
+figures exclude VM creation; ns/access is the hole-only phase (peer-bridge fixup) divided by
+its hole reads. Setup (e.g. filling a 0xff backing) is reported separately.`;
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      strategy: { type: 'string', default: 'all' },
+      workload: { type: 'string', default: 'linux-q35-boot' },
+      variant: { type: 'string' },
+      access: { type: 'string', default: 'ecam' },
+      samples: { type: 'string', default: '10' },
+      timeout: { type: 'string', default: '60' },
+      out: { type: 'string', default: 'results' },
+      gate: { type: 'string' },
+      'no-report': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(RUN_HELP);
+    return 0;
+  }
+  const strats = pickIds('--strategy', values.strategy, strategies);
+  const works = pickIds('--workload', values.workload, workloads);
+  const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
+  if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
+  const samples = parseCount('--samples', values.samples, 1, 100000);
+  const timeoutMs = parsePositive('--timeout', values.timeout) * 1000;
+  let matrix = expandMatrix(strats, works, access);
+  if (values.variant !== undefined) {
+    matrix = matrix.filter((r) => r.variant === values.variant);
+    if (!matrix.length) {
+      const known = [...new Set(strats.flatMap((s) => s.variants).filter(Boolean))];
+      throw new UsageError(`--variant ${values.variant}: not a variant of the chosen strategies (${known.join(', ') || 'they have none'})`);
+    }
+  }
+
+  const kvm = Kvm.open();
+  const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)) };
+  const dir = createRunDir(values.out);
+  const file: ResultsFile = {
+    schema: SCHEMA_ID,
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'pcihole-bench', version: '0.1.0' },
+    createdAt: new Date().toISOString(),
+    complete: false,
+    host: host.fingerprint,
+    config: { samples, scans: Math.max(...works.map((w) => w.passes)), strategies: strats.map((s) => s.id), workloads: works.map((w) => w.id), access },
+    rows: [],
+  };
+  writeResults(dir, file);
+
+  let interrupted = false;
+  const onSignal = (sig: string) => {
+    interrupted = true;
+    killCurrentChild();
+    writeResults(dir, file);
+    process.stderr.write(`\n${sig}: stopped; ${file.rows.length} finished rows are saved in ${dir} (marked incomplete)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
+  const tty = process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} samples | {row}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  bar?.start(matrix.length * samples, 0, { row: '' });
+  let doneBefore = 0;
+  for (const row of matrix) {
+    if (interrupted) break;
+    const name = `${row.strategy.id}${row.variant ? '/' + row.variant : ''} ${row.workload.id} ${row.access}`;
+    bar?.update(doneBefore, { row: name });
+    const result = await runRow(host, row, { samples, timeoutMs, onSample: (_r, n) => bar?.update(doneBefore + n, { row: name }) });
+    doneBefore += samples;
+    bar?.update(doneBefore);
+    file.rows.push(result);
+    writeResults(dir, file);
+    if (!tty) {
+      const npa = result.stats.nsPerAccess?.median;
+      process.stderr.write(`${name}: ${result.status}${npa ? `, ${Math.round(npa)} ns/access` : ''}${result.status === 'unsupported' || result.status === 'failed' ? ` (${result.reason})` : ''}\n`);
+    }
+  }
+  bar?.stop();
+  file.complete = true;
+  writeResults(dir, file);
+  kvm.close();
+
+  console.log(renderTable(file.rows));
+  console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}`);
+  console.log(`results: ${join(dir, 'results.json')}`);
+  console.log(`csv:     ${join(dir, 'results.csv')}`);
+  if (!values['no-report']) {
+    const html = join(dir, 'report.html');
+    writeAtomic(html, renderReport([file], { fileLabels: [dir] } as never));
+    console.log(`report:  ${html}`);
+  }
+  const failed = file.rows.filter((r) => r.status === 'failed').length;
+  if (values.gate) {
+    const code = await gateCommand(['--baseline', values.gate, '--current', join(dir, 'results.json')]);
+    if (code !== 0) return code;
+  }
+  return failed ? 1 : 0;
+}
