@@ -8,7 +8,7 @@ import { UsageError } from '../runner/errors.js';
 import { validateResults, type ResultsFile } from './schema.js';
 import { duplicateRow, gate } from './gate.js';
 import { formatMarkdown, formatTable } from './gate-format.js';
-import { evaluateGate, formatEvaluation } from './gate-eval.js';
+import { evaluateGate, evaluateRuns, formatEvaluation } from './gate-eval.js';
 
 /** Usage text of `bench gate`. */
 export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json [--threshold 5%] [--alpha 0.01] [--ratios]
@@ -22,10 +22,12 @@ export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json 
 exit status: 0 pass, 1 regression, 2 bad input`;
 
 /** Usage text of `bench gate-eval`. */
-export const GATE_EVAL_USAGE = `usage: bench gate-eval RESULTS.json [--pairs 20] [--seed 1] [--slowdown 10%] [--threshold 5%] [--alpha 0.01]
-                       [--ratios] [--json FILE]
-  Splits each row's samples into random halves (seeded) to count false alarms over --pairs
-  "identical" runs, and slows each row's half by --slowdown to count detections.
+export const GATE_EVAL_USAGE = `usage: bench gate-eval RESULTS.json... [--pairs 20] [--seed 1] [--slowdown 10%] [--threshold 5%] [--alpha 0.01]
+                          [--ratios] [--json FILE]
+  Several files (separate runs of the same matrix): every pair of them is a pair of identical
+  runs (7 files give 21 pairs). One file with many samples per row: --pairs random halves
+  (seeded). False alarms are failed verdicts on those pairs; detections are regressions flagged
+  on each row after slowing the current side's samples by --slowdown.
 exit status: 0 when at most 1 false alarm per 20 pairs and every injected slowdown is caught, 1 otherwise, 2 bad input`;
 
 type Out = Pick<NodeJS.WritableStream, 'write'>;
@@ -68,8 +70,8 @@ export async function gateCommand(args: string[], out: Out = process.stdout): Pr
 }
 
 /**
- * `bench gate-eval RESULTS.json`: false-alarm and detection rates of the gate on real samples.
- * Resolves to 0 when the issue's bar is met (≤ 1 false alarm per 20 pairs, every slowdown caught), else 1.
+ * `bench gate-eval RESULTS.json...`: false-alarm and detection rates of the gate on real samples.
+ * Resolves to 0 when the issue's bar is met (≥ 20 pairs, ≤ 1 false alarm per 20, every slowdown caught), else 1.
  */
 export async function gateEvalCommand(args: string[], out: Out = process.stdout): Promise<number> {
   const { values: v, positionals } = parse(
@@ -90,25 +92,33 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
     out.write(GATE_EVAL_USAGE + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('bench gate-eval takes exactly one results file or run directory');
+  if (positionals.length === 0) throw new UsageError('bench gate-eval needs one results file (split halves) or several (separate runs)');
   const pairs = parseCount(v.pairs!, '--pairs');
   const seed = parseCount(v.seed!, '--seed');
-  const { file, path } = await loadResults(positionals[0], 'gate-eval');
-  const e = evaluateGate(file, {
+  const files: Loaded[] = [];
+  for (const p of positionals) files.push(await loadResults(p, 'gate-eval'));
+  const opts = {
     pairs,
     seed,
     slowdownPct: parsePercent(v.slowdown!, '--slowdown'),
     thresholdPct: parsePercent(v.threshold!, '--threshold'),
     alpha: parseAlpha(v.alpha!),
     ratios: v.ratios!,
-  });
+  };
+  const other = files.find((f) => f.file.host.id !== files[0].file.host.id);
+  if (other && !opts.ratios) throw new UsageError(`gate-eval: ${other.path} was measured on host ${other.file.host.id}, ${files[0].path} on host ${files[0].file.host.id}: use --ratios`);
+  const e = files.length === 1 ? evaluateGate(files[0].file, opts) : evaluateRuns(files.map((f) => f.file), opts);
+  const path = files.length === 1 ? files[0].path : `${files.length} runs`;
   out.write(formatEvaluation(e, path));
-  if (v.json) await writeOut(v.json, JSON.stringify({ results: path, ...e }, null, 2) + '\n', '--json');
-  return e.falseAlarms <= Math.max(1, Math.floor(e.pairs / 20)) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
+  if (v.json) await writeOut(v.json, JSON.stringify({ results: files.map((f) => f.path), ...e }, null, 2) + '\n', '--json');
+  if (e.pairs < 20) out.write(`note: ${e.pairs} pairs; the bar (at most 1 false alarm) needs at least 20 (7 run files give 21)\n`);
+  return e.pairs >= 20 && e.falseAlarms <= Math.floor(e.pairs / 20) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
 }
 
+type Loaded = { file: ResultsFile; path: string };
+
 /** A results file read and validated; `where` is the flag (or command) named in errors. */
-export async function loadResults(arg: string, where: string): Promise<{ file: ResultsFile; path: string }> {
+export async function loadResults(arg: string, where: string): Promise<Loaded> {
   let path = arg;
   const st = await stat(path).catch(() => null);
   if (!st) throw new UsageError(`${where}: ${arg}: no such file or directory`);

@@ -1,11 +1,10 @@
-// How often does the gate cry wolf, and does it catch a 10 % slowdown? Measured on one real
-// results file with many samples per row:
-//   - false alarms: each row's samples are split into two random halves (seeded); the halves
-//     are two "identical runs" and the gate must pass them;
-//   - detections: one row's current half is slowed down by slowdownPct (every scan time
-//     scaled, a synthetic results file built from real samples); the gate must flag that row.
-// Halves of one run share that run's conditions, so this bounds the noise between fresh VMs,
-// not drift between runs on different days; run it on files from separate runs to see that.
+// How often does the gate cry wolf, and does it catch a 10 % slowdown?
+//   - false alarms: two "identical runs" are gated and must pass. evaluateRuns takes every
+//     pair of separate result files (the honest measure: it includes drift between runs);
+//     evaluateGate splits each row's samples of one file into random halves (seeded), which
+//     shares one run's conditions and so only bounds the noise between fresh VMs.
+//   - detections: one row of the current file is slowed down by slowdownPct (every scan time
+//     scaled: a synthetic results file built from real samples); the gate must flag that row.
 
 import { shuffleInPlace } from 'simple-statistics';
 import type { ResultRow, ResultsFile, Sample } from './schema.js';
@@ -24,6 +23,8 @@ export interface EvalOptions extends Partial<GateOptions> {
 
 /** What the evaluation found. */
 export interface EvalResult {
+  /** split-half: random halves of one file's rows; runs: every pair of separate result files. */
+  method: 'split-half' | 'runs';
   /** Pairs of identical runs gated. */
   pairs: number;
   /** Pairs whose verdict failed. */
@@ -42,9 +43,29 @@ export interface EvalResult {
   missed: string[];
 }
 
-/** Count false alarms over identical split-half pairs and detections of injected slowdowns. */
+/**
+ * Split-half evaluation of one results file with many samples per row: `pairs` random splits
+ * (seeded) count false alarms, and +slowdownPct on each row of each split counts detections.
+ */
 export function evaluateGate(results: ResultsFile, opts: EvalOptions = {}): EvalResult {
-  const o: Required<EvalOptions> = {
+  const o = withDefaults(opts);
+  const rng = seededRandom(o.seed);
+  const pairs = Array.from({ length: o.pairs }, () => splitHalves(results, rng));
+  return evaluate('split-half', pairs, o);
+}
+
+/**
+ * Evaluation on separate runs (the honest one: it includes drift between runs): every pair
+ * files[i] → files[j], i < j, is a pair of identical runs; `pairs` in the options is ignored.
+ */
+export function evaluateRuns(files: readonly ResultsFile[], opts: EvalOptions = {}): EvalResult {
+  const pairs: [ResultsFile, ResultsFile][] = [];
+  for (let i = 0; i < files.length; i++) for (let j = i + 1; j < files.length; j++) pairs.push([files[i], files[j]]);
+  return evaluate('runs', pairs, { ...withDefaults(opts), pairs: pairs.length });
+}
+
+function withDefaults(opts: EvalOptions): Required<EvalOptions> {
+  return {
     pairs: opts.pairs ?? 20,
     seed: opts.seed ?? 1,
     slowdownPct: opts.slowdownPct ?? 10,
@@ -52,22 +73,28 @@ export function evaluateGate(results: ResultsFile, opts: EvalOptions = {}): Eval
     alpha: opts.alpha ?? 0.01,
     ratios: opts.ratios ?? false,
   };
-  const rng = seededRandom(o.seed);
-  const targets = results.rows.filter((r) => (r.status === 'measured' || r.status === 'proxy') && r.samples.length >= 2 && !(o.ratios && r.strategy === REFERENCE_STRATEGY));
-  const res: EvalResult = { pairs: o.pairs, falseAlarms: 0, injected: 0, caught: 0, options: o, rows: targets.map(rowLabel), falseAlarmFindings: [], missed: [] };
-  for (let p = 1; p <= o.pairs; p++) {
-    const [a, b] = splitHalves(results, rng);
+}
+
+function evaluate(method: EvalResult['method'], pairs: readonly [ResultsFile, ResultsFile][], o: Required<EvalOptions>): EvalResult {
+  const res: EvalResult = { method, pairs: pairs.length, falseAlarms: 0, injected: 0, caught: 0, options: o, rows: [], falseAlarmFindings: [], missed: [] };
+  const rows = new Set<string>();
+  pairs.forEach(([a, b], i) => {
+    const p = i + 1;
     const v = gate(a, b, o);
     if (!v.pass) res.falseAlarms++;
     for (const f of v.findings) if (f.severity === 'regression') res.falseAlarmFindings.push(`pair ${p}: ${f.row}: ${f.message}`);
+    const inBaseline = new Set(a.rows.map(rowKey));
+    const targets = b.rows.filter((r) => inBaseline.has(rowKey(r)) && (r.status === 'measured' || r.status === 'proxy') && r.samples.length >= 2 && !(o.ratios && r.strategy === REFERENCE_STRATEGY));
     for (const t of targets) {
+      rows.add(rowLabel(t));
       const slowed = withRow(b, rowKey(t), (r) => scaleRow(r, 1 + o.slowdownPct / 100));
       const f = gate(a, slowed, o).findings.find((x) => x.row === rowLabel(t) && (x.kind === 'time' || x.kind === 'ratio'));
       res.injected++;
       if (f?.severity === 'regression') res.caught++;
       else res.missed.push(`pair ${p}: ${rowLabel(t)}: ${f?.message ?? 'no time finding'}`);
     }
-  }
+  });
+  res.rows = [...rows];
   return res;
 }
 
@@ -107,13 +134,15 @@ export function withRow(file: ResultsFile, key: string, f: (r: ResultRow) => Res
 /** A short plain-text report of an evaluation. */
 export function formatEvaluation(e: EvalResult, source: string): string {
   const o = e.options;
+  const how = e.method === 'runs' ? `${e.pairs} pairs of separate runs` : `${e.pairs} split-half pairs (seed ${o.seed})`;
   const lines = [
-    `bench gate-eval: ${source}, ${e.pairs} split-half pairs (seed ${o.seed}), mode ${o.ratios ? 'ratios' : 'absolute'}, threshold ${o.thresholdPct}%, alpha ${o.alpha}`,
+    `bench gate-eval: ${source}, ${how}, mode ${o.ratios ? 'ratios' : 'absolute'}, threshold ${o.thresholdPct}%, alpha ${o.alpha}`,
     `false alarms: ${e.falseAlarms} of ${e.pairs} pairs of identical runs`,
     `injected +${o.slowdownPct}% slowdowns caught: ${e.caught} of ${e.injected} (${e.rows.length} rows × ${e.pairs} pairs)`,
     ...e.falseAlarmFindings.slice(0, 20).map((s) => `  false alarm ${s}`),
     ...e.missed.slice(0, 20).map((s) => `  missed ${s}`),
   ];
   if (e.falseAlarmFindings.length + e.missed.length > 40) lines.push('  … (--json has them all)');
+  if (e.method === 'split-half') lines.push('note: halves of one run share its conditions and hide drift between runs; pass several run files for pairs of separate runs');
   return lines.join('\n') + '\n';
 }

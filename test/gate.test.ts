@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { gate, rowKey, type Finding, type GateOptions, type GateVerdict } from '../reports/gate.js';
 import { rankSumTest, seededRandom } from '../reports/gate-stats.js';
 import { gateCommand, gateEvalCommand, parsePercent } from '../reports/gate-command.js';
-import { evaluateGate, scaleRow, withRow } from '../reports/gate-eval.js';
+import { evaluateGate, evaluateRuns, scaleRow, withRow } from '../reports/gate-eval.js';
 import { UsageError } from '../runner/errors.js';
 import type { ResultsFile } from '../reports/schema.js';
 import { clone, host, makeResults, rowOf, setNsPerAccess, tempDir, writeFixture } from './gate-fixtures.js';
@@ -411,9 +411,42 @@ test('evaluateGate: halves too small to reach alpha miss the slowdown, and the c
   const json = join(dir, 'eval.json');
   assert.equal(await gateEvalCommand([big, '--pairs', '20', '--json', json], sink()), 0);
   assert.equal(JSON.parse(await readFile(json, 'utf8')).pairs, 20);
-  await rejects2(gateEvalCommand([], sink()), /exactly one results file/);
+  await rejects2(gateEvalCommand([], sink()), /needs one results file \(split halves\) or several/);
   await rejects2(gateEvalCommand([big, '--pairs', '0'], sink()), /^--pairs: /);
   await rejects2(gateEvalCommand([join(dir, 'none.json')], sink()), /^gate-eval: .*none\.json: no such/);
+});
+
+/** Seven separate runs whose every time drifts by a per-run factor (as between real runs on the project's host). */
+function driftingRuns(hostIds: (run: number) => string = () => 'host-a'): ResultsFile[] {
+  return [0.85, 1.0, 1.12, 0.93, 1.05, 1.2, 0.97].map((drift, i) => {
+    const f = makeResults({ seed: 100 + i, samples: 10, hostId: hostIds(i) });
+    return { ...f, rows: f.rows.map((r) => scaleRow(r, drift)) };
+  });
+}
+
+test('evaluateRuns: pairs of separate runs; host drift raises false alarms in absolute mode, --ratios cancels it', () => {
+  const runs = driftingRuns();
+  const abs = evaluateRuns(runs);
+  assert.equal(abs.method, 'runs');
+  assert.equal(abs.pairs, 21);
+  assert.ok(abs.falseAlarms > 5, `${abs.falseAlarms} false alarms in absolute mode`);
+  const rat = evaluateRuns(runs, { ratios: true });
+  assert.equal(rat.falseAlarms, 0, rat.falseAlarmFindings.join('; '));
+  assert.equal(rat.injected, 21 * 6);
+  assert.equal(rat.caught, rat.injected, rat.missed.join('; '));
+});
+
+test('bench gate-eval with several run files: exit 0 when the bar is met, 2 on mixed hosts without --ratios, 1 under 20 pairs', async () => {
+  const dir = await tempDir();
+  const paths = await Promise.all(driftingRuns((i) => (i < 4 ? 'host-a' : 'host-b')).map((f, i) => writeFixture(dir, `run${i}.json`, f)));
+  await rejects2(gateEvalCommand(paths, sink()), /^gate-eval: .*run4\.json was measured on host host-b, .*run0\.json on host host-a: use --ratios$/);
+  const out = sink();
+  assert.equal(await gateEvalCommand([...paths, '--ratios'], out), 0);
+  assert.match(out.text(), /21 pairs of separate runs, mode ratios/);
+  assert.match(out.text(), /false alarms: 0 of 21 pairs/);
+  const few = sink();
+  assert.equal(await gateEvalCommand([...paths.slice(0, 3), '--ratios'], few), 1);
+  assert.match(few.text(), /3 pairs; the bar .* needs at least 20/);
 });
 
 test('fixtures are reproducible (seeded PRNG)', () => {
