@@ -10,9 +10,11 @@ import {
   groupRows,
   groupTitle,
   hasData,
+  kvmStatKeys,
   kvmStatMedian,
   med,
   nsPerAccess,
+  proxyText,
   rowLabel,
   sampleMedian,
   scanNs,
@@ -42,6 +44,8 @@ export interface BarChartSpec {
   title: string;
   caption: string;
   unit: Unit;
+  /** Title of the value axis. */
+  axis: string;
   log: boolean;
   errorBars: boolean;
   labels: string[];
@@ -82,8 +86,8 @@ export interface WorkloadSection {
   charts: ChartSpec[];
   /** Plain-text notes: rows without a figure and why, shared backings, missing charts. */
   notes: string[];
-  /** KVM statistics table: every stat key recorded, median per row. */
-  kvmTable: { columns: string[]; rows: { label: string; values: (number | null)[] }[] };
+  /** KVM statistics table, one line per statistic that is non-zero for some row; a column per result row. */
+  kvmTable: { rows: string[]; stats: { name: string; values: (number | null)[] }[]; omittedZero: number };
 }
 
 /** Strategy colours, stable across charts and files; unknown strategies get a hashed hue. */
@@ -112,6 +116,9 @@ export function strategyColour(strategy: string, variantIndex = 0): string {
   return shade(base, [0, 0.25, -0.2, 0.4, -0.35][variantIndex % 5]);
 }
 
+/** Exit kinds keep their colour across charts. */
+const EXIT_COLOURS: Record<string, string> = { mmio_read: '#2f6fb0', mmio_write: '#7fb3e6', io_in: '#3a9e5c', io_out: '#e07b39' };
+
 /** KVM statistics the chart shows when recorded (all of them go to the table). */
 export const CHART_KVM_STATS = ['pf_taken', 'pf_fixed', 'exits', 'pages_2m'];
 
@@ -139,7 +146,7 @@ function sectionFor(g: RowGroup, id: string): WorkloadSection {
     if (r.status === 'unsupported') notes.push(`${rowLabel(r)}: unsupported: ${r.reason || 'no reason given'}`);
     else if (!hasData(r)) notes.push(`${rowLabel(r)}: ${r.status}, no samples${r.reason ? `: ${r.reason}` : ''}`);
     else if (r.status === 'failed') notes.push(`${rowLabel(r)}: failed: ${r.reason || 'no reason given'} (figures from the samples that finished)`);
-    else if (r.status === 'proxy') notes.push(`${rowLabel(r)}: proxy: ${r.reason || 'a stand-in measured on real KVM'}`);
+    else if (r.status === 'proxy') notes.push(`${rowLabel(r)}: ${proxyText(r.reason)}`);
   }
   const noPerAccess = data.filter((r) => nsPerAccess(r) === null);
   if (noPerAccess.length) {
@@ -152,17 +159,19 @@ function sectionFor(g: RowGroup, id: string): WorkloadSection {
   push(scanChart(data, colours, `${id}-scan`), 'Total scan time: no measured rows.');
   push(exitsChart(data, `${id}-exits`), 'Exits by kind: no exits recorded.');
   push(setupChart(data, `${id}-setup`), 'Setup beside scan: no timings recorded.');
-  push(memoryScatter(data, colours, `${id}-memory`), 'Memory against time per access: no row has both figures.');
   push(kvmChart(data, `${id}-kvm`), 'KVM statistics: none of pf_taken, pf_fixed, exits, pages_2m recorded.');
+  push(memoryScatter(data, colours, `${id}-memory`), 'Host memory against time per access: no row here has both a per-access figure and backing memory, so there is no trade-off to plot.');
 
-  const keys = [...new Set(data.flatMap((r) => r.samples.flatMap((s) => Object.keys(s.kvmStats ?? {}))))].sort();
+  const keys = kvmStatKeys(data);
+  const stats = keys.map((k) => ({ name: k, values: data.map((r) => kvmStatMedian(r, k)) }));
+  const nonZero = stats.filter((s) => s.values.some((v) => v !== null && v !== 0));
   return {
     workload: g.workload,
     access: g.access,
     title: groupTitle(g),
     charts,
     notes,
-    kvmTable: { columns: keys, rows: data.map((r) => ({ label: rowLabel(r), values: keys.map((k) => kvmStatMedian(r, k)) })) },
+    kvmTable: { rows: data.map(rowLabel), stats: nonZero, omittedZero: stats.length - nonZero.length },
   };
 }
 
@@ -220,6 +229,7 @@ function perAccessChart(g: RowGroup, data: ResultRow[], colours: Map<ResultRow, 
     title: 'Time per hole access',
     caption: `Hole-only phase of the scan ÷ its hole reads, guest TSC, log scale. ${IQR_CAPTION} Speed-ups are over userspace-exit in this run. [proxy] rows are stand-ins (see notes).`,
     unit: 'ns',
+    axis: 'ns per hole access, cold scan (log scale)',
     log: true,
     errorBars: true,
     labels,
@@ -237,6 +247,7 @@ function scanChart(data: ResultRow[], colours: Map<ResultRow, string>, id: strin
     title: 'Total scan time (cold)',
     caption: `The whole first scan of a fresh VM, including present devices (served in userspace under every strategy), guest TSC, log scale. ${IQR_CAPTION}`,
     unit: 'ns',
+    axis: 'whole cold scan (log scale)',
     log: true,
     errorBars: true,
     labels: rows.map(rowLabel),
@@ -256,7 +267,7 @@ function scanChart(data: ResultRow[], colours: Map<ResultRow, string>, id: strin
 function exitsChart(data: ResultRow[], id: string): BarChartSpec | null {
   const kinds = exitKinds(data);
   const datasets = kinds
-    .map((k, i) => ({ label: k, color: SERIES_COLOURS[i % SERIES_COLOURS.length], values: data.map((r) => exitMedian(r, [k])) }))
+    .map((k, i) => ({ label: k, color: EXIT_COLOURS[k] ?? SERIES_COLOURS[(i + 4) % SERIES_COLOURS.length], values: data.map((r) => exitMedian(r, [k])) }))
     .filter((d) => anyPositive(d.values));
   if (!datasets.length) return null;
   return {
@@ -265,6 +276,7 @@ function exitsChart(data: ResultRow[], id: string): BarChartSpec | null {
     title: 'Exits to userspace by kind',
     caption: 'Exits the VMM handled per VM (all scans of that VM), median over samples, log scale: a missing bar means none of that kind. Accesses KVM answers in-kernel never reach the VMM; present devices always do.',
     unit: 'count',
+    axis: 'exits per VM (log scale)',
     log: true,
     errorBars: false,
     labels: data.map(rowLabel),
@@ -286,6 +298,7 @@ function setupChart(data: ResultRow[], id: string): BarChartSpec | null {
     title: 'Setup cost beside scan cost',
     caption: 'Per VM, median over samples, log scale. Setup is what the strategy does before the guest runs (e.g. filling 256 MiB with 0xff, aliasing, pre-faulting); a backing shared between VMs pays it once per host.',
     unit: 'ms',
+    axis: 'per VM (log scale)',
     log: true,
     errorBars: false,
     labels: data.map(rowLabel),
@@ -301,7 +314,7 @@ function memoryScatter(data: ResultRow[], colours: Map<ResultRow, string>, id: s
   const points = data
     .filter((r) => nsPerAccess(r) !== null && Number.isFinite(r.memoryBytes))
     .map((r) => ({ label: rowLabel(r), color: colours.get(r) ?? SERIES_COLOURS[0], x: Math.max(MEMORY_FLOOR, r.memoryBytes), y: nsPerAccess(r) as number }));
-  if (!points.length) return null;
+  if (!points.some((p) => p.x > MEMORY_FLOOR)) return null;
   return {
     kind: 'scatter',
     id,
@@ -324,6 +337,7 @@ function kvmChart(data: ResultRow[], id: string): BarChartSpec | null {
     kind: 'hbar',
     id,
     title: 'KVM statistics',
+    axis: 'delta per VM (log scale)',
     caption: 'KVM binary-statistics deltas per VM over all its scans, median over samples, log scale (a missing bar is zero). pf_fixed counts faults KVM fixed by mapping a page; pages_2m > 0 shows that a 2 MiB mapping really happened. Every recorded statistic is in the table below.',
     unit: 'count',
     log: true,

@@ -92,10 +92,13 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
           title: `Time per hole access: ${title}`,
           caption: 'Cold scan, median ns per hole access in each file, log scale; error bars are omitted here (see each file\'s own charts for the interquartile ranges). Across different hosts compare the speed-ups in the table, not the absolute times.',
           unit: 'ns',
+          axis: 'ns per hole access, cold scan (log scale)',
           log: true,
           errorBars: false,
           labels: withFigure.map((r) => r.name),
-          datasets: headers.map((h, fi) => ({ label: h.label, color: SERIES_COLOURS[fi % SERIES_COLOURS.length], values: withFigure.map((r) => r.cells[fi].nsPerAccess) })),
+          datasets: headers
+            .map((h, fi) => ({ label: h.label, color: SERIES_COLOURS[fi % SERIES_COLOURS.length], values: withFigure.map((r) => r.cells[fi].nsPerAccess) }))
+            .filter((d) => d.values.some((v) => v !== null)),
           height: Math.max(180, 100 + withFigure.length * (headers.length * 16 + 12)),
         }
       : null;

@@ -32,9 +32,9 @@ export interface CsvColumn {
   cell: (c: Ctx) => Cell;
 }
 
-/** Rounds to 3 decimals; '' for null or a non-finite number (so unsupported rows stay empty). */
+/** Rounds to 9 significant digits (drops float noise, keeps µs-level ms figures); '' for null or a non-finite number. */
 function n(x: number | null | undefined): Cell {
-  return typeof x === 'number' && Number.isFinite(x) ? Math.round(x * 1000) / 1000 : '';
+  return typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(9)) : '';
 }
 
 /** A measured figure: empty on rows without samples. */
@@ -132,7 +132,7 @@ export function csvColumnsMarkdown(): string {
     '',
     '`bench run` writes `results.csv` beside `results.json`: one line per (strategy, variant, workload, access) row,',
     'a header line first, comma-separated, quoted where needed (RFC 4180). Numbers are plain decimals (ns, ms, bytes,',
-    'counts) rounded to 3 decimals; a cell is **empty** when there is no figure (unsupported rows, a strategy without',
+    'counts) rounded to 9 significant digits; a cell is **empty** when there is no figure (unsupported rows, a strategy without',
     'a hole-only phase, a missing baseline). "Median over samples" means over fresh VMs; percentiles interpolate',
     'linearly (R type 7). Timings of the scan are guest TSC; setup and VM creation are host clock.',
     'Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) are prefixed with `\'`.',

@@ -43,6 +43,11 @@ export function fmtCount(n: number | null | undefined): string {
   return (neg ? '-' : '') + grouped + (frac ? `.${frac}` : '');
 }
 
+/** Drops all-zero decimals from formatted numbers: "1.00 ms" → "1 ms", "10.0 µs" → "10 µs", "6.00×" → "6×"; "2.50 µs" stays. */
+export function compact(s: string): string {
+  return s.replace(/(\d)\.0+(?!\d)/g, '$1');
+}
+
 /** A ratio such as a speed-up: "10.4×", "330×", "0.95×"; "—" when not finite. */
 export function fmtRatio(r: number | null | undefined): string {
   if (typeof r !== 'number' || !Number.isFinite(r)) return '—';

@@ -14,6 +14,7 @@ import {
   med,
   nsPerAccess,
   preferredGroups,
+  proxyText,
   ratio,
   rowLabel,
   speedupPerAccess,
@@ -199,7 +200,7 @@ function inKernelVsUserspace(groups: RowGroup[]): Headline {
     answer.push(
       `Answered in-kernel by ${rowLabel(r)}: ${perAccessText(r)}, ${fmtRatio(speedupPerAccess(r, v.base))} less per access; over the ${fmtCount(holes)} hole reads of one scan that is ${fmtNs(baseNs * holes)} vs ${fmtNs(k * holes)}, ${fmtNs((baseNs - k) * holes)} saved per boot.`,
     );
-    if (r.status === 'proxy') answer.push(`${rowLabel(r)} is a proxy on this host: ${r.reason || 'a stand-in measured on real KVM'}.`);
+    if (r.status === 'proxy') answer.push(`${rowLabel(r)} is a measured stand-in on this host (${proxyText(r.reason)}).`);
   }
   answer.push(
     ...otherGroups(groups, g, (o) => {

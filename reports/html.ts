@@ -13,7 +13,7 @@ import { seriesComparison } from './series-2020.js';
 import { compareResults } from './compare.js';
 import type { Comparison } from './compare.js';
 import { esc, scriptJson, scriptText, umdSource } from './html-assets.js';
-import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
+import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
 import { renderCharts } from './report-client.js';
 import { REPORT_CSS } from './html-style.js';
 
@@ -52,14 +52,22 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
   const scripts = [
     scriptText(umdSource('chart.js')),
     scriptText(umdSource('chartjs-chart-error-bars')),
-    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
+    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, compact, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
   ];
   const hashes = scripts.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`).join(' ');
   const csp = `default-src 'none'; script-src ${hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
 
   const toc = [
     multi ? `<li><a href="#comparison">Comparison of ${results.length} files</a></li>` : '',
-    ...results.map((f, i) => `<li><a href="#f${i}">${multi ? `${esc(labels[i])}: ` : ''}headline, workloads, capabilities, host</a></li>`),
+    ...(multi
+      ? results.map((_, i) => `<li><a href="#f${i}">${esc(labels[i])}</a></li>`)
+      : [
+          '<li><a href="#f0-headline">Headline</a></li>',
+          ...workloadSections(results[0], 'f0').map((s, gi) => `<li><a href="#f0-w${gi}">${esc(s.title)}</a></li>`),
+          '<li><a href="#f0-capabilities">Capabilities</a></li>',
+          '<li><a href="#f0-series">2020 figures</a></li>',
+          '<li><a href="#f0-host">Host</a></li>',
+        ]),
     '<li><a href="#methodology">Methodology</a></li>',
   ].join('');
 
@@ -84,7 +92,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
 <main>
 ${comparison ? comparisonSection(comparison) : ''}
 ${fileSections.join('\n')}
-${methodologySection(results[0])}
+${methodologySection(results)}
 </main>
 <footer>pcihole-bench report, results schema v${SCHEMA_VERSION}. Self-contained: chart.js and chartjs-chart-error-bars are inlined; the page makes no network request.</footer>
 <script type="application/json" id="chart-specs">${scriptJson(specs)}</script>
@@ -102,24 +110,24 @@ function fileSection(file: ResultsFile, label: string, i: number, multi: boolean
 ${head}
 ${meta}
 ${incomplete}
-${headlineSection(file)}
-${sections.length ? sections.map(workloadHtml).join('\n') : '<p>This file has no result rows.</p>'}
-${capabilitySection(file)}
-${seriesSection(file)}
-${hostSection(file)}
+${headlineSection(file, i)}
+${sections.length ? sections.map((s, gi) => workloadHtml(s, `f${i}-w${gi}`)).join('\n') : '<p>This file has no result rows.</p>'}
+${capabilitySection(file, i)}
+${seriesSection(file, i)}
+${hostSection(file, i)}
 </section>`;
 }
 
-function headlineSection(file: ResultsFile): string {
+function headlineSection(file: ResultsFile, i: number): string {
   const items = headlines(file)
     .map((h) => `<div class="headline"><h4>${esc(h.question)}</h4>${h.answer.map((a) => `<p>${esc(a)}</p>`).join('')}</div>`)
     .join('\n');
-  return `<h3>Headline</h3>
+  return `<h3 id="f${i}-headline">Headline</h3>
 <p class="sub">Computed from this file's rows (cold scans, medians over fresh VMs). Proxy figures are marked [proxy].</p>
 <div class="headlines">${items}</div>`;
 }
 
-function workloadHtml(s: WorkloadSection): string {
+function workloadHtml(s: WorkloadSection, id: string): string {
   const notes = s.notes.length ? `<ul class="notes">${s.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
   const charts = s.charts
     .map(
@@ -131,12 +139,13 @@ function workloadHtml(s: WorkloadSection): string {
     )
     .join('\n');
   const t = s.kvmTable;
-  const kvm = t.columns.length
-    ? `<details><summary>All KVM statistics (median delta per VM)</summary><div class="scroll"><table class="num"><thead><tr><th>row</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${t.rows
-        .map((r) => `<tr><th>${esc(r.label)}</th>${r.values.map((v) => `<td>${fmtCount(v)}</td>`).join('')}</tr>`)
+  const omitted = t.omittedZero ? ` ${t.omittedZero} statistics that are zero for every row are left out.` : '';
+  const kvm = t.stats.length
+    ? `<details><summary>All KVM statistics (median delta per VM over its scans)</summary><p class="sub">KVM binary statistics (vcpu.* summed over vCPUs, vm.* per VM).${omitted}</p><div class="scroll"><table class="num"><thead><tr><th>statistic</th>${t.rows.map((r) => `<th>${esc(r)}</th>`).join('')}</tr></thead><tbody>${t.stats
+        .map((st) => `<tr><th>${esc(st.name)}</th>${st.values.map((v) => `<td>${fmtCount(v)}</td>`).join('')}</tr>`)
         .join('')}</tbody></table></div></details>`
     : '';
-  return `<section class="workload">
+  return `<section class="workload" id="${id}">
 <h3>Workload ${esc(s.title)}</h3>
 ${notes}
 <div class="charts">${charts}</div>
@@ -145,7 +154,7 @@ ${kvm}
 }
 
 /** Rows that share strategy, variant, status and reason collapse into one capability line. */
-function capabilitySection(file: ResultsFile): string {
+function capabilitySection(file: ResultsFile, i: number): string {
   const lines = new Map<string, { row: ResultRow; where: string[] }>();
   for (const r of file.rows) {
     const k = JSON.stringify([r.strategy, r.variant, r.status, r.reason]);
@@ -165,7 +174,7 @@ function capabilitySection(file: ResultsFile): string {
         `<tr><td><code>${esc(row.strategy)}</code></td><td>${esc(row.variant || '—')}</td><td><span class="status ${esc(statusClass(row.status))}">${esc(row.status)}</span></td><td>${esc(row.reason || (row.status === 'measured' ? 'the mechanism itself ran' : ''))}</td><td>${esc(row.origin ?? '')}</td><td>${esc(where.join(', '))}</td></tr>`,
     )
     .join('\n');
-  return `<h3>Capabilities on this host</h3>
+  return `<h3 id="f${i}-capabilities">Capabilities on this host</h3>
 <p class="sub"><span class="status measured">measured</span> the mechanism itself ran; <span class="status proxy">proxy</span> a labelled stand-in measured on real KVM (the reason says what it stands in for and what a patched kernel would change); <span class="status unsupported">unsupported</span> cannot run here (the reason says why and how to enable it); <span class="status failed">failed</span> ran and went wrong.</p>
 <div class="scroll"><table><thead><tr><th>strategy</th><th>variant</th><th>status</th><th>reason</th><th>origin</th><th>workloads</th></tr></thead><tbody>
 ${body}
@@ -176,18 +185,18 @@ function statusClass(s: string): string {
   return ['measured', 'proxy', 'unsupported', 'failed'].includes(s) ? s : 'failed';
 }
 
-function seriesSection(file: ResultsFile): string {
+function seriesSection(file: ResultsFile, i: number): string {
   const rows = seriesComparison(file)
     .map((r) => `<tr><th>${esc(r.what)}</th><td>${esc(r.series)}</td><td>${esc(r.ours)}</td></tr>`)
     .join('\n');
-  return `<h3>The 2020 series' figures beside ours</h3>
+  return `<h3 id="f${i}-series">The 2020 series' figures beside ours</h3>
 <p class="sub">The KVM_MEM_ALLONES RFC and KVM_MEM_PCI_HOLE v1/v2 quoted these; ours are computed from this file. Absolute times depend on the host (see its fingerprint): compare ratios.</p>
 <div class="scroll"><table><thead><tr><th>quantity</th><th>2020 series</th><th>this file</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>`;
 }
 
-function hostSection(file: ResultsFile): string {
+function hostSection(file: ResultsFile, i: number): string {
   const h = file.host ?? ({} as ResultsFile['host']);
   const kv = (o: Record<string, unknown> | undefined): string =>
     o && Object.keys(o).length
@@ -215,7 +224,7 @@ function hostSection(file: ResultsFile): string {
   const cfg = c
     ? `<p class="sub">Run configuration: strategies ${esc((c.strategies ?? []).join(', '))}; workloads ${esc((c.workloads ?? []).join(', '))}; access ${esc((c.access ?? []).join(', '))}; ${esc(c.samples)} samples; ${esc(c.scans)} scan(s) per VM.</p>`
     : '';
-  return `<h3>Host fingerprint</h3>
+  return `<h3 id="f${i}-host">Host fingerprint</h3>
 <div class="scroll"><table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></div>
 ${cfg}`;
 }
@@ -253,13 +262,20 @@ ${groups}
 </section>`;
 }
 
-function methodologySection(file: ResultsFile): string {
+/** "5" or "5 and 10" (several files): the fresh VMs per row. */
+function samplesText(results: ResultsFile[]): string {
+  const ns = [...new Set(results.map((r) => r.config?.samples).filter((n) => typeof n === 'number' && n > 0))];
+  return ns.length ? ns.join(' and ') : 'N';
+}
+
+function methodologySection(results: ResultsFile[]): string {
+  const file = results[0];
   return `<section id="methodology">
 <h2>Methodology</h2>
 <ul>
 <li><strong>What is timed.</strong> The guest reads its own TSC (rdtsc, running natively at CPL3) around each phase of its PCI scan; cycles are converted with the guest TSC rate (KVM_GET_TSC_KHZ${file.host?.tscKhz ? `, ${esc(fmtCount(file.host.tscKhz))} kHz on this host` : ''}). <em>ns per access</em> is the hole-only phase (e.g. Linux's peer-bridge fixup: only absent functions) divided by its hole reads; the whole scan, which also reads present devices served in userspace under every strategy, is reported beside it.</li>
 <li><strong>Cold and warm.</strong> Each sample is a fresh VM. Its first scan is <em>cold</em>: it pays every first-touch fault of read-only and shared pages; the headline and the charts use it (a boot happens once). Workloads that rescan also report the last, <em>warm</em> scan of the same VM.</li>
-<li><strong>Samples and statistics.</strong> Each row is measured on N fresh VMs (N is in the capability and file headers); figures are medians over them, and error bars span the interquartile range (25th to 75th percentile, linear interpolation). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
+<li><strong>Samples and statistics.</strong> Each row is measured on ${esc(samplesText(results))} fresh VMs; figures are medians over them, and error bars span the interquartile range (25th to 75th percentile, linear interpolation). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
 <li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over a VM's scans. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
 <li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
 <li><strong>Comparing.</strong> Absolute costs depend on the host (KVM backend, TDP or shadow paging, CPU): compare strategies as ratios measured in one run, and hosts by their speed-ups over userspace-exit.</li>

@@ -4,7 +4,7 @@
 // chartjs-chart-error-bars globals, and to the DOM. It never writes HTML: no innerHTML.
 
 import type { BarChartSpec, ChartSpec, ScatterChartSpec, Unit } from './chart-data.js';
-import type { fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs } from './format.js';
+import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs } from './format.js';
 
 /* The UMD globals and the formatters inlined beside this function in the page. */
 declare const Chart: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -13,6 +13,7 @@ declare const fmtNs: typeof FmtNs;
 declare const fmtMs: typeof FmtMs;
 declare const fmtBytes: typeof FmtBytes;
 declare const fmtCount: typeof FmtCount;
+declare const compact: typeof Compact;
 
 /** Draws every chart whose spec is in the page's #chart-specs JSON block onto its <canvas>. */
 export function renderCharts(): void {
@@ -28,6 +29,11 @@ export function renderCharts(): void {
 
   const fmt = (unit: Unit, v: number): string =>
     unit === 'ns' ? fmtNs(v) : unit === 'ms' ? fmtMs(v) : unit === 'bytes' ? fmtBytes(v) : fmtCount(v);
+  const tick = (unit: Unit, v: number): string => compact(fmt(unit, v));
+
+  /** Long names (a results file may hold anything) are shortened on axes and legends; tooltips keep them whole. */
+  const MAX_LABEL = 38;
+  const shorten = (s: string): string => (s.length > MAX_LABEL ? `${s.slice(0, MAX_LABEL - 1)}…` : s);
 
   const positive = (xs: (number | null | undefined)[]): number[] => xs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0);
 
@@ -50,7 +56,7 @@ export function renderCharts(): void {
       const span = Math.log10(ticks[ticks.length - 1].value / ticks[0].value);
       const sig = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
       const near = (x: number): boolean => Math.abs(sig - x) < 1e-6 * x;
-      return near(1) || (span <= 3 && (near(2) || near(5))) ? fmt(unit, v) : '';
+      return near(1) || (span <= 3 && (near(2) || near(5))) ? tick(unit, v) : '';
     };
 
   const barConfig = (s: BarChartSpec) => {
@@ -65,6 +71,7 @@ export function renderCharts(): void {
           backgroundColor: d.color,
           borderColor: d.color,
           borderWidth: 0,
+          maxBarThickness: 26,
           errorBarColor: '#111',
           errorBarWhiskerColor: '#111',
           errorBarLineWidth: 1.5,
@@ -82,16 +89,25 @@ export function renderCharts(): void {
           x: {
             type: s.log ? 'logarithmic' : 'linear',
             ...bounds,
-            title: { display: true, text: s.unit === 'count' ? 'count' : s.unit === 'bytes' ? 'bytes' : 'time' },
-            ticks: { callback: s.log ? logTick(s.unit) : (v: number) => fmt(s.unit, Number(v)), autoSkip: false, maxRotation: 0 },
+            title: { display: true, text: s.axis },
+            ticks: { callback: s.log ? logTick(s.unit) : (v: number) => tick(s.unit, Number(v)), autoSkip: false, maxRotation: 0 },
             grid: { color: '#e3e6ea' },
           },
-          y: { ticks: { autoSkip: false }, grid: { display: false } },
+          y: {
+            ticks: {
+              autoSkip: false,
+              callback: function (this: { getLabelForValue(v: number): string }, v: number | string) {
+                return shorten(this.getLabelForValue(Number(v)));
+              },
+            },
+            grid: { display: false },
+          },
         },
         plugins: {
           legend: { display: s.datasets.length > 1, position: 'top' },
           tooltip: {
             callbacks: {
+              title: (items: { label: string }[]) => items[0]?.label ?? '',
               label: (ctx: { dataset: { label: string }; raw: unknown }) => {
                 const raw = ctx.raw as number | { x: number; xMin: number; xMax: number } | null;
                 if (raw === null || raw === undefined) return `${ctx.dataset.label}: —`;
@@ -122,7 +138,7 @@ export function renderCharts(): void {
           borderWidth: 1,
           pointRadius: 7,
           pointHoverRadius: 9,
-          pointStyle: ['circle', 'rectRot', 'triangle', 'rect', 'star', 'crossRot'][i % 6],
+          pointStyle: ['circle', 'rectRot', 'triangle', 'rect', 'rectRounded'][i % 5],
         })),
       },
       options: {
@@ -137,7 +153,7 @@ export function renderCharts(): void {
               for (let v = s.xFloor * 4; v <= xMax; v *= 16) t.push({ value: v });
               axis.ticks = t;
             },
-            ticks: { callback: (v: number | string) => (Number(v) <= s.xFloor ? '0 B' : fmtBytes(Number(v))), autoSkip: false },
+            ticks: { callback: (v: number | string) => (Number(v) <= s.xFloor ? '0 B' : compact(fmtBytes(Number(v)))), autoSkip: false },
             grid: { color: '#e3e6ea' },
           },
           y: {
@@ -149,7 +165,16 @@ export function renderCharts(): void {
           },
         },
         plugins: {
-          legend: { display: true, position: 'right', labels: { usePointStyle: true, boxWidth: 10 } },
+          legend: {
+            display: true,
+            position: 'right',
+            labels: {
+              usePointStyle: true,
+              boxWidth: 10,
+              generateLabels: (chart: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
+                Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l: { text: string }) => ({ ...l, text: shorten(l.text) })),
+            },
+          },
           tooltip: {
             callbacks: {
               label: (ctx: { dataset: { label: string }; raw: { x: number; y: number } }) =>

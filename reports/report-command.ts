@@ -80,7 +80,8 @@ export async function reportCommand(args: string[]): Promise<number> {
       options: { out: { type: 'string', short: 'o' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    throw new UsageError(`${firstLine(e)}; ${REPORT_USAGE}`);
+    // parseArgs explains '--' at length after the first sentence: keep the sentence.
+    throw new UsageError(`${firstLine(e).split(/\.\s/)[0]}; ${REPORT_USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help) {

@@ -19,9 +19,9 @@ export const MMIO_EXIT_KINDS = ['mmio_read', 'mmio_write'] as const;
 /** Exit kinds counted as port-I/O exits (CSV io_exits). */
 export const IO_EXIT_KINDS = ['io_in', 'io_out'] as const;
 
-/** "strategy/variant" (or just the strategy when it has no variant). */
+/** "strategy/variant", or just the strategy when its variant is empty or "default". */
 export function rowName(row: Pick<ResultRow, 'strategy' | 'variant'>): string {
-  return row.variant ? `${row.strategy}/${row.variant}` : row.strategy;
+  return row.variant && row.variant !== 'default' ? `${row.strategy}/${row.variant}` : row.strategy;
 }
 
 /** rowName plus a visible "[proxy]" mark for proxy rows, used wherever a figure is shown. */
@@ -155,6 +155,12 @@ export function preferredGroups(file: ResultsFile): RowGroup[] {
   const groups = groupRows(file.rows);
   const score = (g: RowGroup): number => (g.workload === 'linux-q35-boot' ? 0 : 2) + (g.access === 'ecam' ? 0 : 1);
   return groups.map((g, i) => ({ g, i })).sort((a, b) => score(a.g) - score(b.g) || a.i - b.i).map((x) => x.g);
+}
+
+/** "proxy: <reason>", without doubling a reason that already starts with "proxy". */
+export function proxyText(reason: string): string {
+  const r = reason || 'a stand-in measured on real KVM';
+  return /^proxy\b/i.test(r) ? r : `proxy: ${r}`;
 }
 
 function num(x: unknown): number {

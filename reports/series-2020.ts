@@ -2,7 +2,7 @@
 // beside the same quantities computed from a results file.
 
 import type { ResultRow, ResultsFile } from './schema.js';
-import { fmtBytes, fmtCount, fmtNs, fmtRatio } from './format.js';
+import { compact, fmtBytes, fmtCount, fmtNs, fmtRatio } from './format.js';
 import { baselineRow, groupTitle, nsPerAccess, preferredGroups, ratio, rowLabel } from './row-metrics.js';
 import { IN_KERNEL_STRATEGIES } from './headlines.js';
 
@@ -48,17 +48,17 @@ export function seriesComparison(file: ResultsFile): SeriesRow[] {
     },
     {
       what: 'Cost per hole access, exit to userspace',
-      series: `~${fmtNs(SERIES_2020.userspaceNsPerAccess)}`,
+      series: `~${compact(fmtNs(SERIES_2020.userspaceNsPerAccess))}`,
       ours: base && baseNs !== null ? `${fmtNs(baseNs)}${where}` : NOT,
     },
     {
       what: 'Cost per hole access, answered in KVM',
-      series: `~${fmtNs(SERIES_2020.inKernelNsPerAccess)}`,
+      series: `~${compact(fmtNs(SERIES_2020.inKernelNsPerAccess))}`,
       ours: kernel.length ? `${kernel.map((r) => `${rowLabel(r)} ${fmtNs(nsPerAccess(r))}`).join(', ')}${where}` : NOT,
     },
     {
       what: 'Userspace ÷ in-kernel',
-      series: fmtRatio(SERIES_2020.userspaceNsPerAccess / SERIES_2020.inKernelNsPerAccess),
+      series: compact(fmtRatio(SERIES_2020.userspaceNsPerAccess / SERIES_2020.inKernelNsPerAccess)),
       ours: kernel.length && baseNs !== null ? kernel.map((r) => `${rowLabel(r)} ${fmtRatio(ratio(baseNs, nsPerAccess(r)))}`).join(', ') : NOT,
     },
     {

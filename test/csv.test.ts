@@ -64,9 +64,11 @@ test('one line per row, values computed from the row', () => {
   const rec = recs[0];
   assert.equal(rec.strategy, 'userspace-exit');
   assert.equal(rec.samples, String(row.samples.length));
-  assert.equal(Number(rec.median_ns), Math.round((row.stats.scanNs?.median as number) * 1000) / 1000);
-  assert.equal(Number(rec.p25_ns), Math.round((row.stats.scanNs?.p25 as number) * 1000) / 1000);
-  assert.equal(Number(rec.ns_per_access), Math.round((row.stats.nsPerAccess?.median as number) * 1000) / 1000);
+  const r9 = (x: number | undefined): number => Number((x as number).toPrecision(9));
+  assert.equal(Number(rec.median_ns), r9(row.stats.scanNs?.median));
+  assert.equal(Number(rec.p25_ns), r9(row.stats.scanNs?.p25));
+  assert.equal(Number(rec.ns_per_access), r9(row.stats.nsPerAccess?.median));
+  assert.equal(Number(rec.setup_ms), r9(row.stats.setupMs?.median));
   const mmio = medianOf(row.samples.map((s) => (s.exits.mmio_read ?? 0) + (s.exits.mmio_write ?? 0))) as number;
   assert.equal(Number(rec.mmio_exits), mmio);
   assert.equal(rec.io_exits, '2', 'io_out only; io_in missing counts 0');
