@@ -43,11 +43,9 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
   const comparison = multi ? compareResults(results.map((r, i) => ({ label: labels[i], results: r }))) : null;
   if (comparison) for (const g of comparison.groups) if (g.chart) specs.push(g.chart);
 
-  const fileSections = results.map((file, i) => {
-    const sections = workloadSections(file, `f${i}`);
-    for (const s of sections) specs.push(...s.charts);
-    return fileSection(file, labels[i], i, multi, sections);
-  });
+  const perFile = results.map((file, i) => workloadSections(file, `f${i}`));
+  for (const sections of perFile) for (const s of sections) specs.push(...s.charts);
+  const fileSections = results.map((file, i) => fileSection(file, labels[i], i, multi, perFile[i]));
 
   const scripts = [
     scriptText(umdSource('chart.js')),
@@ -63,7 +61,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
       ? results.map((_, i) => `<li><a href="#f${i}">${esc(labels[i])}</a></li>`)
       : [
           '<li><a href="#f0-headline">Headline</a></li>',
-          ...workloadSections(results[0], 'f0').map((s, gi) => `<li><a href="#f0-w${gi}">${esc(s.title)}</a></li>`),
+          ...perFile[0].map((s, gi) => `<li><a href="#f0-w${gi}">${esc(s.title)}</a></li>`),
           '<li><a href="#f0-capabilities">Capabilities</a></li>',
           '<li><a href="#f0-series">2020 figures</a></li>',
           '<li><a href="#f0-host">Host</a></li>',
@@ -230,7 +228,7 @@ ${cfg}`;
 }
 
 function comparisonSection(c: Comparison): string {
-  const head = c.files.map((f) => `<th colspan="${c.files.indexOf(f) === 0 ? 2 : 3}">${esc(f.label)}<br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)} · ${esc(f.kvmBackend)} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`).join('');
+  const head = c.files.map((f, i) => `<th colspan="${i === 0 ? 2 : 3}">${esc(f.label)}<br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)} · ${esc(f.kvmBackend)} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`).join('');
   const sub = c.files.map((_, i) => `<th>ns/access</th><th>vs userspace-exit</th>${i ? '<th>÷ first file</th>' : ''}`).join('');
   const groups = c.groups
     .map((g) => {

@@ -7,8 +7,8 @@ import type { BarChartSpec, ChartSpec, ScatterChartSpec, Unit } from './chart-da
 import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs } from './format.js';
 
 /* The UMD globals and the formatters inlined beside this function in the page. */
-declare const Chart: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-declare const ChartErrorBars: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const Chart: any;
+declare const ChartErrorBars: any;
 declare const fmtNs: typeof FmtNs;
 declare const fmtMs: typeof FmtMs;
 declare const fmtBytes: typeof FmtBytes;
@@ -171,7 +171,7 @@ export function renderCharts(): void {
             labels: {
               usePointStyle: true,
               boxWidth: 10,
-              generateLabels: (chart: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
+              generateLabels: (chart: unknown) =>
                 Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l: { text: string }) => ({ ...l, text: shorten(l.text) })),
             },
           },

@@ -50,6 +50,16 @@ test('report sections: headline, capability table, host fingerprint, methodology
   assert.match(html, /8\u2009193/);
 });
 
+test('an incomplete run is flagged; a file without rows still renders', () => {
+  const partial = { ...makeResults(), complete: false };
+  assert.match(renderReport([partial], { generatedAt: 'T' }), /This run did not complete/);
+  const empty = makeResults({ rows: [] });
+  const html = renderReport([empty], { generatedAt: 'T' });
+  assert.match(html, /This file has no result rows/);
+  assert.match(html, /userspace-exit: not measured in this file/);
+  assert.doesNotMatch(html, /<canvas/);
+});
+
 test('strings from results files are escaped: the XSS payload never appears raw', () => {
   const html = renderReport([xssResults()], { generatedAt: 'T' });
   assert.ok(!html.includes(XSS_NAME), 'raw payload in HTML');
