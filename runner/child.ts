@@ -8,6 +8,7 @@ import { GuestFault, runSample } from './sample.js';
 import { strategies } from '../strategies/index.js';
 import { workloads } from '../workloads/index.js';
 import type { Access, Sample } from '../reports/schema.js';
+import type { StrategyOptions } from '../strategies/types.js';
 
 export interface RunRequest {
   strategy: string;
@@ -15,6 +16,7 @@ export interface RunRequest {
   workload: string;
   access: Access;
   samples: number;
+  options: StrategyOptions;
 }
 
 export type ChildMessage =
@@ -36,7 +38,7 @@ function main(req: RunRequest): void {
   const bench = new Bench({ iterations: req.samples, time: 0, warmup: false, retainSamples: true, throws: true });
   bench.add(`${req.strategy}/${req.variant}`, () => {
     try {
-      const sample = runSample({ kvm, cpuid, strategy, variant: req.variant, workload, access: req.access });
+      const sample = runSample({ kvm, cpuid, strategy, variant: req.variant, workload, access: req.access, options: req.options });
       send({ type: 'sample', sample });
       return { overriddenDuration: sample.scans[0].ns / 1e6 };
     } catch (e) {

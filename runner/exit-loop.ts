@@ -36,8 +36,8 @@ export class ExitLoop {
   constructor(
     private readonly pci: PciModel,
     private readonly ecam: EcamDecode,
-    /** Drains KVM's coalesced-MMIO ring after each exit, when a strategy registered a zone. */
-    private readonly coalescedDrain?: (vcpu: Vcpu, sink: (addr: number, len: number, value: number) => void) => number,
+    /** Drain KVM's coalesced-MMIO ring after each exit (a strategy registered a zone). */
+    private readonly drainCoalesced = false,
   ) {}
 
   /** Runs the vCPU until the guest writes the done port; returns null then, or the fault that stopped it. */
@@ -47,7 +47,8 @@ export class ExitLoop {
     const pci = this.pci;
     for (;;) {
       const e = vcpu.run();
-      if (this.coalescedDrain) c.coalesced += this.coalescedDrain(vcpu, this.sink);
+      // Queued writes happened before this exit: apply them first (as QEMU's and kvmtool's loops do).
+      if (this.drainCoalesced) c.coalesced += vcpu.drainCoalesced(this.sink);
       if (e.kind === 'mmio') {
         const off = e.addr - base;
         const cfg = off - configOffset;

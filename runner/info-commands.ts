@@ -24,7 +24,7 @@ export function envCommand(args: string[]): number {
   const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean', default: false } } });
   const kvm = Kvm.open();
   const fp = fingerprint(kvm, guestTscKhz(kvm));
-  const host = { kvm, fingerprint: fp };
+  const host = { kvm, fingerprint: fp, options: {} };
   const w = workloads[0];
   const matrix = strategies.flatMap((s) => s.variants.map((variant) => ({ strategy: s.id, variant, ...s.probe(host, variant, 'ecam', w) })));
   kvm.close();

@@ -35,8 +35,8 @@ export class Kvm {
   }
 
   /** KVM_CHECK_EXTENSION: 0 when absent, otherwise a capability-specific positive value. */
-  checkExtension(cap: CapName): number {
-    const rc = ioctlInt(this.fd, ioctls.KVM_CHECK_EXTENSION, caps[cap]);
+  checkExtension(cap: CapName | number): number {
+    const rc = ioctlInt(this.fd, ioctls.KVM_CHECK_EXTENSION, typeof cap === 'number' ? cap : caps[cap]);
     return rc < 0 ? 0 : rc;
   }
 

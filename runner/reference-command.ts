@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Kvm } from './kvm.js';
 import { HostError } from './errors.js';
 import { parseCount } from './args.js';
-import { runSample } from './sample.js';
+import { planOnly, runSample } from './sample.js';
 import { writeImage } from './guest-image.js';
 import { CODE, INFO, MARKS, PORT_DONE, RAM_SIZE, RECORDS, STACK_TOP } from './guest-layout.js';
 import { summarize } from '../reports/summary.js';
@@ -54,7 +54,7 @@ export async function referenceCommand(args: string[]): Promise<number> {
     }
     const w = linuxQ35Boot;
     const ram = new Uint8Array(RAM_SIZE);
-    const plan = userspaceExit.plan({ vm: null as never, workload: w, access: 'ecam', variant: '', window: { base: w.window.base, size: w.window.buses << 20, buses: w.window.buses }, present: [] });
+    const plan = planOnly(userspaceExit, w, 'ecam', '', {});
     writeImage(ram, w.program('ecam', 'linux'), { configBase: w.window.base + plan.configOffset, lastBus: plan.lastBus, vcpus: 1, passes: 1 });
     const image = join(dir, 'image.bin');
     writeFileSync(image, ram);
@@ -69,7 +69,7 @@ export async function referenceCommand(args: string[]): Promise<number> {
       const r = runC(bin, image);
       c.push(r.nsPerAccess);
       cHost.push(r.hostRunNs);
-      const s = runSample({ kvm, cpuid, strategy: userspaceExit, variant: '', workload: w, access: 'ecam' });
+      const s = runSample({ kvm, cpuid, strategy: userspaceExit, variant: '', workload: w, access: 'ecam', options: {} });
       ts.push(s.scans[0].nsPerAccess ?? NaN);
       tsHost.push(s.hostRunNs);
       process.stderr.write(`\r${i + 1}/${n}`);

@@ -9,8 +9,10 @@ import { guestTscKhz } from './tsc.js';
 import { expandMatrix, killCurrentChild, runRow } from './run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
+import { raisedSysctls, restoreHost } from './host-prep.js';
 import { parseCount, parsePositive, pickIds } from './args.js';
 import { strategies } from '../strategies/index.js';
+import type { StrategyOptions } from '../strategies/types.js';
 import { workloads } from '../workloads/index.js';
 import { renderReport } from '../reports/html.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../reports/schema.js';
@@ -31,6 +33,9 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --out        folder for run folders (default: results)
   --gate       after the run, gate it against a baseline results file (see 'bench gate --help')
   --no-report  skip report.html
+  --pci-hole-cap N --pci-hole-flag B
+               run memslot-flag for real on a kernel with the KVM_MEM_PCI_HOLE series: its
+               capability number and memslot flag bit (otherwise memslot-flag is a proxy)
 
 What is timed: the guest's own TSC around each scan phase (rdtsc at CPL3, natively), so the
 figures exclude VM creation; ns/access is the hole-only phase (peer-bridge fixup) divided by
@@ -49,6 +54,8 @@ export async function runCommand(args: string[]): Promise<number> {
       timeout: { type: 'string', default: '60' },
       out: { type: 'string', default: 'results' },
       gate: { type: 'string' },
+      'pci-hole-cap': { type: 'string' },
+      'pci-hole-flag': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -73,7 +80,11 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   const kvm = Kvm.open();
-  const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)) };
+  const options: StrategyOptions = {};
+  if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
+  if (values['pci-hole-flag'] !== undefined) options.pciHoleFlag = parseCount('--pci-hole-flag', values['pci-hole-flag'], 0, 31);
+  if ((options.pciHoleCap === undefined) !== (options.pciHoleFlag === undefined)) throw new UsageError('--pci-hole-cap and --pci-hole-flag go together (the patched kernel\'s capability number and memslot flag bit)');
+  const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)), options };
   const dir = createRunDir(values.out);
   const file: ResultsFile = {
     schema: SCHEMA_ID,
@@ -87,10 +98,12 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   writeResults(dir, file);
 
+  process.once('exit', restoreHost); // also on an unexpected error: never leave a raised sysctl behind
   let interrupted = false;
   const onSignal = (sig: string) => {
     interrupted = true;
     killCurrentChild();
+    restoreHost();
     writeResults(dir, file);
     process.stderr.write(`\n${sig}: stopped; ${file.rows.length} finished rows are saved in ${dir} (marked incomplete)\n`);
     process.exit(130);
@@ -122,6 +135,9 @@ export async function runCommand(args: string[]): Promise<number> {
   file.complete = true;
   writeResults(dir, file);
   kvm.close();
+  const raised = raisedSysctls();
+  restoreHost();
+  if (raised.length) process.stderr.write(`restored ${raised.join(', ')} to their values before the run\n`);
 
   console.log(renderTable(file.rows));
   console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}`);
@@ -129,7 +145,7 @@ export async function runCommand(args: string[]): Promise<number> {
   console.log(`csv:     ${join(dir, 'results.csv')}`);
   if (!values['no-report']) {
     const html = join(dir, 'report.html');
-    writeAtomic(html, renderReport([file], { fileLabels: [dir] } as never));
+    writeAtomic(html, renderReport([file], { labels: [dir] }));
     console.log(`report:  ${html}`);
   }
   const failed = file.rows.filter((r) => r.status === 'failed').length;

@@ -4,10 +4,12 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Access, ResultRow, Sample } from '../reports/schema.js';
-import type { HostInfo, Strategy } from '../strategies/types.js';
+import type { HostInfo, Strategy, StrategyOptions } from '../strategies/types.js';
+import { planOnly } from './sample.js';
 import type { Workload } from '../workloads/types.js';
 import type { ChildMessage, RunRequest } from './child.js';
 import { buildRow } from './row.js';
+import { ensureHostNeeds } from './host-prep.js';
 
 export interface MatrixRow {
   strategy: Strategy;
@@ -35,18 +37,9 @@ export function expandMatrix(strats: Strategy[], works: Workload[], access: Acce
 }
 
 /** The analytic hole accesses of one scan under this row's plan. */
-function expectedHoles(row: MatrixRow): number {
-  const w = row.workload;
-  const plan = row.strategy.plan({
-    vm: null as never, // plan() must not touch the VM
-    workload: w,
-    access: row.access,
-    variant: row.variant,
-    window: { base: w.window.base, size: w.window.buses << 20, buses: w.window.buses },
-    present: [],
-  });
-  const e = w.expected(plan.lastBus, plan.guest);
-  return Object.values(e.holes).reduce((a, b) => a + b, 0);
+function expectedHoles(row: MatrixRow, options: StrategyOptions): number {
+  const plan = planOnly(row.strategy, row.workload, row.access, row.variant, options);
+  return Object.values(row.workload.expected(plan.lastBus, plan.guest).holes).reduce((a, b) => a + b, 0);
 }
 
 /** Probes and measures one row. Never throws for guest or child failures: they become a failed row. */
@@ -56,8 +49,9 @@ export async function runRow(host: HostInfo, row: MatrixRow, opts: MatrixOptions
   if (!workload.access.includes(access)) {
     return buildRow({ ...base, status: 'unsupported', reason: workload.accessNote ?? `${workload.id} does not support ${access}`, samples: [], errors: [] });
   }
-  const probe = strategy.probe(host, variant, access, workload);
-  const expectedHoleAccesses = expectedHoles(row);
+  const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], host.fingerprint.isRoot);
+  const probe = limit ? { status: 'unsupported' as const, reason: limit } : strategy.probe(host, variant, access, workload);
+  const expectedHoleAccesses = expectedHoles(row, host.options);
   if (probe.status === 'unsupported') return buildRow({ ...base, expectedHoleAccesses, status: 'unsupported', reason: probe.reason, samples: [], errors: [] });
   const samples: Sample[] = [];
   const errors: string[] = [];
@@ -65,7 +59,7 @@ export async function runRow(host: HostInfo, row: MatrixRow, opts: MatrixOptions
   while (samples.length + errors.length < opts.samples && consecutiveFailures < 3) {
     const want = opts.samples - samples.length - errors.length;
     const before = samples.length;
-    const failure = await runChild({ strategy: strategy.id, variant, workload: workload.id, access, samples: want }, opts.timeoutMs, (m) => {
+    const failure = await runChild({ strategy: strategy.id, variant, workload: workload.id, access, samples: want, options: host.options }, opts.timeoutMs, (m) => {
       if (m.type === 'sample') samples.push(m.sample);
       else if (m.type === 'sample-error') errors.push(m.message);
       opts.onSample?.(row, samples.length + errors.length);

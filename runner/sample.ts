@@ -9,7 +9,7 @@ import { enterLongModeCpl3, writeImage } from './guest-image.js';
 import { ExitLoop, type Fault } from './exit-loop.js';
 import { PciModel, enumerate } from './pci-model.js';
 import type { Access, Sample, ScanSample } from '../reports/schema.js';
-import type { PresentFunction, Strategy, StrategyContext } from '../strategies/types.js';
+import type { PresentFunction, Strategy, StrategyContext, StrategyOptions, WindowPlan } from '../strategies/types.js';
 import type { Workload } from '../workloads/types.js';
 
 export interface SampleRequest {
@@ -19,6 +19,17 @@ export interface SampleRequest {
   variant: string;
   workload: Workload;
   access: Access;
+  options: StrategyOptions;
+}
+
+/** The ECAM window a workload declares, in bytes. */
+export function windowOf(w: Workload): StrategyContext['window'] {
+  return { base: w.window.base, size: w.window.buses << 20, buses: w.window.buses };
+}
+
+/** What the strategy would tell the guest, without a VM (plan() has no side effects). */
+export function planOnly(strategy: Strategy, workload: Workload, access: Access, variant: string, options: StrategyOptions): WindowPlan {
+  return strategy.plan({ vm: null as never, workload, access, variant, window: windowOf(workload), present: presentFunctions(workload), options });
 }
 
 /** The functions Linux would find, with its bus numbering. */
@@ -36,11 +47,17 @@ export function runSample(req: SampleRequest): Sample {
   const vm = kvm.createVm();
   const ram = HostMapping.anonymous(RAM_SIZE, 'guest RAM');
   let backing: ReturnType<Strategy['setup']> | null = null;
+  // KVM holds the slots' host addresses until the VM fd is closed: close it before unmapping.
+  const release = () => {
+    vm.close();
+    backing?.release();
+    ram.release();
+  };
   try {
     vm.addMemory(0, RAM_SIZE, ram.ptr);
-    const window = { base: workload.window.base, size: workload.window.buses << 20, buses: workload.window.buses };
+    const window = windowOf(workload);
     const present = presentFunctions(workload);
-    const ctx: StrategyContext = { vm, workload, access, variant, window, present };
+    const ctx: StrategyContext = { vm, workload, access, variant, window, present, options: req.options };
     const plan = strategy.plan(ctx);
     const program = workload.program(access, plan.guest);
     writeImage(
@@ -70,7 +87,7 @@ export function runSample(req: SampleRequest): Sample {
     const vmCreateMs = performance.now() - t0 - setupMs;
 
     const pci = new PciModel(workload.topology);
-    const loop = new ExitLoop(pci, { base: window.base, size: window.size, configOffset: plan.configOffset });
+    const loop = new ExitLoop(pci, { base: window.base, size: window.size, configOffset: plan.configOffset }, vm.coalescedZones > 0);
     const vcpuStats = vcpus[0].stats();
     const vmStats = vm.vmStats();
     const before = vcpuStats.read();
@@ -92,9 +109,7 @@ export function runSample(req: SampleRequest): Sample {
     const discoveryOk = sameDiscovery(discovered, present, workload);
     const memoryBytes = backing.residentBytes();
     const tTeardown = performance.now();
-    vm.close();
-    backing.release();
-    ram.release();
+    release();
     return {
       scans,
       exits: loop.counts.toRecord(),
@@ -109,9 +124,7 @@ export function runSample(req: SampleRequest): Sample {
       hostRunNs,
     };
   } finally {
-    vm.close();
-    backing?.release();
-    ram.release();
+    release();
   }
 }
 

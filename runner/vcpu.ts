@@ -3,6 +3,7 @@
 // DataView over kvm_run (koffi view, no copy), so no struct is marshalled per exit.
 import { MAP_SHARED, PROT_READ, PROT_WRITE, SysError, check, close, errno, errnoName, ioctlBuf, ioctlInt, mmapChecked, munmap, view } from './libc.js';
 import {
+  KVM_COALESCED_MMIO_PAGE_OFFSET,
   KVM_EXIT_IO_OUT,
   REGS,
   REGS_SIZE,
@@ -111,7 +112,7 @@ export class Vcpu {
     const reason = v.getUint32(R.exit_reason, true);
     if (reason === X.KVM_EXIT_MMIO) {
       const m = this.mmio;
-      m.addr = Number(v.getBigUint64(R.mmio_phys_addr, true));
+      m.addr = v.getUint32(R.mmio_phys_addr, true) + v.getUint32(R.mmio_phys_addr + 4, true) * 0x100000000;
       m.len = v.getUint32(R.mmio_len, true);
       m.isWrite = v.getUint8(R.mmio_is_write) !== 0;
       return m;
@@ -122,7 +123,7 @@ export class Vcpu {
       io.size = v.getUint8(R.io_size) as 1 | 2 | 4;
       io.port = v.getUint16(R.io_port, true);
       io.count = v.getUint32(R.io_count, true);
-      const off = Number(v.getBigUint64(R.io_data_offset, true));
+      const off = v.getUint32(R.io_data_offset, true);
       if (off !== this.ioDataOffset || io.data.length !== io.size * io.count) {
         // Only on the first exit or when the size changes: the offset is fixed per vCPU.
         this.ioDataOffset = off;
@@ -150,6 +151,27 @@ export class Vcpu {
       default:
         return { kind: 'unknown', reason };
     }
+  }
+
+  /** Applies and removes the writes KVM queued in the coalesced-MMIO ring (struct kvm_coalesced_mmio_ring
+   *  at page KVM_COALESCED_MMIO_PAGE_OFFSET of the vCPU mapping); returns how many. */
+  drainCoalesced(sink: (addr: number, len: number, value: number) => void): number {
+    const v = this.runView;
+    const ring = KVM_COALESCED_MMIO_PAGE_OFFSET * 4096;
+    const max = Math.floor((4096 - 8) / 24); // KVM_COALESCED_MMIO_MAX
+    let first = v.getUint32(ring, true);
+    const last = v.getUint32(ring + 4, true);
+    let n = 0;
+    while (first !== last) {
+      const e = ring + 8 + first * 24; // struct kvm_coalesced_mmio { u64 phys_addr; u32 len; u32 pio; u8 data[8]; }
+      const addr = v.getUint32(e, true) + v.getUint32(e + 4, true) * 0x100000000;
+      const len = v.getUint32(e + 8, true);
+      sink(addr, len, len >= 4 ? v.getUint32(e + 16, true) : len === 2 ? v.getUint16(e + 16, true) : v.getUint8(e + 16));
+      first = (first + 1) % max;
+      v.setUint32(ring, first, true);
+      n++;
+    }
+    return n;
   }
 
   getRegs(): Record<RegName, bigint> {

@@ -60,11 +60,15 @@ export class Vm {
   }
 
   /** KVM_REGISTER_COALESCED_MMIO: writes to [addr, addr+size) are queued in a ring instead of exiting. */
+  /** Coalesced-MMIO zones registered: the exit loop drains the ring when there are any. */
+  coalescedZones = 0;
+
   registerCoalescedMmio(addr: number, size: number): void {
     const b = Buffer.alloc(16);
     b.writeBigUInt64LE(BigInt(addr), 0);
     b.writeUInt32LE(size, 8);
     check('KVM_REGISTER_COALESCED_MMIO', ioctlBuf(this.fd, ioctls.KVM_REGISTER_COALESCED_MMIO, b));
+    this.coalescedZones++;
   }
 
   createVcpu(id = this.vcpus.length): Vcpu {

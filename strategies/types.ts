@@ -4,6 +4,7 @@ import type { Kvm } from '../runner/kvm.js';
 import type { Vm } from '../runner/vm.js';
 import type { Vcpu } from '../runner/vcpu.js';
 import type { Remap4k } from '../runner/page-tables.js';
+import type { HostNeed } from '../runner/host-prep.js';
 import type { Access, HostFingerprint } from '../reports/schema.js';
 import type { GuestKind, Workload } from '../workloads/types.js';
 
@@ -11,6 +12,15 @@ import type { GuestKind, Workload } from '../workloads/types.js';
 export interface HostInfo {
   kvm: Kvm;
   fingerprint: HostFingerprint;
+  options: StrategyOptions;
+}
+
+/** Command-line knobs for strategies that a patched kernel can run for real. */
+export interface StrategyOptions {
+  /** KVM capability number of a patched kernel's PCI-hole memslot (--pci-hole-cap). */
+  pciHoleCap?: number;
+  /** Memslot flag bit of that kernel (--pci-hole-flag). */
+  pciHoleFlag?: number;
 }
 
 /** measured: the real mechanism runs. proxy: a measured stand-in (reason says for what). unsupported: reason + the fix. */
@@ -37,6 +47,7 @@ export interface StrategyContext {
   /** The ECAM window as the platform declares it. */
   window: { base: number; size: number; buses: number };
   present: PresentFunction[];
+  options: StrategyOptions;
 }
 
 /** What the guest is told and how its page tables map the window. */
@@ -72,7 +83,7 @@ export interface Strategy {
   origin: string;
   /** One line for `bench list`. */
   summary: string;
-  /** Variants (e.g. 4k, thp, hugetlb); one 'default' when there are none. */
+  /** Variants (e.g. 4k, thp, hugetlb); [''] when there are none. */
   variants: string[];
   /** Can it run here, and as what? Must not change the host. */
   probe(host: HostInfo, variant: string, access: Access, workload: Workload): ProbeResult;
@@ -80,6 +91,10 @@ export interface Strategy {
   plan(ctx: StrategyContext): WindowPlan;
   /** Before vCPUs exist: memslots, irqchip, backing memory. Timed as the strategy's setup. */
   setup(ctx: StrategyContext): Backing;
+  /** Host limits this variant needs; raised when root (and restored at exit), else it is unsupported. */
+  hostNeeds?(variant: string, workload: Workload): HostNeed[];
+  /** Whether the variant's backing is one host-wide allocation shared by every VM (default: no). */
+  backingShared?(variant: string): boolean;
   /** After vCPUs exist (e.g. KVM_PRE_FAULT_MEMORY); also timed as setup. */
   afterVcpus?(ctx: StrategyContext, vcpus: Vcpu[]): void;
 }

@@ -6,7 +6,7 @@ export const userspaceExit: Strategy = {
   id: 'userspace-exit',
   origin: 'status quo (QEMU, kvmtool: memset(data, 0xff, len) on KVM_EXIT_MMIO)',
   summary: 'baseline: no memslot, every hole access exits to the VMM',
-  variants: ['default'],
+  variants: [''],
   probe: () => ({ status: 'measured' }),
   plan: (ctx) => ({ lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' }),
   setup: () => NO_BACKING,

@@ -1,0 +1,61 @@
+// Host limits a strategy needs (vm.max_map_count, hugetlb pages): raised when we are root and
+// restored when the tool exits; otherwise they become the "unsupported, because …, run: …" reason.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface HostNeed {
+  /** sysctl name, e.g. vm.max_map_count */
+  sysctl: 'vm.max_map_count' | 'vm.nr_hugepages';
+  /** The value it must reach. */
+  atLeast: number;
+  /** Why, in a few words. */
+  why: string;
+}
+
+const path = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;
+const originals = new Map<string, string>();
+
+export function readSysctl(name: string): number {
+  return Number(readFileSync(path(name), 'utf8').trim());
+}
+
+/** Meets every need or returns the reason (with the command to run) why it cannot. */
+export function ensureHostNeeds(needs: HostNeed[], isRoot: boolean): string | null {
+  for (const n of needs) {
+    let have: number;
+    try {
+      have = readSysctl(n.sysctl);
+    } catch {
+      return `${n.sysctl} is not readable on this host (${n.why})`;
+    }
+    if (have >= n.atLeast) continue;
+    const fix = `sudo sysctl ${n.sysctl}=${n.atLeast}`;
+    if (!isRoot) return `${n.sysctl} is ${have}, ${n.why} needs ${n.atLeast}; run: ${fix}`;
+    if (!originals.has(n.sysctl)) originals.set(n.sysctl, String(have));
+    try {
+      writeFileSync(path(n.sysctl), String(n.atLeast));
+    } catch (e) {
+      return `cannot raise ${n.sysctl} to ${n.atLeast} (${(e as NodeJS.ErrnoException).code}); run: ${fix}`;
+    }
+    const now = readSysctl(n.sysctl);
+    // The kernel may reserve fewer hugepages than asked when memory is fragmented.
+    if (now < n.atLeast) return `${n.sysctl}: asked for ${n.atLeast}, the kernel gave ${now} (${n.why}); free memory or run: ${fix}`;
+  }
+  return null;
+}
+
+/** Puts back every sysctl this process raised. Safe to call more than once. */
+export function restoreHost(): void {
+  for (const [name, value] of originals) {
+    try {
+      writeFileSync(path(name), value);
+    } catch {
+      process.stderr.write(`bench: could not restore ${name} to ${value}\n`);
+    }
+  }
+  originals.clear();
+}
+
+/** sysctls raised so far (for the results and the closing message). */
+export function raisedSysctls(): string[] {
+  return [...originals.keys()];
+}

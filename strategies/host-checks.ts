@@ -1,0 +1,32 @@
+// Probe checks shared by the memslot strategies.
+import { readFileSync } from 'node:fs';
+import type { HostNeed } from '../runner/host-prep.js';
+import type { HostInfo, ProbeResult } from './types.js';
+
+/** A read-only memslot needs KVM_CAP_READONLY_MEM and ECAM (port I/O never touches memory). */
+export function memslotProbe(host: HostInfo, access: string): ProbeResult | null {
+  if (access !== 'ecam') return { status: 'unsupported', reason: 'a memslot serves the ECAM window; conf1 accesses are port I/O and never reach it' };
+  if (!host.kvm.checkExtension('KVM_CAP_READONLY_MEM')) return { status: 'unsupported', reason: 'KVM_CAP_READONLY_MEM is 0: this KVM has no read-only memslots' };
+  return null;
+}
+
+/** THP must be enabled for madvise(MADV_HUGEPAGE) to give hugepages. */
+export function thpProbe(host: HostInfo): ProbeResult | null {
+  const t = host.fingerprint.thp.enabled;
+  if (t === 'always' || t === 'madvise') return null;
+  return { status: 'unsupported', reason: `transparent hugepages are '${t}'; run: echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled` };
+}
+
+/** hugetlb pages in use by others plus `pages` for us. */
+export function hugepagesFor(pages: number, why: string): HostNeed {
+  let inUse = 0;
+  try {
+    const mi = readFileSync('/proc/meminfo', 'utf8');
+    const total = Number(/^HugePages_Total:\s+(\d+)/m.exec(mi)?.[1] ?? 0);
+    const free = Number(/^HugePages_Free:\s+(\d+)/m.exec(mi)?.[1] ?? 0);
+    inUse = total - free;
+  } catch {
+    /* no hugetlb on this kernel: ensureHostNeeds reports it */
+  }
+  return { sysctl: 'vm.nr_hugepages', atLeast: inUse + pages, why: `${why} (${pages} × 2 MiB hugetlb pages)` };
+}

@@ -1,0 +1,39 @@
+import { closeSync } from 'node:fs';
+import { HUGE_2M, PAGE } from '../runner/host-memory.js';
+import { aliasRegion, allOnesMemfd, backingOf, memfdBytes } from './backing.js';
+import { hugepagesFor, memslotProbe } from './host-checks.js';
+import { addHoleSlots } from './window-slots.js';
+import type { Strategy } from './types.js';
+
+/** VMAs the tool itself may hold besides the aliases (Node, V8, libraries). */
+const MAP_HEADROOM = 8192;
+
+/** Sean Christopherson's suggestion: every GFN of the slot maps to the same host page of 0xff.
+ *  Done here in userspace by aliasing one memfd page over the window; the 2m variant aliases one
+ *  2 MiB hugetlb page 128 times, keeping the hugepage a single-HVA memslot flag would lose. */
+export const sharedHva: Strategy = {
+  id: 'shared-hva',
+  origin: 'Sean Christopherson, review of KVM_MEM_PCI_HOLE (2020): map every GFN of the hole to one host page',
+  summary: 'read-only slot whose every page is the same 0xff page: one memfd page aliased over the window',
+  variants: ['4k', '2m'],
+  hostNeeds(variant, w) {
+    const size = w.window.buses << 20;
+    if (variant === '2m') return [hugepagesFor(1, 'one 2 MiB page of 0xff aliased over the window')];
+    return [{ sysctl: 'vm.max_map_count', atLeast: size / PAGE + MAP_HEADROOM, why: `aliasing ${size / PAGE} pages (one VMA each)` }];
+  },
+  probe: (host, _variant, access) => memslotProbe(host, access) ?? { status: 'measured' },
+  plan: (ctx) => ({ lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' }),
+  setup(ctx) {
+    const unit = ctx.variant === '2m' ? HUGE_2M : PAGE;
+    const count = ctx.window.size / unit;
+    const fd = allOnesMemfd(unit, ctx.variant === '2m', `shared-hva ${ctx.variant}`);
+    try {
+      const region = aliasRegion(fd, unit, count, `shared-hva ${ctx.variant}`);
+      addHoleSlots(ctx, (page) => region.ptr + BigInt(page * PAGE));
+      return backingOf(region, { fd, mappings: count, resident: () => memfdBytes(fd) });
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  },
+};
