@@ -1,7 +1,7 @@
-// The sample runner process. The orchestrator forks one per row, so that a guest that never
-// signals done (KVM_RUN does not return) can be killed on a timeout, and a crash loses only
-// that row's unfinished samples. Samples are timed with tinybench (runSync, retained
-// samples, the guest-TSC scan time reported through overriddenDuration).
+// The sample worker process. The orchestrator keeps one alive and sends it requests; a guest
+// that never signals done (KVM_RUN never returns) is handled by killing this process on a
+// timeout, and a crash loses only the sample in flight. Each request is timed with tinybench
+// (runSync, retained samples; the guest-TSC scan time is reported through overriddenDuration).
 import { Bench } from 'tinybench';
 import { Kvm } from './kvm.js';
 import { GuestFault, runSample } from './sample.js';
@@ -25,39 +25,47 @@ export type ChildMessage =
   | { type: 'done'; tinybench: { samplesMs: number[] } }
   | { type: 'error'; message: string };
 
+let kvm: Kvm | null = null;
+let cpuid: Buffer | null = null;
+
 function send(m: ChildMessage): void {
   process.send?.(m);
 }
 
-function main(req: RunRequest): void {
+function serve(req: RunRequest): void {
   const strategy = strategies.find((s) => s.id === req.strategy);
   const workload = workloads.find((w) => w.id === req.workload);
   if (!strategy || !workload) throw new Error(`unknown strategy or workload: ${req.strategy}, ${req.workload}`);
-  const kvm = Kvm.open();
-  const cpuid = kvm.supportedCpuid();
+  kvm ??= Kvm.open();
+  cpuid ??= kvm.supportedCpuid();
+  const k = kvm;
+  const c = cpuid;
   const bench = new Bench({ iterations: req.samples, time: 0, warmup: false, retainSamples: true, throws: true });
-  bench.add(`${req.strategy}/${req.variant}`, () => {
-    try {
-      const sample = runSample({ kvm, cpuid, strategy, variant: req.variant, workload, access: req.access, options: req.options });
-      send({ type: 'sample', sample });
-      return { overriddenDuration: sample.scans[0].ns / 1e6 };
-    } catch (e) {
-      if (!(e instanceof GuestFault)) throw e;
-      send({ type: 'sample-error', message: e.message });
-      return { overriddenDuration: 0 };
-    }
-  }, { async: false }); // declared sync: tinybench would otherwise call it once more to find out
+  bench.add(
+    `${req.strategy}/${req.variant}`,
+    () => {
+      try {
+        const sample = runSample({ kvm: k, cpuid: c, strategy, variant: req.variant, workload, access: req.access, options: req.options });
+        send({ type: 'sample', sample });
+        return { overriddenDuration: sample.scans[0].ns / 1e6 };
+      } catch (e) {
+        if (!(e instanceof GuestFault)) throw e;
+        send({ type: 'sample-error', message: e.message });
+        return { overriddenDuration: 0 };
+      }
+    },
+    { async: false }, // declared sync: tinybench would otherwise call it once more to find out
+  );
   bench.runSync();
-  const samplesMs = [...(bench.tasks[0].result as { latency?: { samples?: number[] } })?.latency?.samples ?? []];
-  kvm.close();
+  const samplesMs = [...((bench.tasks[0].result as { latency?: { samples?: number[] } })?.latency?.samples ?? [])];
   send({ type: 'done', tinybench: { samplesMs } });
 }
 
-process.once('message', (req: RunRequest) => {
+process.on('message', (req: RunRequest) => {
   try {
-    main(req);
+    serve(req);
   } catch (e) {
     send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }
-  process.disconnect?.();
 });
+process.on('disconnect', () => process.exit(0));

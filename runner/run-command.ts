@@ -6,7 +6,7 @@ import { Kvm } from './kvm.js';
 import { UsageError } from './errors.js';
 import { fingerprint } from './host.js';
 import { guestTscKhz } from './tsc.js';
-import { expandMatrix, killCurrentChild, runRow } from './run-matrix.js';
+import { activeWorkers, expandMatrix, runMatrix } from './run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
 import { raisedSysctls, restoreHost } from './host-prep.js';
@@ -30,6 +30,8 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --access     config access method: ecam (MMIO, default), conf1 (port 0xCF8/0xCFC), or all
   --samples    fresh VMs per row (default: 10); figures are medians over them
   --timeout    seconds a sample may run before it is killed and reported (default: 60)
+  --order      interleaved (default: one fresh VM of every row per round, so host drift hits
+               every row alike) or blocked (all samples of a row, then the next)
   --out        folder for run folders (default: results)
   --gate       after the run, gate it against a baseline results file (see 'bench gate --help')
   --no-report  skip report.html
@@ -52,6 +54,7 @@ export async function runCommand(args: string[]): Promise<number> {
       access: { type: 'string', default: 'ecam' },
       samples: { type: 'string', default: '10' },
       timeout: { type: 'string', default: '60' },
+      order: { type: 'string', default: 'interleaved' },
       out: { type: 'string', default: 'results' },
       gate: { type: 'string' },
       'pci-hole-cap': { type: 'string' },
@@ -70,6 +73,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
   const samples = parseCount('--samples', values.samples, 1, 100000);
   const timeoutMs = parsePositive('--timeout', values.timeout) * 1000;
+  if (values.order !== 'interleaved' && values.order !== 'blocked') throw new UsageError(`--order ${values.order}: expected interleaved or blocked`);
   let matrix = expandMatrix(strats, works, access);
   if (values.variant !== undefined) {
     matrix = matrix.filter((r) => r.variant === values.variant);
@@ -102,10 +106,10 @@ export async function runCommand(args: string[]): Promise<number> {
   let interrupted = false;
   const onSignal = (sig: string) => {
     interrupted = true;
-    killCurrentChild();
+    for (const w of activeWorkers) w.kill();
     restoreHost();
     writeResults(dir, file);
-    process.stderr.write(`\n${sig}: stopped; ${file.rows.length} finished rows are saved in ${dir} (marked incomplete)\n`);
+    process.stderr.write(`\n${sig}: stopped; the samples finished so far are saved in ${dir} (results.json marked incomplete)\n`);
     process.exit(130);
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
@@ -113,24 +117,31 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const tty = process.stderr.isTTY;
   const bar = tty
-    ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} samples | {row}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} fresh VMs | {row}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
     : null;
-  bar?.start(matrix.length * samples, 0, { row: '' });
-  let doneBefore = 0;
-  for (const row of matrix) {
-    if (interrupted) break;
-    const name = `${row.strategy.id}${row.variant ? '/' + row.variant : ''} ${row.workload.id} ${row.access}`;
-    bar?.update(doneBefore, { row: name });
-    const result = await runRow(host, row, { samples, timeoutMs, onSample: (_r, n) => bar?.update(doneBefore + n, { row: name }) });
-    doneBefore += samples;
-    bar?.update(doneBefore);
-    file.rows.push(result);
-    writeResults(dir, file);
-    if (!tty) {
-      const npa = result.stats.nsPerAccess?.median;
-      process.stderr.write(`${name}: ${result.status}${npa ? `, ${Math.round(npa)} ns/access` : ''}${result.status === 'unsupported' || result.status === 'failed' ? ` (${result.reason})` : ''}\n`);
-    }
-  }
+  const total = matrix.length * samples;
+  bar?.start(total, 0, { row: '' });
+  let lastWrite = 0;
+  let lastLine = 0;
+  file.rows = await runMatrix(host, matrix, {
+    samples,
+    timeoutMs,
+    order: values.order as 'interleaved' | 'blocked',
+    stopped: () => interrupted,
+    onProgress(rows, done, current) {
+      file.rows = rows;
+      bar?.update(done, { row: current });
+      const now = Date.now();
+      if (now - lastWrite > 1000) {
+        writeResults(dir, file); // incremental: an interrupted run keeps its finished samples
+        lastWrite = now;
+      }
+      if (!tty && now - lastLine > 5000) {
+        process.stderr.write(`${done} fresh VMs done (${current})\n`);
+        lastLine = now;
+      }
+    },
+  });
   bar?.stop();
   file.complete = true;
   writeResults(dir, file);

@@ -1,15 +1,13 @@
-// Runs the (strategy × variant × workload × access) matrix: probes each row in this process,
-// runs its samples in a child process with a per-sample timeout, and hands each finished row
-// to the caller (which writes results incrementally).
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// Runs the (strategy × variant × workload × access) matrix: probes every row in this process,
+// then takes samples in rounds — one fresh VM of each row per round — so that slow drift of a
+// shared host spreads over every row alike instead of landing on whichever row ran last.
 import type { Access, ResultRow, Sample } from '../reports/schema.js';
-import type { HostInfo, Strategy, StrategyOptions } from '../strategies/types.js';
-import { planOnly } from './sample.js';
+import type { HostInfo, ProbeResult, Strategy, StrategyOptions } from '../strategies/types.js';
 import type { Workload } from '../workloads/types.js';
-import type { ChildMessage, RunRequest } from './child.js';
+import { planOnly } from './sample.js';
 import { buildRow } from './row.js';
 import { ensureHostNeeds } from './host-prep.js';
+import { SampleWorker } from './sample-worker.js';
 
 export interface MatrixRow {
   strategy: Strategy;
@@ -22,10 +20,13 @@ export interface MatrixOptions {
   samples: number;
   /** A sample that sends nothing for this long is killed and reported as a timeout. */
   timeoutMs: number;
-  onSample?: (row: MatrixRow, done: number) => void;
+  /** interleaved: round-robin over rows (default); blocked: all samples of a row, then the next. */
+  order: 'interleaved' | 'blocked';
+  /** After every sample: the rows so far (for progress and incremental writes). */
+  onProgress?: (rows: ResultRow[], samplesDone: number, current: string) => void;
+  /** Checked between samples; true stops the run. */
+  stopped?: () => boolean;
 }
-
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
 /** Every combination the user asked for, in registry order. */
 export function expandMatrix(strats: Strategy[], works: Workload[], access: Access[]): MatrixRow[] {
@@ -42,82 +43,82 @@ function expectedHoles(row: MatrixRow, options: StrategyOptions): number {
   return Object.values(row.workload.expected(plan.lastBus, plan.guest).holes).reduce((a, b) => a + b, 0);
 }
 
-/** Probes and measures one row. Never throws for guest or child failures: they become a failed row. */
-export async function runRow(host: HostInfo, row: MatrixRow, opts: MatrixOptions): Promise<ResultRow> {
+/** Can this row run here? Raises host limits it needs when root. */
+export function probeRow(host: HostInfo, row: MatrixRow): ProbeResult {
   const { strategy, variant, workload, access } = row;
-  const base = { strategy, variant, workload, access, expectedHoleAccesses: 0, backingShared: false };
-  if (!workload.access.includes(access)) {
-    return buildRow({ ...base, status: 'unsupported', reason: workload.accessNote ?? `${workload.id} does not support ${access}`, samples: [], errors: [] });
-  }
+  if (!workload.access.includes(access)) return { status: 'unsupported', reason: workload.accessNote ?? `${workload.id} does not support ${access}` };
   const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], host.fingerprint.isRoot);
-  const probe = limit ? { status: 'unsupported' as const, reason: limit } : strategy.probe(host, variant, access, workload);
-  const expectedHoleAccesses = expectedHoles(row, host.options);
-  if (probe.status === 'unsupported') return buildRow({ ...base, expectedHoleAccesses, status: 'unsupported', reason: probe.reason, samples: [], errors: [] });
-  const samples: Sample[] = [];
-  const errors: string[] = [];
-  let consecutiveFailures = 0;
-  while (samples.length + errors.length < opts.samples && consecutiveFailures < 3) {
-    const want = opts.samples - samples.length - errors.length;
-    const before = samples.length;
-    const failure = await runChild({ strategy: strategy.id, variant, workload: workload.id, access, samples: want, options: host.options }, opts.timeoutMs, (m) => {
-      if (m.type === 'sample') samples.push(m.sample);
-      else if (m.type === 'sample-error') errors.push(m.message);
-      opts.onSample?.(row, samples.length + errors.length);
-    });
-    if (failure) {
-      errors.push(failure);
-      opts.onSample?.(row, samples.length + errors.length);
-    }
-    consecutiveFailures = samples.length > before ? 0 : consecutiveFailures + (failure ? 1 : 0);
-    if (!failure && samples.length === before && errors.length === 0) break;
-  }
+  if (limit) return { status: 'unsupported', reason: limit };
+  return strategy.probe(host, variant, access, workload);
+}
+
+interface RowState {
+  row: MatrixRow;
+  probe: ProbeResult;
+  expected: number;
+  samples: Sample[];
+  errors: string[];
+}
+
+function toResult(s: RowState): ResultRow {
+  const { strategy, variant, workload, access } = s.row;
   return buildRow({
-    ...base,
-    expectedHoleAccesses,
-    status: probe.status,
-    reason: probe.reason ?? '',
-    samples,
-    errors,
+    strategy,
+    variant,
+    workload,
+    access,
+    status: s.probe.status,
+    reason: s.probe.reason ?? '',
+    expectedHoleAccesses: s.expected,
+    samples: s.samples,
+    errors: s.errors,
     backingShared: strategy.backingShared?.(variant) ?? false,
   });
 }
 
-let current: ReturnType<typeof fork> | null = null;
-/** Kills the running sample process (on Ctrl-C). */
-export function killCurrentChild(): void {
-  current?.kill('SIGKILL');
-}
+export const activeWorkers = new Set<SampleWorker>();
 
-/** Forks the sample runner; resolves with null when it finished, or with a one-line failure. */
-function runChild(req: RunRequest, timeoutMs: number, onMessage: (m: ChildMessage) => void): Promise<string | null> {
-  return new Promise((resolve) => {
-    const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
-    current = child;
-    let stderr = '';
-    let settled: string | null | undefined;
-    let timer: NodeJS.Timeout;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        settled = `timeout: the guest did not signal done within ${timeoutMs / 1000} s (killed)`;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-    };
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('message', (m: ChildMessage) => {
-      arm();
-      if (m.type === 'error') settled = m.message;
-      else if (m.type === 'done') settled ??= null;
-      else onMessage(m);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      current = null;
-      if (settled !== undefined) return resolve(settled);
-      const last = stderr.trim().split('\n').pop() ?? '';
-      resolve(`sample process died (${signal ?? `exit ${code}`})${last ? `: ${last}` : ''}`);
-    });
-    arm();
-    child.send(req);
+/** Probes and measures every row. Guest faults, timeouts and crashes become failed samples, never exceptions. */
+export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixOptions): Promise<ResultRow[]> {
+  const states: RowState[] = rows.map((row) => {
+    const probe = probeRow(host, row);
+    return { row, probe, expected: probe.status === 'unsupported' ? 0 : expectedHoles(row, host.options), samples: [], errors: [] };
   });
+  const runnable = states.filter((s) => s.probe.status !== 'unsupported');
+  const worker = new SampleWorker(opts.timeoutMs);
+  activeWorkers.add(worker);
+  let done = 0;
+  const step = async (s: RowState, count: number) => {
+    const { strategy, variant, workload, access } = s.row;
+    const name = `${strategy.id}${variant ? '/' + variant : ''} ${workload.id} ${access}`;
+    const reply = await worker.run({ strategy: strategy.id, variant, workload: workload.id, access, samples: count, options: host.options }, () =>
+      opts.onProgress?.(states.map(toResult), ++done, name),
+    );
+    s.samples.push(...reply.samples);
+    s.errors.push(...reply.errors);
+    done = states.reduce((n, x) => n + x.samples.length + x.errors.length, 0);
+    opts.onProgress?.(states.map(toResult), done, name);
+  };
+  try {
+    if (opts.order === 'blocked') {
+      for (const s of runnable) {
+        // Keep going after a failed sample, but give up on a row that never succeeds.
+        while (!opts.stopped?.() && s.samples.length + s.errors.length < opts.samples && !(s.errors.length >= 3 && s.samples.length === 0)) {
+          await step(s, opts.samples - s.samples.length - s.errors.length);
+        }
+      }
+    } else {
+      for (let round = 0; round < opts.samples && !opts.stopped?.(); round++) {
+        for (const s of runnable) {
+          if (opts.stopped?.()) break;
+          if (s.errors.length >= 3 && s.samples.length === 0) continue;
+          await step(s, 1);
+        }
+      }
+    }
+  } finally {
+    worker.close();
+    activeWorkers.delete(worker);
+  }
+  return states.map(toResult);
 }
