@@ -3,7 +3,9 @@
  * program), enters the same CPL3 long-mode state, and answers every MMIO read with
  * all-ones (every port read too) until the guest writes the done port. It then prints the
  * guest's phase marks as JSON. Build: cc -O2 -o kvm-loop kvm-loop.c
- * Usage: kvm-loop IMAGE RAM_SIZE CODE INFO STACK MARKS RECORDS DONE_PORT */
+ * Usage: kvm-loop IMAGE RAM_SIZE CODE INFO STACK MARKS RECORDS DONE_PORT [MODE WINDOW SIZE]
+ * MODE: exit (no slot), ro4k / rothp (KVM_MEM_READONLY slot of 0xff over the window, 4 KiB
+ * or THP-backed), ioapic (in-kernel IOAPIC with IOREGSEL 0xff; the image maps hole pages to it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -19,7 +21,9 @@
 static void die(const char *what) { fprintf(stderr, "kvm-loop: %s: %s\n", what, strerror(errno)); exit(1); }
 
 int main(int argc, char **argv) {
-  if (argc != 9) { fprintf(stderr, "usage: kvm-loop IMAGE RAM_SIZE CODE INFO STACK MARKS RECORDS DONE_PORT\n"); return 2; }
+  if (argc != 9 && argc != 12) { fprintf(stderr, "usage: kvm-loop IMAGE RAM_SIZE CODE INFO STACK MARKS RECORDS DONE_PORT [MODE WINDOW SIZE]\n"); return 2; }
+  const char *mode = argc == 12 ? argv[9] : "exit";
+  uint64_t window = argc == 12 ? strtoull(argv[10], 0, 0) : 0, window_size = argc == 12 ? strtoull(argv[11], 0, 0) : 0;
   size_t ram_size = strtoull(argv[2], 0, 0);
   uint64_t code = strtoull(argv[3], 0, 0), info = strtoull(argv[4], 0, 0), stack = strtoull(argv[5], 0, 0);
   uint64_t marks = strtoull(argv[6], 0, 0), records = strtoull(argv[7], 0, 0);
@@ -37,6 +41,21 @@ int main(int argc, char **argv) {
   fclose(f);
   struct kvm_userspace_memory_region region = { .slot = 0, .guest_phys_addr = 0, .memory_size = ram_size, .userspace_addr = (uint64_t)ram };
   if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION");
+  if (!strcmp(mode, "ro4k") || !strcmp(mode, "rothp")) {
+    uint8_t *w = mmap(0, window_size + (2u << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w == MAP_FAILED) die("mmap window");
+    w = (uint8_t *)(((uintptr_t)w + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+    madvise(w, window_size, !strcmp(mode, "rothp") ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    memset(w, 0xff, window_size);
+    struct kvm_userspace_memory_region ro = { .slot = 1, .flags = KVM_MEM_READONLY, .guest_phys_addr = window, .memory_size = window_size, .userspace_addr = (uint64_t)w };
+    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &ro) < 0) die("KVM_SET_USER_MEMORY_REGION (window)");
+  } else if (!strcmp(mode, "ioapic")) {
+    if (ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0) die("KVM_CREATE_IRQCHIP");
+    struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+    if (ioctl(vm, KVM_GET_IRQCHIP, &chip) < 0) die("KVM_GET_IRQCHIP");
+    chip.chip.ioapic.ioregsel = 0xff; /* IOWIN reads of a redirection entry past the last pin: ~0 */
+    if (ioctl(vm, KVM_SET_IRQCHIP, &chip) < 0) die("KVM_SET_IRQCHIP");
+  } else if (strcmp(mode, "exit")) { fprintf(stderr, "kvm-loop: unknown mode %s\n", mode); return 2; }
   int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
   if (vcpu < 0) die("KVM_CREATE_VCPU");
   int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
