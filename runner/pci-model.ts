@@ -83,7 +83,7 @@ export class PciFunction {
   private placeBars(bars: BarSpec[], slots: number): void {
     let i = 0;
     for (const b of bars) {
-      if (i >= slots) throw new Error(`${this.spec.name}: too many BARs`);
+      if (i + (b.kind === 'mem64' ? 2 : 1) > slots) throw new Error(`${this.spec.name}: too many BARs`);
       const reg = PCI_BAR0 + 4 * i;
       const flags = b.kind === 'io' ? 1 : (b.kind === 'mem64' ? 4 : 0) | (b.prefetchable ? 8 : 0);
       this.dv.setUint32(reg, flags, true);
