@@ -9,7 +9,7 @@
 //   r15 = config base, loaded by the program from the info page
 // Routines take edi = bus<<8 | devfn, esi = register, ecx = value to write; they return
 // eax and clobber rax, rcx, rdx only.
-import { Asm, mem, r, type Label, type Reg } from './x86.js';
+import { Asm, mem, r, type Label, type Mem, type Reg } from './x86.js';
 import { CODE, PORT_DONE, info, SCRATCH } from './guest-layout.js';
 import type { Access } from '../reports/schema.js';
 
@@ -68,15 +68,21 @@ export class GuestProgram {
     return this;
   }
 
-  /** for (reg = from; reg < to; reg += step) body — `to` may be a register. */
-  loop(reg: Reg, from: number, to: number | Reg, step: number, body: (brk: Label, next: Label) => void, inclusive = false): this {
+  /** for (reg = from; reg < to; reg += step) body — `from` may be a register, `to` a register or a
+   *  memory operand (then eax is loaded from it at the top of every iteration: rax is clobbered there). */
+  loop(reg: Reg, from: number | Reg, to: number | Reg | Mem, step: number, body: (brk: Label, next: Label) => void, inclusive = false): this {
     const a = this.a;
     const top = a.label();
     const next = a.label();
     const brk = a.label();
-    a.movImm(reg, from);
+    if (typeof from === 'number') a.movImm(reg, from);
+    else if (from.n !== reg.n) a.mov(reg, from);
     a.bind(top);
-    a.cmp(reg, to);
+    if (typeof to === 'object' && to.kind === 'mem') {
+      if (reg.n === r.eax.n) throw new Error('loop: a memory bound is loaded into eax, so the counter cannot be eax');
+      a.mov(r.eax, { ...to, w: 32 });
+      a.cmp(reg, r.eax);
+    } else a.cmp(reg, to);
     a.j(inclusive ? 'g' : 'ge', brk);
     body(brk, next);
     a.bind(next);

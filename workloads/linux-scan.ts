@@ -8,101 +8,212 @@
 // Phase "peer-bridge" = pcibios_fixup_peer_bridges() (arch/x86/pci/legacy.c): for every
 // bus 1..pcibios_last_bus not found yet, 16-bit vendor reads at devfn 0, 8, .., 248 until
 // one answers.
-import { GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest-program.js';
+//
+// Options (ScanOptions) give the other workloads their programs from the same code:
+//   setup 'full'       every present function gets Linux's device setup (workloads/device-setup.ts:
+//                      BAR sizing, capability and extended-capability walks), and the bus behind a
+//                      PCIe root/downstream port is scanned for device 0 only (only_one_child())
+//   busScan 'every-devfn'  the bus scan reads all 256 devfns (firmware brute force / Jailhouse)
+//   peerStride 1       the peer-bridge fixup reads every devfn (Jailhouse's pcibios_scan_specific_bus)
+//   vcpus > 1          vCPU 0 scans bus 0 alone, all vCPUs meet at a start barrier (lock xadd on a
+//                      counter in guest memory, pause-spin), then each takes a contiguous share of
+//                      buses 1..lastBus in the peer-bridge phase
+import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest-program.js';
 import { info } from '../runner/guest-layout.js';
 import { mem, r } from '../runner/x86.js';
 import type { FunctionSpec } from '../runner/pci-model.js';
 import type { Access } from '../reports/schema.js';
 import type { ExpectedCounts, GuestKind } from './types.js';
+import { SETUP_DOWNSTREAM, emitDeviceSetup, isDownstreamPort, setupAccesses } from './device-setup.js';
 
 export interface ScanOptions {
   /** Devfn stride of the peer-bridge fixup: 8 (Linux) or 1 (Jailhouse; ecam-exhaustive). */
   peerStride?: 1 | 8;
+  /** 'linux': slots, then functions 1..7 of multifunction devices. 'every-devfn': all 256 devfns of a bus. */
+  busScan?: 'linux' | 'every-devfn';
+  /** 'header': vendor and header type per present function. 'full': plus Linux's device setup. */
+  setup?: 'header' | 'full';
+  /** vCPUs running the program (the workload's vcpus); > 1 splits the peer-bridge phase. */
+  vcpus?: number;
 }
 
 export const LINUX_PHASES = ['bus-scan', 'peer-bridge'];
+/** Multi-vCPU: vCPU 0 scans bus 0; everyone waits at the barrier; everyone scans its share of the peer buses. */
+export const PARALLEL_PHASES = ['bus-scan', 'barrier', 'peer-bridge'];
+
+/** The phases scanProgram marks for these options. */
+export function scanPhases(opts: ScanOptions = {}): string[] {
+  return (opts.vcpus ?? 1) > 1 ? PARALLEL_PHASES : LINUX_PHASES;
+}
 
 /** The guest program for a Linux-like scan, or for the enlightened guest that reads the VMM's list. */
 export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions = {}): Uint8Array {
   const g = new GuestProgram(access);
   const a = g.a;
+  const parallel = (opts.vcpus ?? 1) > 1;
+  const full = opts.setup === 'full';
   const scanBus = a.label('scan_bus');
   const found = a.label('found');
   const passTop = a.label('pass');
   const body = a.label('body');
   a.jmp(body);
 
-  // found: edi = bdf of a present function, eax = its id. Records it and returns its header type in eax.
+  const setup = full ? emitDeviceSetup(g) : null;
+
+  // found: edi = bdf of a present function, eax = its id. Records it (with its header type) and
+  // returns the header type in eax, with the setup routine's flags in bits 8.. when setup is full.
   a.bind(found);
   a.push(r.rax);
   a.movImm(r.esi, 0x0e).call(g.read[8]);
   a.mov(r.ecx, r.eax).pop(r.rax).call(g.record);
-  a.mov(r.eax, r.ecx).ret();
+  a.mov(r.eax, r.ecx);
+  if (setup) a.call(setup);
+  a.ret();
 
-  // scan_bus(edi = bus): pci_scan_child_bus
+  // scan_bus(edi = bus, esi = devfn limit: 256, or 8 behind a PCIe downstream port): pci_scan_child_bus
+  const FRAME = 32 * 8; // found bridges: bdf | downstream << 16, in devfn order; then the limit
   a.bind(scanBus);
   for (const x of [r.rbx, r.rbp, r.r8, r.r9]) a.push(x);
-  a.sub(r.rsp, 32 * 8); // found bridges (bdf), in slot order
+  a.sub(r.rsp, FRAME + 8);
+  a.mov(mem(r.rsp, FRAME), r.rsi);
+  const limit = mem(r.rsp, FRAME, 32);
   a.mov(r.ebx, r.edi);
   a.movImm(r.rax, KNOWN_BUSES).add(r.rax, r.rbx).movImm(r.ecx, 1).mov(mem(r.rax, 0, 8), r.cl);
   a.movImm(r.r8d, 0); // bridges found
   const noteBridge = () => {
-    // eax = header type; remember type-1 functions (edi) for the bridge pass.
+    // eax = header type (+ setup flags); remember type-1 functions (edi) for the bridge pass.
     const skip = a.label();
-    a.and(r.eax, 0x7f).cmp(r.eax, 1).j('ne', skip);
-    a.mov(r.rax, r.r8).shl(r.rax, 3).add(r.rax, r.rsp).mov(mem(r.rax), r.rdi).inc(r.r8d);
+    a.mov(r.ecx, r.eax).and(r.ecx, 0x7f).cmp(r.ecx, 1).j('ne', skip);
+    a.mov(r.ecx, r.eax).and(r.ecx, SETUP_DOWNSTREAM).shl(r.ecx, 8).or(r.ecx, r.edi);
+    a.mov(r.rdx, r.r8).shl(r.rdx, 3).add(r.rdx, r.rsp).mov(mem(r.rdx), r.rcx).inc(r.r8d);
     a.bind(skip);
   };
-  g.loop(r.ebp, 0, 256, 8, (_brk, next) => {
-    g.bdf(r.ebx, r.ebp).a.call(g.probe[32]);
-    a.cmp(r.eax, -1).j('e', next);
-    a.call(found);
-    a.push(r.rax);
-    noteBridge();
-    a.pop(r.rax);
-    a.test(r.eax, 0x80).j('e', next);
-    g.loop(r.r9d, 1, 8, 1, (_b, nextFn) => {
-      g.bdf(r.ebx, r.ebp).a.or(r.edi, r.r9d).call(g.probe[32]);
-      a.cmp(r.eax, -1).j('e', nextFn);
+  if (opts.busScan === 'every-devfn') {
+    g.loop(r.ebp, 0, limit, 1, (_brk, next) => {
+      g.bdf(r.ebx, r.ebp).a.call(g.probe[32]);
+      a.cmp(r.eax, -1).j('e', next);
       a.call(found);
       noteBridge();
     });
-  });
+  } else {
+    g.loop(r.ebp, 0, limit, 8, (_brk, next) => {
+      g.bdf(r.ebx, r.ebp).a.call(g.probe[32]);
+      a.cmp(r.eax, -1).j('e', next);
+      a.call(found);
+      noteBridge(); // keeps eax
+      a.test(r.eax, 0x80).j('e', next);
+      g.loop(r.r9d, 1, 8, 1, (_b, nextFn) => {
+        g.bdf(r.ebx, r.ebp).a.or(r.edi, r.r9d).call(g.probe[32]);
+        a.cmp(r.eax, -1).j('e', nextFn);
+        a.call(found);
+        noteBridge();
+      });
+    });
+  }
   // Bridges, depth-first: pci_scan_bridge assigns secondary = ++max, subordinate = max after the child scan.
   g.loop(r.r9d, 0, r.r8d, 1, () => {
     a.mov(r.rax, r.r9).shl(r.rax, 3).add(r.rax, r.rsp).mov(r.rdi, mem(r.rax));
     a.push(r.rdi);
+    a.and(r.edi, 0xffff);
     a.movImm(r.esi, 0x18).call(g.read[32]);
     a.movImm(r.rdx, MAX_BUS).mov(r.rcx, mem(r.rdx)).inc(r.rcx).mov(mem(r.rdx), r.rcx);
     a.and(r.eax, 0xff000000 | 0).or(r.eax, 0xff0000).or(r.eax, r.ebx).shl(r.ecx, 8).or(r.ecx, r.eax);
-    a.pop(r.rdi).push(r.rdi);
+    a.mov(r.rdi, mem(r.rsp)).and(r.edi, 0xffff);
     a.movImm(r.esi, 0x18).call(g.write[32]);
+    const allSlots = a.label();
+    const go = a.label();
+    a.mov(r.rsi, mem(r.rsp)).test(r.esi, SETUP_DOWNSTREAM << 8).j('e', allSlots);
+    a.movImm(r.esi, 8).jmp(go);
+    a.bind(allSlots).movImm(r.esi, 256);
+    a.bind(go);
     a.movImm(r.rdx, MAX_BUS).mov(r.rdi, mem(r.rdx));
     a.call(scanBus);
-    a.pop(r.rdi);
+    a.pop(r.rdi).and(r.edi, 0xffff);
     a.movImm(r.rdx, MAX_BUS).mov(r.rcx, mem(r.rdx));
     a.movImm(r.esi, 0x1a).call(g.write[8]);
   });
-  a.add(r.rsp, 32 * 8);
+  a.add(r.rsp, FRAME + 8);
   for (const x of [r.r9, r.r8, r.rbp, r.rbx]) a.pop(x);
   a.ret();
 
   a.bind(body);
+  a.push(r.rdi); // vCPU index (the harness passes it in rdi): [rsp + 8] inside the pass loop
   a.mov(r.rbx, mem(r.r10, info.passes));
   a.push(r.rbx);
+  const onlyVcpu0 = (emit: () => void) => {
+    const skip = a.label();
+    a.mov(r.rax, mem(r.rsp, 8)).cmp(r.eax, 0).j('ne', skip);
+    emit();
+    a.bind(skip);
+  };
   a.bind(passTop);
-  // A fresh boot each pass: no bus known, no bus number assigned.
-  a.movImm(r.rax, KNOWN_BUSES).movImm(r.ecx, 0);
-  g.loop(r.edx, 0, 0x108, 8, () => {
-    a.mov(mem(r.rax), r.rcx).add(r.rax, 8);
+  // A fresh boot each pass: no bus known, no bus number assigned. (Parallel: one pass only, see below.)
+  onlyVcpu0(() => {
+    a.movImm(r.rax, KNOWN_BUSES).movImm(r.ecx, 0);
+    g.loop(r.edx, 0, 0x108, 8, () => {
+      a.mov(mem(r.rax), r.rcx).add(r.rax, 8);
+    });
   });
   a.call(g.mark);
   if (guest === 'linux') {
-    a.movImm(r.edi, 0).call(scanBus);
+    onlyVcpu0(() => {
+      a.movImm(r.edi, 0).movImm(r.esi, 256).call(scanBus);
+    });
+  } else {
+    // The enlightened guest reads the VMM's list: u32 (bus<<8|devfn) | secondary<<16 | subordinate<<24.
+    onlyVcpu0(() => {
+      a.mov(r.r8, mem(r.r10, info.presentCount));
+      a.mov(r.r9, mem(r.r10, info.presentList));
+      g.loop(r.ebp, 0, r.r8d, 1, () => {
+        const notBridge = a.label();
+        a.mov(r.ebx, mem(r.r9, 0, 32)).add(r.r9, 4);
+        a.mov(r.edi, r.ebx).and(r.edi, 0xffff).movImm(r.esi, 0).call(g.read[32]);
+        a.call(found);
+        a.mov(r.eax, r.ebx).shr(r.eax, 16).j('e', notBridge);
+        // secondary and subordinate as the list says, primary = this bus
+        a.mov(r.ecx, r.eax).shl(r.ecx, 8).mov(r.eax, r.edi).shr(r.eax, 8).or(r.ecx, r.eax);
+        a.movImm(r.esi, 0x18).call(g.write[32]);
+        a.bind(notBridge);
+      });
+    });
+  }
+  a.call(g.mark);
+  if (parallel) {
+    // Start barrier: arrive (lock xadd), then spin until every vCPU has arrived. The counter is
+    // never reset, so the program runs one pass (the workload says passes: 1).
+    const spin = a.label();
+    const released = a.label();
+    a.movImm(r.rax, BARRIER).movImm(r.ecx, 1).lockXadd(mem(r.rax, 0, 32), r.ecx);
+    a.mov(r.rdx, mem(r.r10, info.vcpus));
+    a.bind(spin);
+    a.mov(r.ecx, mem(r.rax, 0, 32)).cmp(r.ecx, r.edx).j('ge', released);
+    a.pause().jmp(spin);
+    a.bind(released);
     a.call(g.mark);
+  }
+  if (guest === 'linux') {
+    // This vCPU's share of buses 1..lastBus: chunk = ceil(lastBus / vcpus), lo = 1 + index*chunk,
+    // hi = min(lo + chunk - 1, lastBus). One vCPU: 1..lastBus.
     const stride = opts.peerStride ?? 8;
     a.mov(r.r8, mem(r.r10, info.lastBus));
-    g.loop(r.ebp, 1, r.r8d, 1, (_brk, nextBus) => {
+    a.mov(r.rdx, mem(r.r10, info.vcpus));
+    const chunkTop = a.label();
+    const chunkDone = a.label();
+    a.movImm(r.eax, 0).movImm(r.ecx, 0);
+    a.bind(chunkTop).cmp(r.eax, r.r8d).j('ge', chunkDone);
+    a.add(r.eax, r.edx).inc(r.ecx).jmp(chunkTop);
+    a.bind(chunkDone);
+    a.movImm(r.r9d, 1);
+    a.mov(r.rax, mem(r.rsp, 8));
+    g.loop(r.edx, 0, r.eax, 1, () => {
+      a.add(r.r9d, r.ecx);
+    });
+    a.mov(r.eax, r.r9d).add(r.eax, r.ecx).dec(r.eax);
+    const keepHi = a.label();
+    a.cmp(r.eax, r.r8d).j('ge', keepHi);
+    a.mov(r.r8d, r.eax);
+    a.bind(keepHi);
+    g.loop(r.ebp, r.r9d, r.r8d, 1, (_brk, nextBus) => {
       a.movImm(r.rax, KNOWN_BUSES).add(r.rax, r.rbp).movzx(r.eax, mem(r.rax, 0, 8)).test(r.eax, 1).j('ne', nextBus);
       g.loop(r.ebx, 0, 256, stride, (_b, nextFn) => {
         g.bdf(r.ebp, r.ebx).a.call(g.probe[16]);
@@ -112,71 +223,78 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
         a.jmp(nextBus); // Linux would now scan the peer bus (pcibios_scan_root)
       });
     }, true);
-  } else {
-    // The enlightened guest reads the VMM's list: u32 (bus<<8|devfn) | secondary<<16 | subordinate<<24.
-    a.mov(r.r8, mem(r.r10, info.presentCount));
-    a.mov(r.r9, mem(r.r10, info.presentList));
-    g.loop(r.ebp, 0, r.r8d, 1, () => {
-      const notBridge = a.label();
-      a.mov(r.ebx, mem(r.r9, 0, 32)).add(r.r9, 4);
-      a.mov(r.edi, r.ebx).and(r.edi, 0xffff).movImm(r.esi, 0).call(g.read[32]);
-      a.call(found);
-      a.mov(r.eax, r.ebx).shr(r.eax, 16).j('e', notBridge);
-      // secondary and subordinate as the list says, primary = this bus
-      a.mov(r.ecx, r.eax).shl(r.ecx, 8).mov(r.eax, r.edi).shr(r.eax, 8).or(r.ecx, r.eax);
-      a.movImm(r.esi, 0x18).call(g.write[32]);
-      a.bind(notBridge);
-    });
-    a.call(g.mark);
   }
   a.call(g.mark);
   a.pop(r.rbx).dec(r.rbx).push(r.rbx).j('ne', passTop);
-  a.pop(r.rbx);
+  a.pop(r.rbx).pop(r.rdi);
   return g.finish();
 }
 
-/** Analytic counts of one pass of scanProgram over `topology` with buses 0..lastBus declared. */
-export function scanExpected(topology: FunctionSpec[], lastBus: number, guest: GuestKind, opts: ScanOptions = {}): ExpectedCounts {
+/** Analytic counts of one pass of scanProgram over `topology` with buses 0..lastBus declared.
+ *  The access method matters only with full setup (extended capabilities are ECAM-only). */
+export function scanExpected(topology: FunctionSpec[], lastBus: number, guest: GuestKind, opts: ScanOptions = {}, access: Access = 'ecam'): ExpectedCounts {
+  const phases = scanPhases(opts);
+  const zero = () => Object.fromEntries(phases.map((p) => [p, 0]));
+  const out: Required<ExpectedCounts> = { accesses: zero(), holes: zero(), writes: zero() };
+  const full = opts.setup === 'full';
+  // Accesses on a present function after its id read: header type, then the setup.
+  const present = (f: FunctionSpec) => {
+    let n = 1;
+    if (full) {
+      const s = setupAccesses(f, access);
+      n += s.reads + s.writes;
+      out.writes['bus-scan'] += s.writes;
+    }
+    out.accesses['bus-scan'] += n;
+  };
   if (guest === 'enlightened') {
-    let accesses = 0;
     const walk = (fns: FunctionSpec[]) => {
       for (const f of fns) {
-        accesses += 2 + (f.bridge ? 1 : 0); // id, header type, bus-number write
-        if (f.bridge) walk(f.bridge.children);
+        out.accesses['bus-scan'] += 1; // id
+        present(f);
+        if (f.bridge) {
+          out.accesses['bus-scan'] += 1; // bus-number write
+          out.writes['bus-scan'] += 1;
+          walk(f.bridge.children);
+        }
       }
     };
-    walk(topology);
-    return { accesses: { 'bus-scan': accesses, 'peer-bridge': 0 }, holes: { 'bus-scan': 0, 'peer-bridge': 0 } };
+    walk(sortByDevfn(topology));
+    return out;
   }
-  let accesses = 0;
-  let holes = 0;
   let buses = 0;
-  const walk = (fns: FunctionSpec[]) => {
+  const probe = (f: FunctionSpec | undefined) => {
+    out.accesses['bus-scan']++;
+    if (!f) out.holes['bus-scan']++;
+    else present(f);
+  };
+  const walk = (fns: FunctionSpec[], devfnLimit: number) => {
     buses++;
-    for (let dev = 0; dev < 32; dev++) {
-      const f0 = fns.find((f) => f.dev === dev && f.fn === 0);
-      accesses++;
-      if (!f0) {
-        holes++;
-        continue;
-      }
-      accesses++; // header type
-      if (!f0.multifunction) continue;
-      for (let fn = 1; fn < 8; fn++) {
-        accesses++;
-        if (fns.some((f) => f.dev === dev && f.fn === fn)) accesses++;
-        else holes++;
+    const at = (devfn: number) => fns.find((f) => f.dev * 8 + f.fn === devfn);
+    if (opts.busScan === 'every-devfn') {
+      for (let devfn = 0; devfn < devfnLimit; devfn++) probe(at(devfn));
+    } else {
+      for (let devfn = 0; devfn < devfnLimit; devfn += 8) {
+        const f0 = at(devfn);
+        probe(f0);
+        if (!f0?.multifunction) continue;
+        for (let fn = 1; fn < 8; fn++) probe(at(devfn + fn));
       }
     }
-    for (const f of [...fns].sort((x, y) => x.dev * 8 + x.fn - (y.dev * 8 + y.fn))) {
+    for (const f of sortByDevfn(fns)) {
       if (!f.bridge) continue;
-      accesses += 3; // read primary-bus dword, write it, write subordinate
-      walk(f.bridge.children);
+      out.accesses['bus-scan'] += 3; // read the primary-bus dword, write it, write the subordinate
+      out.writes['bus-scan'] += 2;
+      walk(f.bridge.children, full && isDownstreamPort(f) ? 8 : 256);
     }
   };
-  walk(topology);
+  walk(topology, 256);
   const stride = opts.peerStride ?? 8;
   const peerBuses = Math.max(0, lastBus + 1 - buses);
-  const peer = peerBuses * (256 / stride);
-  return { accesses: { 'bus-scan': accesses, 'peer-bridge': peer }, holes: { 'bus-scan': holes, 'peer-bridge': peer } };
+  out.accesses['peer-bridge'] = out.holes['peer-bridge'] = peerBuses * (256 / stride);
+  return out;
+}
+
+function sortByDevfn(fns: FunctionSpec[]): FunctionSpec[] {
+  return [...fns].sort((x, y) => x.dev * 8 + x.fn - (y.dev * 8 + y.fn));
 }

@@ -10,6 +10,8 @@ export interface ExpectedCounts {
   accesses: Record<string, number>;
   /** Hole accesses (probes of absent functions) by phase name. */
   holes: Record<string, number>;
+  /** Config writes by phase name (all to present functions: BAR sizing, bus numbers), where the workload counts them. */
+  writes?: Record<string, number>;
 }
 
 /** A workload: a topology with its ECAM window, plus a scan program that knows its expected result. */
@@ -33,6 +35,7 @@ export interface Workload {
   holePhase: string | null;
   /** Builds the guest program. Identical bytes for every strategy of the same guest kind. */
   program(access: Access, guest: GuestKind): Uint8Array;
-  /** Analytic accesses and hole accesses of one pass when the VMM declares buses 0..lastBus. */
-  expected(lastBus: number, guest: GuestKind): ExpectedCounts;
+  /** Analytic accesses and hole accesses of one pass when the VMM declares buses 0..lastBus.
+   *  Hole accesses never depend on the access method; other counts may (default: ecam). */
+  expected(lastBus: number, guest: GuestKind, access?: Access): ExpectedCounts;
 }
