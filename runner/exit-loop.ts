@@ -31,6 +31,9 @@ export interface EcamDecode {
 /** How a vCPU stopped when it did not signal done. */
 export type Fault = Exclude<VcpuExit, { kind: 'mmio' } | { kind: 'io' }>;
 
+/** What the loop needs of a vCPU (a Vcpu, on whichever thread runs it). */
+export type RunnableVcpu = Pick<Vcpu, 'run' | 'drainCoalesced'>;
+
 export class ExitLoop {
   readonly counts = new ExitCounts();
   constructor(
@@ -40,53 +43,70 @@ export class ExitLoop {
     private readonly drainCoalesced = false,
   ) {}
 
-  /** Runs the vCPU until the guest writes the done port; returns null then, or the fault that stopped it. */
-  run(vcpu: Vcpu): Fault | null {
-    const c = this.counts;
-    const { base, size, configOffset } = this.ecam;
+  /** Runs the vCPU until the guest writes the done port; returns null then, or the fault that stopped it.
+   *  With a model shared between vCPU threads, each exit is handled under the model's lock, the
+   *  coalesced ring (one per VM, not per vCPU) drained included. */
+  run(vcpu: RunnableVcpu): Fault | null {
     const pci = this.pci;
+    const locked = pci.shared;
     for (;;) {
       const e = vcpu.run();
-      // Queued writes happened before this exit: apply them first (as QEMU's and kvmtool's loops do).
-      if (this.drainCoalesced) c.coalesced += vcpu.drainCoalesced(this.sink);
-      if (e.kind === 'mmio') {
-        const off = e.addr - base;
-        const cfg = off - configOffset;
-        const inWindow = off >= 0 && off < size && cfg >= 0;
-        if (e.isWrite) {
-          c.mmio_write++;
-          if (inWindow) pci.ecamWrite(cfg, e.len, getLE(e.data, e.len));
-          else c.other++;
-        } else {
-          c.mmio_read++;
-          if (inWindow) putLE(e.data, e.len, pci.ecamRead(cfg, e.len));
-          else {
-            c.other++;
-            e.data.fill(0xff);
-          }
+      let more: boolean;
+      if (!locked) more = this.handle(vcpu, e);
+      else {
+        pci.acquire();
+        try {
+          more = this.handle(vcpu, e);
+        } finally {
+          pci.release();
         }
-        continue;
       }
-      if (e.kind === 'io') {
-        if (e.port === PORT_DONE) {
-          c.harness++;
-          return null;
-        }
-        if (e.isOut) {
-          c.io_out++;
-          if (!pci.portWrite(e.port, e.size, getLE(e.data, e.size))) c.other++;
-        } else {
-          c.io_in++;
-          const v = pci.portRead(e.port, e.size);
-          if (v === undefined) {
-            c.other++;
-            e.data.fill(0xff);
-          } else putLE(e.data, e.size, v);
-        }
-        continue;
-      }
-      return e;
+      if (!more) return e.kind === 'io' ? null : (e as Fault);
     }
+  }
+
+  /** One exit: true when the guest goes on; false when it signalled done or stopped. */
+  private handle(vcpu: RunnableVcpu, e: VcpuExit): boolean {
+    const c = this.counts;
+    // Queued writes happened before this exit: apply them first (as QEMU's and kvmtool's loops do).
+    if (this.drainCoalesced) c.coalesced += vcpu.drainCoalesced(this.sink);
+    if (e.kind === 'mmio') {
+      const off = e.addr - this.ecam.base;
+      const cfg = off - this.ecam.configOffset;
+      const inWindow = off >= 0 && off < this.ecam.size && cfg >= 0;
+      if (e.isWrite) {
+        c.mmio_write++;
+        if (inWindow) this.pci.ecamWrite(cfg, e.len, getLE(e.data, e.len));
+        else c.other++;
+      } else {
+        c.mmio_read++;
+        if (inWindow) putLE(e.data, e.len, this.pci.ecamRead(cfg, e.len));
+        else {
+          c.other++;
+          e.data.fill(0xff);
+        }
+      }
+      return true;
+    }
+    if (e.kind === 'io') {
+      if (e.port === PORT_DONE) {
+        c.harness++;
+        return false;
+      }
+      if (e.isOut) {
+        c.io_out++;
+        if (!this.pci.portWrite(e.port, e.size, getLE(e.data, e.size))) c.other++;
+      } else {
+        c.io_in++;
+        const v = this.pci.portRead(e.port, e.size);
+        if (v === undefined) {
+          c.other++;
+          e.data.fill(0xff);
+        } else putLE(e.data, e.size, v);
+      }
+      return true;
+    }
+    return false;
   }
 
   private readonly sink = (addr: number, len: number, value: number): void => {

@@ -49,15 +49,38 @@ const PCI_SECONDARY_BUS = 0x19;
 const PCI_SUBORDINATE_BUS = 0x1a;
 const STATUS_CAP_LIST = 0x10;
 
+/** Where a model keeps its functions' configuration spaces when several threads share it. */
+export interface SharedStorage {
+  /** The next function's 4 KiB (functions are allocated depth-first, in topology order). */
+  alloc(): Uint8Array;
+  /** true: write the reset values (the first model over this buffer); false: attach to it as it is. */
+  init: boolean;
+}
+
 /** One function's 4 KiB configuration space with its write semantics. */
 export class PciFunction {
-  readonly config = new Uint8Array(4096);
-  private readonly dv = new DataView(this.config.buffer);
+  readonly config: Uint8Array = new Uint8Array(4096);
+  private readonly dv: DataView = new DataView(this.config.buffer);
   /** Per BAR register index: the size mask (0 = not a BAR or upper half handled by mask too). */
   private readonly barMask = new Map<number, number>();
   readonly children: PciFunction[] = [];
 
-  constructor(readonly spec: FunctionSpec) {
+  constructor(
+    readonly spec: FunctionSpec,
+    shared?: SharedStorage,
+  ) {
+    const storage = shared?.alloc();
+    this.build(spec);
+    if (storage) {
+      // The reset values were built in a private page; shared state lives in the shared page.
+      if (shared?.init) storage.set(this.config);
+      this.config = storage;
+      this.dv = new DataView(storage.buffer, storage.byteOffset, storage.byteLength);
+    }
+    for (const c of spec.bridge?.children ?? []) this.children.push(new PciFunction(c, shared));
+  }
+
+  private build(spec: FunctionSpec): void {
     const d = this.dv;
     d.setUint16(0, spec.vendor, true);
     d.setUint16(2, spec.device, true);
@@ -67,7 +90,6 @@ export class PciFunction {
     this.placeBars(spec.bars ?? [], isBridge ? 2 : 6);
     this.placeCaps(spec.caps ?? []);
     this.placeExtCaps(spec.extCaps ?? []);
-    for (const c of spec.bridge?.children ?? []) this.children.push(new PciFunction(c));
   }
 
   get isBridge(): boolean {
@@ -104,6 +126,7 @@ export class PciFunction {
     this.config[PCI_CAP_PTR] = at;
     caps.forEach((c, i) => {
       const len = 2 + (c.body?.length ?? 2);
+      if (at + len > 0x100) throw new Error(`${this.spec.name}: capabilities overflow the 256-byte header (cap 0x${c.id.toString(16)} at 0x${at.toString(16)})`);
       const next = i + 1 < caps.length ? (at + len + 3) & ~3 : 0;
       this.config[at] = c.id;
       this.config[at + 1] = next;
@@ -157,15 +180,73 @@ export interface PciCounters {
   holeWrites: number;
 }
 
-/** The whole PCI hierarchy of one VM: root bus 0 plus bridges. */
+/** Number of functions in a topology, bridges' children included. */
+export function countFunctions(topology: FunctionSpec[]): number {
+  return topology.reduce((n, f) => n + 1 + countFunctions(f.bridge?.children ?? []), 0);
+}
+
+/** Control words at the start of a shared model buffer (Int32 indexes). */
+const CTL_LOCK = 0;
+const CTL_CF8 = 1;
+
+/** The whole PCI hierarchy of one VM: root bus 0 plus bridges.
+ *
+ *  Several vCPU threads share one model this way: the configuration spaces, the 0xCF8 latch and
+ *  a lock live in a SharedArrayBuffer (sharedBuffer()); each thread builds a PciModel over it
+ *  (the first with init = true), and takes acquire()/release() around every access, as a VMM
+ *  serialises its device model (QEMU: the BQL). Counters stay per thread: sum them. */
 export class PciModel {
   readonly root: PciFunction[];
   readonly counters: PciCounters = { reads: 0, writes: 0, holeReads: 0, holeWrites: 0 };
-  /** type-1 config address latch (port 0xCF8) */
-  private cf8 = 0;
+  /** type-1 config address latch (port 0xCF8), when not shared */
+  private latch = 0;
+  private readonly ctl: Int32Array | null = null;
 
-  constructor(topology: FunctionSpec[]) {
-    this.root = topology.map((s) => new PciFunction(s));
+  /** A buffer for `shared`: one page of control words, then 4 KiB per function. */
+  static sharedBuffer(topology: FunctionSpec[]): SharedArrayBuffer {
+    return new SharedArrayBuffer(4096 * (1 + countFunctions(topology)));
+  }
+
+  constructor(topology: FunctionSpec[], shared?: { buffer: SharedArrayBuffer; init: boolean }) {
+    if (!shared) {
+      this.root = topology.map((s) => new PciFunction(s));
+      return;
+    }
+    const { buffer, init } = shared;
+    if (buffer.byteLength < 4096 * (1 + countFunctions(topology))) throw new Error('shared PCI model buffer is too small for the topology');
+    this.ctl = new Int32Array(buffer, 0, 2);
+    let page = 1;
+    const storage: SharedStorage = { alloc: () => new Uint8Array(buffer, 4096 * page++, 4096), init };
+    this.root = topology.map((s) => new PciFunction(s, storage));
+  }
+
+  /** True when the model is shared between threads (acquire/release do something). */
+  get shared(): boolean {
+    return this.ctl !== null;
+  }
+
+  /** Takes the model's lock (shared models only): spin briefly, then sleep on the lock word. */
+  acquire(): void {
+    const c = this.ctl;
+    if (!c) return;
+    for (let spins = 0; Atomics.compareExchange(c, CTL_LOCK, 0, 1) !== 0; spins++) {
+      if (spins > 100) Atomics.wait(c, CTL_LOCK, 1, 1);
+    }
+  }
+
+  release(): void {
+    const c = this.ctl;
+    if (!c) return;
+    Atomics.store(c, CTL_LOCK, 0);
+    Atomics.notify(c, CTL_LOCK, 1);
+  }
+
+  private get cf8(): number {
+    return this.ctl ? Atomics.load(this.ctl, CTL_CF8) >>> 0 : this.latch;
+  }
+  private set cf8(v: number) {
+    if (this.ctl) Atomics.store(this.ctl, CTL_CF8, v | 0);
+    else this.latch = v;
   }
 
   /** The function at bus/devfn, routed through bridges as the guest programmed them; null for the hole. */

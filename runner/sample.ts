@@ -3,10 +3,25 @@ import { performance } from 'node:perf_hooks';
 import type { Kvm } from './kvm.js';
 import type { Vcpu } from './vcpu.js';
 import { HostMapping } from './host-memory.js';
-import { MARKS, MARKS_STRIDE, MARK_ENTRY, RAM_SIZE, RECORDS, RECORDS_STRIDE, RECORD_SIZE } from './guest-layout.js';
+import {
+  CODE_MAX,
+  MARKS,
+  MARKS_STRIDE,
+  MARK_ENTRY,
+  MAX_MARKS,
+  PT_POOL,
+  RAM_SIZE,
+  RECORDS,
+  RECORDS_STRIDE,
+  RECORD_SIZE,
+  SCRATCH,
+  STACK_SIZE,
+  STACK_TOP,
+} from './guest-layout.js';
 import { RECORD_END_SLOT } from './guest-program.js';
 import { enterLongModeCpl3, writeImage } from './guest-image.js';
 import { ExitLoop, type Fault } from './exit-loop.js';
+import { VcpuThreads, type ThreadResult } from './vcpu-thread.js';
 import { PciModel, enumerate } from './pci-model.js';
 import type { Access, Sample, ScanSample } from '../reports/schema.js';
 import type { PresentFunction, Strategy, StrategyContext, StrategyOptions, WindowPlan } from '../strategies/types.js';
@@ -43,6 +58,7 @@ export class GuestFault extends Error {}
 /** Runs one fresh VM and returns its measurements. Throws GuestFault on a guest fault. */
 export function runSample(req: SampleRequest): Sample {
   const { kvm, strategy, variant, workload, access } = req;
+  checkCapacity(workload);
   const t0 = performance.now();
   const vm = kvm.createVm();
   const ram = HostMapping.anonymous(RAM_SIZE, 'guest RAM');
@@ -86,35 +102,56 @@ export function runSample(req: SampleRequest): Sample {
     const setupMs = setupA + (performance.now() - tAfter);
     const vmCreateMs = performance.now() - t0 - setupMs;
 
-    const pci = new PciModel(workload.topology);
-    const loop = new ExitLoop(pci, { base: window.base, size: window.size, configOffset: plan.configOffset }, vm.coalescedZones > 0);
-    const vcpuStats = vcpus[0].stats();
+    const ecam = { base: window.base, size: window.size, configOffset: plan.configOffset };
+    const multi = workload.vcpus > 1;
+    // More than one vCPU: vCPUs 1.. run on worker threads over one shared device model (runner/vcpu-thread.ts).
+    const pciBuffer = multi ? PciModel.sharedBuffer(workload.topology) : null;
+    const pci = new PciModel(workload.topology, pciBuffer ? { buffer: pciBuffer, init: true } : undefined);
+    const loop = new ExitLoop(pci, ecam, vm.coalescedZones > 0);
+    const vcpuStats = vcpus.map((v) => v.stats());
     const vmStats = vm.vmStats();
-    const before = vcpuStats.read();
+    const before = vcpuStats.map((st) => st.read());
     const vmBefore = vmStats.read();
-    if (workload.vcpus !== 1) throw new Error(`workload ${workload.id} needs ${workload.vcpus} vCPUs; this runner drives one`);
+    const threads = multi
+      ? new VcpuThreads(vcpus.slice(1), { topology: workload.topology, pciBuffer: pciBuffer as SharedArrayBuffer, ecam, drainCoalesced: vm.coalescedZones > 0, mmapSize: kvm.vcpuMmapSize() })
+      : null;
+    let others: ThreadResult[] = [];
     const tRun = process.hrtime.bigint();
-    const fault = loop.run(vcpus[0]);
+    let fault: Fault | null;
+    try {
+      threads?.start();
+      fault = loop.run(vcpus[0]);
+      others = threads?.join() ?? [];
+    } catch (e) {
+      threads?.abort();
+      throw e;
+    }
     const hostRunNs = Number(process.hrtime.bigint() - tRun);
     if (fault) throw new GuestFault(describeFault(fault, vcpus[0], strategy.id, variant, workload.id, access));
-    const kvmStats = { ...vcpuStats.delta(before, vcpuStats.read()), ...vmStats.delta(vmBefore, vmStats.read()) };
+    for (const t of others) {
+      if (t.error) throw new Error(`vCPU ${t.id} thread: ${t.error}`);
+      if (t.fault) throw new GuestFault(describeFault(t.fault, vcpus[t.id], strategy.id, variant, workload.id, access));
+    }
+    const kvmStats = sumRecords(vcpuStats.map((st, i) => st.delta(before[i], st.read())));
+    Object.assign(kvmStats, vmStats.delta(vmBefore, vmStats.read()));
     const gauges = vmStats.snapshot();
     kvmStats['vm.pages_4k_now'] = gauges['vm.pages_4k'] ?? 0;
     kvmStats['vm.pages_2m_now'] = gauges['vm.pages_2m'] ?? 0;
 
     const tscKhz = vcpus[0].tscKhz();
     const dv = new DataView(ram.bytes.buffer, ram.bytes.byteOffset, ram.bytes.byteLength);
-    const scans = readScans(dv, 0, workload, tscKhz);
-    const discovered = readRecords(dv, 0);
+    const scans = combineScans(vcpus.map((_, i) => readScans(dv, i, workload, tscKhz)), workload);
+    const discovered = vcpus.flatMap((_, i) => readRecords(dv, i));
     const discoveryOk = sameDiscovery(discovered, present, workload);
     const memoryBytes = backing.residentBytes();
     const tTeardown = performance.now();
     release();
+    const counters = [pci.counters, ...others.map((t) => t.counters)];
     return {
       scans,
-      exits: loop.counts.toRecord(),
+      exits: sumRecords([loop.counts.toRecord(), ...others.map((t) => t.exits)]),
       kvmStats,
-      vmmHoleExits: pci.counters.holeReads + pci.counters.holeWrites,
+      vmmHoleExits: counters.reduce((n, c) => n + c.holeReads + c.holeWrites, 0),
       discoveryOk,
       setupMs,
       vmCreateMs,
@@ -126,6 +163,58 @@ export function runSample(req: SampleRequest): Sample {
   } finally {
     release();
   }
+}
+
+/** The start-barrier phase of multi-vCPU workloads (workloads/linux-scan.ts PARALLEL_PHASES). */
+export const BARRIER_PHASE = 'barrier';
+
+/** Key-wise sum of records (exit counts, KVM statistics of several vCPUs). */
+function sumRecords(rs: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/**
+ * One ScanSample per pass from every vCPU's own marks. With several vCPUs running at once:
+ *  - a phase's ns is the longest any vCPU spent in it (the phases start together after the
+ *    barrier, so this is the phase's wall time; no cross-vCPU TSC comparison is needed);
+ *  - its accesses and hole accesses are summed over the vCPUs;
+ *  - the pass's ns is the sum of those phase times except the start barrier's: the critical path
+ *    of the guest's work. The barrier phase is kept in `phases` but left out of the total: its
+ *    length is mostly how late the host scheduled the last vCPU thread, not guest work (a
+ *    booting kernel's CPUs are all online already);
+ *  - nsPerAccess = the hole phase's ns / all vCPUs' hole accesses in it: wall time per hole
+ *    access, an aggregate throughput (n vCPUs scaling perfectly give 1/n of one vCPU's figure).
+ * With one vCPU this is the vCPU's own ScanSample.
+ */
+export function combineScans(perVcpu: ScanSample[][], w: Pick<Workload, 'holePhase'>): ScanSample[] {
+  if (perVcpu.length === 1) return perVcpu[0];
+  return perVcpu[0].map((first, p) => {
+    const passes = perVcpu.map((scans) => scans[p]);
+    const phases = first.phases.map((ph, i) => ({
+      name: ph.name,
+      ns: Math.max(...passes.map((s) => s.phases[i].ns)),
+      accesses: passes.reduce((n, s) => n + s.phases[i].accesses, 0),
+      holeAccesses: passes.reduce((n, s) => n + s.phases[i].holeAccesses, 0),
+    }));
+    const hole = phases.find((ph) => ph.name === w.holePhase);
+    const ns = phases.reduce((t, ph) => t + (ph.name === BARRIER_PHASE ? 0 : ph.ns), 0);
+    return { pass: p, ns, phases, nsPerAccess: hole && hole.holeAccesses > 0 ? hole.ns / hole.holeAccesses : null };
+  });
+}
+
+/** Whether the guest's marks and records areas hold what the workload will write (per vCPU). */
+export function checkCapacity(w: Workload): void {
+  const marks = w.passes * (w.phases.length + 1);
+  const markRoom = Math.min(MAX_MARKS, Math.floor((RECORD_END_SLOT - 8) / MARK_ENTRY));
+  if (marks > markRoom) throw new Error(`${w.id}: ${marks} phase marks per vCPU, the marks block holds ${markRoom}`);
+  const records = w.passes * enumerate(w.topology).length;
+  const recordRoom = RECORDS_STRIDE / RECORD_SIZE;
+  if (records > recordRoom) throw new Error(`${w.id}: up to ${records} discovery records per vCPU, the records block holds ${recordRoom}`);
+  if (RECORDS + w.vcpus * RECORDS_STRIDE > PT_POOL) throw new Error(`${w.id}: ${w.vcpus} vCPUs' records overlap the page-table pool`);
+  if (w.vcpus * STACK_SIZE > STACK_TOP - CODE_MAX) throw new Error(`${w.id}: ${w.vcpus} vCPU stacks overlap the code area`);
+  if (w.vcpus * MARKS_STRIDE > SCRATCH - MARKS) throw new Error(`${w.id}: ${w.vcpus} vCPUs' marks blocks overlap the scratch area`);
 }
 
 /** Phase marks → one ScanSample per pass (each pass has phases.length + 1 marks). */

@@ -181,13 +181,18 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
   if (parallel) {
     // Start barrier: arrive (lock xadd), then spin until every vCPU has arrived. The counter is
     // never reset, so the program runs one pass (the workload says passes: 1).
+    // A vCPU that never arrives (its thread failed) must not hang the others: after 2^28 spins
+    // the guest stops with ud2 (a shutdown exit the runner reports as a fault).
     const spin = a.label();
     const released = a.label();
+    const stuck = a.label();
     a.movImm(r.rax, BARRIER).movImm(r.ecx, 1).lockXadd(mem(r.rax, 0, 32), r.ecx);
     a.mov(r.rdx, mem(r.r10, info.vcpus));
+    a.movImm(r.r9d, 1 << 28);
     a.bind(spin);
     a.mov(r.ecx, mem(r.rax, 0, 32)).cmp(r.ecx, r.edx).j('ge', released);
-    a.pause().jmp(spin);
+    a.pause().dec(r.r9d).j('ne', spin);
+    a.bind(stuck).bytesRaw([0x0f, 0x0b]); // ud2
     a.bind(released);
     a.call(g.mark);
   }

@@ -1,0 +1,27 @@
+import type { Workload } from './types.js';
+import { PARALLEL_PHASES, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import { q35Topology } from './q35-topology.js';
+
+const OPTS: ScanOptions = { vcpus: 2 };
+
+/**
+ * Two vCPUs on q35: vCPU 0 scans bus 0 alone (the only present-device traffic), both meet at a
+ * guest start barrier, then each probes half of buses 1..255 (vCPU 0: 1..128, vCPU 1: 129..255)
+ * at the same time: contention in KVM's fault path (mmu_lock) and in the VMM.
+ * Figures (runner/sample.ts combineScans): phase ns = the longest vCPU, accesses summed, so
+ * ns/access is wall time per hole read of both vCPUs together (perfect scaling: half of
+ * linux-q35-boot's).
+ */
+export const parallel2Vcpu: Workload = {
+  id: 'parallel-2vcpu',
+  summary: 'q35, 2 vCPUs: bus 0 by vCPU 0, start barrier, each vCPU probes half of buses 1..255 concurrently (8193 hole reads in all)',
+  window: { base: 0xb0000000, buses: 256 },
+  topology: q35Topology,
+  access: ['ecam', 'conf1'],
+  vcpus: 2,
+  passes: 1, // the barrier counter is never reset
+  phases: PARALLEL_PHASES,
+  holePhase: 'peer-bridge',
+  program: (access, guest) => scanProgram(access, guest, OPTS),
+  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, OPTS, access),
+};
