@@ -44,7 +44,7 @@ export const cloudDenseTopology: FunctionSpec[] = [
   ...q35(0x1f),
 ];
 
-const OPTS: ScanOptions = { setup: 'full' };
+export const SCAN: ScanOptions = { setup: 'full' };
 
 /** Full Linux enumeration of a dense cloud VM: present devices dominate the bus-scan phase. */
 export const cloudDense: Workload = {
@@ -59,6 +59,6 @@ export const cloudDense: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
-  program: (access, guest) => scanProgram(access, guest, OPTS),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(cloudDenseTopology, lastBus, guest, OPTS, access),
+  program: (access, guest) => scanProgram(access, guest, SCAN),
+  expected: (lastBus, guest, access = 'ecam') => scanExpected(cloudDenseTopology, lastBus, guest, SCAN, access),
 };

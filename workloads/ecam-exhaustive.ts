@@ -5,7 +5,7 @@ import { q35Topology } from './q35-topology.js';
 // Every devfn of bus 0 (firmware brute force; Linux with isolated functions), then every devfn
 // of every bus not found (Jailhouse: stride 1 in pcibios_scan_specific_bus). On q35 that is
 // 256 + 255 * 256 = 65 536 vendor reads, of which all but the 6 present functions are holes.
-const OPTS: ScanOptions = { busScan: 'every-devfn', peerStride: 1 };
+export const SCAN: ScanOptions = { busScan: 'every-devfn', peerStride: 1 };
 
 /** The brute-force sweep: 65 536 vendor reads over all 256 buses (peer-bridge phase: 65 280 holes). */
 export const ecamExhaustive: Workload = {
@@ -18,6 +18,6 @@ export const ecamExhaustive: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
-  program: (access, guest) => scanProgram(access, guest, OPTS),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, OPTS, access),
+  program: (access, guest) => scanProgram(access, guest, SCAN),
+  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, SCAN, access),
 };

@@ -14,7 +14,7 @@ export const microvmTopology: FunctionSpec[] = [
   virtio('vsock', 5, 0),
 ];
 
-const OPTS: ScanOptions = { setup: 'full' };
+export const SCAN: ScanOptions = { setup: 'full' };
 
 /** A microvm guest's enumeration: ECAM at 0xE0000000 (256 MiB, MCFG end bus 255), six functions on bus 0. */
 export const microvmPcie: Workload = {
@@ -28,6 +28,6 @@ export const microvmPcie: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
-  program: (access, guest) => scanProgram(access, guest, OPTS),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(microvmTopology, lastBus, guest, OPTS, access),
+  program: (access, guest) => scanProgram(access, guest, SCAN),
+  expected: (lastBus, guest, access = 'ecam') => scanExpected(microvmTopology, lastBus, guest, SCAN, access),
 };

@@ -2,7 +2,7 @@ import type { Workload } from './types.js';
 import { PARALLEL_PHASES, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
 import { q35Topology } from './q35-topology.js';
 
-const OPTS: ScanOptions = { vcpus: 2 };
+export const SCAN: ScanOptions = { vcpus: 2 };
 
 /**
  * Two vCPUs on q35: vCPU 0 scans bus 0 alone (the only present-device traffic), both meet at a
@@ -22,6 +22,6 @@ export const parallel2Vcpu: Workload = {
   passes: 1, // the barrier counter is never reset
   phases: PARALLEL_PHASES,
   holePhase: 'peer-bridge',
-  program: (access, guest) => scanProgram(access, guest, OPTS),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, OPTS, access),
+  program: (access, guest) => scanProgram(access, guest, SCAN),
+  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, SCAN, access),
 };
