@@ -2,7 +2,8 @@
 // exit, so each concurrently running vCPU needs a thread of its own).
 //
 // Design: the main thread creates the VM and every vCPU (fds, CPUID, registers) exactly as for one
-// vCPU, then runs vCPU 0 itself. Each other vCPU runs in a node:worker_threads worker that gets
+// vCPU, then runs vCPU 0 itself. Each other vCPU runs in a node:worker_threads worker (one per
+// extra vCPU, kept for the life of the process and handed one job per sample) that gets
 // the vCPU's fd number (threads share the fd table and the address space, so KVM accepts the
 // ioctls: kvm->mm is the same) and opens nothing: it maps that fd's kvm_run page into its own
 // view (a second mapping of the same kvm_run, no new file) and runs the same ExitLoop.
@@ -20,12 +21,15 @@ import type { Vm } from './vm.js';
 import { ExitLoop, type EcamDecode, type Fault } from './exit-loop.js';
 import { PciModel, type FunctionSpec, type PciCounters } from './pci-model.js';
 
-/** Sync words (Int32 indexes). */
+/** Sync words of one sample (Int32 indexes). */
 const READY = 0;
 const GO = 1;
 const DONE = 2;
 
-interface ThreadRequest {
+/** One sample's work for one vCPU thread. */
+interface ThreadJob {
+  /** Per-thread job number: a late result of an abandoned sample is told apart by it. */
+  seq: number;
   fd: number;
   id: number;
   mmapSize: number;
@@ -33,12 +37,21 @@ interface ThreadRequest {
   pciBuffer: SharedArrayBuffer;
   ecam: EcamDecode;
   drainCoalesced: boolean;
+  /** READY / GO / DONE words of this sample. */
   sync: SharedArrayBuffer;
+}
+
+/** What a pooled thread gets once, at creation. */
+interface ThreadInit {
+  vcpuThread: true;
   port: MessagePort;
+  /** [0]: jobs posted so far (the thread sleeps on it between samples). */
+  wake: SharedArrayBuffer;
 }
 
 /** What a vCPU thread hands back. */
 export interface ThreadResult {
+  seq: number;
   id: number;
   /** The fault that stopped the vCPU (null: it signalled done). */
   fault: Fault | null;
@@ -48,30 +61,63 @@ export interface ThreadResult {
   counters: PciCounters;
 }
 
+/** A worker kept for the life of the process: starting one per sample costs ~30 ms and leaves a
+ *  few host mappings behind each time (V8/glibc per-thread areas), which add up over long runs. */
+class PooledThread {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  private readonly wake = new Int32Array(new SharedArrayBuffer(4));
+  private seq = 0;
+
+  constructor() {
+    const { port1, port2 } = new MessageChannel();
+    const init: ThreadInit = { vcpuThread: true, port: port2, wake: this.wake.buffer as SharedArrayBuffer };
+    this.worker = new Worker(new URL('./vcpu-thread.js', import.meta.url), { workerData: init, transferList: [port2] });
+    this.worker.unref();
+    this.port = port1;
+  }
+
+  /** Queues a job; returns its number. */
+  post(job: Omit<ThreadJob, 'seq'>): number {
+    const seq = ++this.seq;
+    this.port.postMessage({ ...job, seq });
+    Atomics.add(this.wake, 0, 1);
+    Atomics.notify(this.wake, 0);
+    return seq;
+  }
+
+  /** The result of job `seq` (results of abandoned jobs before it are dropped). */
+  result(seq: number): ThreadResult {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      const r = m.message as ThreadResult;
+      if (r.seq === seq) return r;
+    }
+    throw new Error('vCPU thread finished without a result');
+  }
+}
+
+const pool: PooledThread[] = [];
+
 /** The main thread's handle on the vCPU threads of one sample. */
 export class VcpuThreads {
   private readonly sync = new Int32Array(new SharedArrayBuffer(16));
-  private readonly ports: MessagePort[] = [];
-  private readonly workers: Worker[] = [];
+  private readonly threads: { thread: PooledThread; seq: number }[] = [];
 
-  /** Starts one worker per vCPU (the vCPUs' fds must stay open until join() returns). */
+  /** Hands each vCPU to a pooled thread (the vCPUs' fds must stay open until join() returns). */
   constructor(
     vcpus: Vcpu[],
     opts: { topology: FunctionSpec[]; pciBuffer: SharedArrayBuffer; ecam: EcamDecode; drainCoalesced: boolean; mmapSize: number },
   ) {
-    for (const v of vcpus) {
-      const { port1, port2 } = new MessageChannel();
-      const req: ThreadRequest = { fd: v.fd, id: v.id, ...opts, sync: this.sync.buffer as SharedArrayBuffer, port: port2 };
-      const w = new Worker(new URL('./vcpu-thread.js', import.meta.url), { workerData: req, transferList: [port2] });
-      w.unref();
-      this.workers.push(w);
-      this.ports.push(port1);
-    }
+    vcpus.forEach((v, i) => {
+      pool[i] ??= new PooledThread();
+      const seq = pool[i].post({ fd: v.fd, id: v.id, ...opts, sync: this.sync.buffer as SharedArrayBuffer });
+      this.threads.push({ thread: pool[i], seq });
+    });
   }
 
-  /** Waits until every worker is ready to enter KVM_RUN, then releases them together. */
+  /** Waits until every thread is ready to enter KVM_RUN, then releases them together. */
   start(timeoutMs = 30_000): void {
-    const n = this.workers.length;
+    const n = this.threads.length;
     const deadline = Date.now() + timeoutMs;
     for (let ready = Atomics.load(this.sync, READY); ready < n; ready = Atomics.load(this.sync, READY)) {
       if (Date.now() > deadline) throw new Error(`vCPU threads: ${ready} of ${n} started within ${timeoutMs / 1000} s`);
@@ -81,30 +127,21 @@ export class VcpuThreads {
     Atomics.notify(this.sync, GO);
   }
 
-  /** Waits for every worker to finish its loop and returns their results (in vCPU order). */
+  /** Waits for every thread to finish its loop and returns their results (in vCPU order). */
   join(timeoutMs = 120_000): ThreadResult[] {
-    const n = this.workers.length;
+    const n = this.threads.length;
     const deadline = Date.now() + timeoutMs;
     for (let done = Atomics.load(this.sync, DONE); done < n; done = Atomics.load(this.sync, DONE)) {
       if (Date.now() > deadline) throw new Error(`vCPU threads: ${done} of ${n} finished within ${timeoutMs / 1000} s`);
       Atomics.wait(this.sync, DONE, done, 100);
     }
-    const out = this.ports.map((p) => {
-      const m = receiveMessageOnPort(p);
-      p.close();
-      if (!m) throw new Error('vCPU thread finished without a result');
-      return m.message as ThreadResult;
-    });
-    for (const w of this.workers) void w.terminate();
-    return out;
+    return this.threads.map((t) => t.thread.result(t.seq));
   }
 
-  /** Releases workers that never started (on an error before start()). */
+  /** Tells threads that have not started to drop this sample (on an error before or during start()). */
   abort(): void {
     Atomics.store(this.sync, GO, -1);
     Atomics.notify(this.sync, GO);
-    for (const w of this.workers) void w.terminate();
-    for (const p of this.ports) p.close();
   }
 }
 
@@ -116,9 +153,10 @@ function unmapRun(v: Vcpu): void {
   munmap(m.runPtr, m.runSize);
 }
 
-function workerMain(req: ThreadRequest): void {
-  const sync = new Int32Array(req.sync);
-  const result: ThreadResult = { id: req.id, fault: null, exits: {}, counters: { reads: 0, writes: 0, holeReads: 0, holeWrites: 0 } };
+/** One sample on this thread: map the vCPU, report ready, wait for go, run, report. */
+function runJob(job: ThreadJob, port: MessagePort): void {
+  const sync = new Int32Array(job.sync);
+  const result: ThreadResult = { seq: job.seq, id: job.id, fault: null, exits: {}, counters: { reads: 0, writes: 0, holeReads: 0, holeWrites: 0 } };
   let vcpu: Vcpu | null = null;
   let ready = false;
   const signalReady = () => {
@@ -128,17 +166,16 @@ function workerMain(req: ThreadRequest): void {
     Atomics.notify(sync, READY);
   };
   try {
-    const pci = new PciModel(req.topology, { buffer: req.pciBuffer, init: false });
-    const loop = new ExitLoop(pci, req.ecam, req.drainCoalesced);
+    const pci = new PciModel(job.topology, { buffer: job.pciBuffer, init: false });
+    const loop = new ExitLoop(pci, job.ecam, job.drainCoalesced);
     // Only vcpuMmapSize() of the VM is used by the constructor: no new fd, one more view of kvm_run.
-    const vmShim = { kvm: { vcpuMmapSize: () => req.mmapSize } } as unknown as Vm;
-    vcpu = new Vcpu(vmShim, req.fd, req.id);
+    const vmShim = { kvm: { vcpuMmapSize: () => job.mmapSize } } as unknown as Vm;
+    vcpu = new Vcpu(vmShim, job.fd, job.id);
     signalReady();
-    while (Atomics.load(sync, GO) === 0) Atomics.wait(sync, GO, 0, 1000);
-    if (Atomics.load(sync, GO) === 1) {
-      const fault = loop.run(vcpu);
-      result.fault = fault;
-    }
+    // The main thread releases (1) or drops (-1) the sample; give up if it never does.
+    const deadline = Date.now() + 60_000;
+    while (Atomics.load(sync, GO) === 0 && Date.now() < deadline) Atomics.wait(sync, GO, 0, 1000);
+    if (Atomics.load(sync, GO) === 1) result.fault = loop.run(vcpu);
     result.exits = loop.counts.toRecord();
     result.counters = { ...pci.counters };
   } catch (e) {
@@ -147,10 +184,24 @@ function workerMain(req: ThreadRequest): void {
   } finally {
     if (vcpu) unmapRun(vcpu);
   }
-  req.port.postMessage(result);
-  req.port.close();
+  port.postMessage(result);
   Atomics.add(sync, DONE, 1);
   Atomics.notify(sync, DONE);
 }
 
-if (!isMainThread && (workerData as ThreadRequest | undefined)?.sync) workerMain(workerData as ThreadRequest);
+/** The pooled thread: sleep until a job is posted, run it, repeat. */
+function threadMain(init: ThreadInit): void {
+  const wake = new Int32Array(init.wake);
+  let seen = 0;
+  for (;;) {
+    if (Atomics.load(wake, 0) === seen) {
+      Atomics.wait(wake, 0, seen, 1000);
+      continue;
+    }
+    seen++;
+    const m = receiveMessageOnPort(init.port);
+    if (m) runJob(m.message as ThreadJob, init.port);
+  }
+}
+
+if (!isMainThread && (workerData as ThreadInit | undefined)?.vcpuThread) threadMain(workerData as ThreadInit);
