@@ -112,4 +112,4 @@ export const IOAPIC_BASE = 0xfec00000;
 export const IOAPIC_IOWIN = 0x10;
 
 /** The coalesced-MMIO ring is page KVM_COALESCED_MMIO_PAGE_OFFSET of the vCPU mmap. */
-export const KVM_COALESCED_MMIO_PAGE_OFFSET = 1;
+export const KVM_COALESCED_MMIO_PAGE_OFFSET = 2; // x86: page 1 is the port-I/O data page (asm/kvm.h)

@@ -22,7 +22,13 @@ export class Kvm {
       throw new HostError(`cannot open ${path}: ${e.code}`);
     }
     const kvm = new Kvm(fd, path);
-    const v = kvm.apiVersion();
+    let v: number;
+    try {
+      v = kvm.apiVersion();
+    } catch (e) {
+      kvm.close();
+      throw new HostError(`${path} is not a KVM device (KVM_GET_API_VERSION: ${e instanceof SysError ? e.code : String(e)})`);
+    }
     if (v !== KVM_API_VERSION) {
       kvm.close();
       throw new HostError(`${path} reports KVM API version ${v}, this tool speaks version ${KVM_API_VERSION}`);

@@ -73,7 +73,8 @@ export function errno(): number {
   return koffi.errno();
 }
 
-const errnoNames = new Map<number, string>(Object.entries(osc.errno).map(([k, v]) => [v as number, k]));
+// EWOULDBLOCK aliases EAGAIN (11): keep the name callers compare against.
+const errnoNames = new Map<number, string>(Object.entries(osc.errno).filter(([k]) => k !== 'EWOULDBLOCK').map(([k, v]) => [v as number, k]));
 /** "EINVAL" for 22, "errno 999" for unknown numbers. */
 export function errnoName(e: number): string {
   return errnoNames.get(e) ?? `errno ${e}`;

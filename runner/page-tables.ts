@@ -35,6 +35,7 @@ export function buildPageTables(ram: DataView, remap?: Remap4k): number {
   }
   if (!remap) return 0;
   if (remap.va % MB2 !== 0 || remap.pages % 512 !== 0) throw new Error('4 KiB remap must cover whole 2 MiB regions');
+  if (remap.va + remap.pages * 4096 > 0x100000000) throw new Error('4 KiB remap must lie below 4 GiB (the page directories cover 4 GiB)');
   const tables = remap.pages / 512;
   if (PT_POOL + tables * 0x1000 > PT_POOL_END) throw new Error(`4 KiB remap needs ${tables} page tables, the pool holds ${(PT_POOL_END - PT_POOL) / 0x1000}`);
   for (let t = 0; t < tables; t++) {

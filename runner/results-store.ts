@@ -1,7 +1,7 @@
 // The run folder: results.json and results.csv, rewritten atomically after every row, so an
 // interrupted run leaves valid files of the finished rows; a new run never reuses a folder.
-import { mkdirSync, renameSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UsageError } from './errors.js';
 import { toCsv } from '../reports/csv.js';
@@ -11,7 +11,7 @@ import type { ResultsFile } from '../reports/schema.js';
 export function createRunDir(outRoot: string): string {
   const root = resolve(outRoot);
   try {
-    mkdirSync(root, { recursive: true });
+    mkdirParents(root);
     accessSync(root, constants.W_OK);
   } catch (e) {
     throw new UsageError(`--out ${outRoot}: cannot write there (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
@@ -26,6 +26,14 @@ export function createRunDir(outRoot: string): string {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`--out ${outRoot}: cannot create ${dir} (${(e as NodeJS.ErrnoException).code})`);
     }
   }
+}
+
+/** mkdir -p, one level at a time: Node's recursive mkdirSync spins forever on some paths (e.g. under /proc). */
+function mkdirParents(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) mkdirParents(parent);
+  mkdirSync(dir);
 }
 
 /** Writes a file so that readers see either the old or the new content, never a part. */

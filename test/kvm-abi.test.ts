@@ -213,10 +213,8 @@ describe('runner/kvm-abi.ts matches <linux/kvm.h>', { skip }, () => {
     assert.equal(IOAPIC_IOWIN, 0x10, 'IOAPIC IOWIN (82093AA datasheet)');
   });
 
-  // Known bug (reported): kvm-abi.ts says 1, which is KVM_PIO_PAGE_OFFSET; x86 puts the ring at page 2.
-  // Remove this todo when runner/kvm-abi.ts is fixed.
-  const ringTodo = 'BUG in runner/kvm-abi.ts: KVM_COALESCED_MMIO_PAGE_OFFSET must be 2 on x86 (1 is the PIO data page)';
-  test('coalesced-MMIO ring page in the vCPU mapping (asm/kvm.h)', { todo: ringTodo }, () => {
+  // x86 puts the ring at page 2; page 1 (KVM_PIO_PAGE_OFFSET) is the port-I/O data page.
+  test('coalesced-MMIO ring page in the vCPU mapping (asm/kvm.h)', () => {
     assert.equal(KVM_COALESCED_MMIO_PAGE_OFFSET, H('KVM_COALESCED_MMIO_PAGE_OFFSET'));
   });
 

@@ -178,7 +178,7 @@ describe('per-strategy expectations', { skip }, () => {
     if (!checked) t.skip('no strategy ran');
   });
 
-  test('mmio-bus-device: config writes are absorbed by the coalesced ring or exit, exactly once each', { todo: 'BUG: runner/kvm-abi.ts KVM_COALESCED_MMIO_PAGE_OFFSET is 1 (the PIO page, x86 has the ring at 2): the drain counts garbage' }, (t) => {
+  test('mmio-bus-device: config writes are absorbed by the coalesced ring or exit, exactly once each', (t) => {
     const s = row(t, 'mmio-bus-device');
     if (!s) return;
     const strat = strategies.find((x) => x.id === 'mmio-bus-device') as Strategy;
