@@ -1,9 +1,13 @@
 // The KVM_RUN loop: answers MMIO and port-I/O exits from the PCI model until the guest says done.
 // Hot path: no allocation per exit (counters are plain fields, data goes through the
 // kvm_run-backed Uint8Array that Vcpu.run() hands back).
-import { PORT_DONE } from './guest-layout.js';
+import koffi from 'koffi';
+import { PORT_DONE, PORT_YIELD } from './guest-layout.js';
 import type { PciModel } from './pci-model.js';
 import type { Vcpu, VcpuExit } from './vcpu.js';
+
+/** sched_yield(2): runner/libc.ts does not bind it (koffi caches the library, so this is the same handle). */
+const schedYield = koffi.load('libc.so.6').func('int sched_yield()') as () => number;
 
 /** Exits seen by the VMM, by kind. `harness` is the guest's "done" signal, not PCI traffic. */
 export class ExitCounts {
@@ -16,6 +20,8 @@ export class ExitCounts {
   /** Writes KVM queued in the coalesced-MMIO ring instead of exiting. */
   coalesced = 0;
   harness = 0;
+  /** Times a vCPU waiting on a guest lock gave its host CPU away (PORT_YIELD → sched_yield). */
+  yields = 0;
   toRecord(): Record<string, number> {
     return { ...this } as unknown as Record<string, number>;
   }
@@ -92,6 +98,11 @@ export class ExitLoop {
       if (e.port === PORT_DONE) {
         c.harness++;
         return false;
+      }
+      if (e.port === PORT_YIELD) {
+        c.yields++;
+        schedYield();
+        return true;
       }
       if (e.isOut) {
         c.io_out++;

@@ -52,6 +52,9 @@ export const MARK_ENTRY = 24;
 
 /** Ports the guest uses to talk to the harness (not PCI). */
 export const PORT_DONE = 0x5000;
+/** A vCPU that has spun long on a lock gives its host CPU away (as Linux's paravirt spinlocks
+ *  halt in pv_wait): the VMM answers with sched_yield(). Only SMP programs use it. */
+export const PORT_YIELD = 0x5001;
 
 /** Guest entry state that runs natively at CPL3 (see README "Why the guest runs at CPL3"). */
 export const entry = {

@@ -10,7 +10,7 @@
 // Routines take edi = bus<<8 | devfn, esi = register, ecx = value to write; they return
 // eax and clobber rax, rcx, rdx only.
 import { Asm, mem, r, type Label, type Mem, type Reg } from './x86.js';
-import { CODE, PORT_DONE, info, SCRATCH } from './guest-layout.js';
+import { CODE, PORT_DONE, PORT_YIELD, info, SCRATCH } from './guest-layout.js';
 import type { Access } from '../reports/schema.js';
 
 export type Width = 8 | 16 | 32;
@@ -23,6 +23,19 @@ export const KNOWN_BUSES = SCRATCH;
 export const MAX_BUS = SCRATCH + 0x100;
 /** Scratch: the start barrier counter for multi-vCPU workloads. */
 export const BARRIER = SCRATCH + 0x200;
+/** Scratch: the type-1 config lock of SMP programs (ticket counter, then now-serving; u32 each). */
+export const CONF1_LOCK = SCRATCH + 0x240;
+
+/** Lock spins before a waiting vCPU yields its host CPU (a few µs natively). */
+export const LOCK_SPINS = 4096;
+
+/** Program options. */
+export interface GuestProgramOptions {
+  /** Several vCPUs run the program: the 0xCF8/0xCFC pair is taken under a lock, as Linux's
+   *  pci_config_lock does (arch/x86/pci/direct.c); ECAM accesses stay lockless (x86 selects
+   *  PCI_LOCKLESS_CONFIG). Single-vCPU programs leave it out (it would be uncontended). */
+  smp?: boolean;
+}
 
 export class GuestProgram {
   readonly a = new Asm(CODE);
@@ -34,7 +47,10 @@ export class GuestProgram {
   readonly record: Label;
   private readonly main: Label;
 
-  constructor(readonly access: Access) {
+  constructor(
+    readonly access: Access,
+    readonly options: GuestProgramOptions = {},
+  ) {
     const a = this.a;
     this.read = { 8: a.label('read8'), 16: a.label('read16'), 32: a.label('read32') };
     this.write = { 8: a.label('write8'), 16: a.label('write16'), 32: a.label('write32') };
@@ -137,6 +153,22 @@ export class GuestProgram {
       a.ret();
       return;
     }
+    if (this.options.smp) {
+      // Ticket lock: take a ticket (lock xadd), spin with pause until it is served. The write
+      // value (ecx) is kept across it.
+      // After LOCK_SPINS spins the waiter gives its host CPU away (PORT_YIELD), as a paravirt
+      // spinlock waiter halts: on an overcommitted host the holder may be waiting for that CPU.
+      const top = a.label();
+      const spin = a.label();
+      const got = a.label();
+      a.push(r.rcx).push(r.rsi);
+      a.movImm(r.rdx, CONF1_LOCK).movImm(r.ecx, 1).lockXadd(mem(r.rdx, 0, 32), r.ecx);
+      a.bind(top).movImm(r.esi, LOCK_SPINS);
+      a.bind(spin).mov(r.eax, mem(r.rdx, 4, 32)).cmp(r.eax, r.ecx).j('e', got);
+      a.pause().dec(r.esi).j('ne', spin);
+      a.push(r.rdx).movImm(r.edx, PORT_YIELD).outDx(8).pop(r.rdx).jmp(top);
+      a.bind(got).pop(r.rsi).pop(r.rcx);
+    }
     // Type 1: 0x80000000 | bus << 16 | devfn << 8 | (reg & 0xfc) to 0xCF8, data at 0xCFC + (reg & 3).
     a.mov(r.eax, r.edi).shl(r.eax, 8).mov(r.edx, r.esi).and(r.edx, 0xfc).or(r.eax, r.edx).or(r.eax, 0x80000000 | 0);
     a.movImm(r.edx, 0xcf8).outDx(32);
@@ -147,6 +179,7 @@ export class GuestProgram {
       a.inDx(w);
       if (w !== 32) a.movzx(r.eax, reg);
     }
+    if (this.options.smp) a.movImm(r.rdx, CONF1_LOCK).inc(mem(r.rdx, 4, 32)); // unlock: serve the next ticket
     a.ret();
   }
 }

@@ -17,7 +17,8 @@
 //   peerStride 1       the peer-bridge fixup reads every devfn (Jailhouse's pcibios_scan_specific_bus)
 //   vcpus > 1          vCPU 0 scans bus 0 alone, all vCPUs meet at a start barrier (lock xadd on a
 //                      counter in guest memory, pause-spin), then each takes a contiguous share of
-//                      buses 1..lastBus in the peer-bridge phase
+//                      buses 1..lastBus in the peer-bridge phase; type-1 accesses take a lock
+//                      (pci_config_lock), so under conf1 the vCPUs' probes serialise as in Linux
 import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest-program.js';
 import { info } from '../runner/guest-layout.js';
 import { mem, r } from '../runner/x86.js';
@@ -48,9 +49,9 @@ export function scanPhases(opts: ScanOptions = {}): string[] {
 
 /** The guest program for a Linux-like scan, or for the enlightened guest that reads the VMM's list. */
 export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions = {}): Uint8Array {
-  const g = new GuestProgram(access);
-  const a = g.a;
   const parallel = (opts.vcpus ?? 1) > 1;
+  const g = new GuestProgram(access, { smp: parallel });
+  const a = g.a;
   const full = opts.setup === 'full';
   const scanBus = a.label('scan_bus');
   const found = a.label('found');
