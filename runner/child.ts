@@ -6,7 +6,7 @@ import { Bench } from 'tinybench';
 import { Kvm } from './kvm.js';
 import { GuestFault, runSample } from './sample.js';
 import { strategies } from '../strategies/index.js';
-import { workloads } from '../workloads/index.js';
+import { allWorkloads } from './registry.js';
 import type { Access, Sample } from '../reports/schema.js';
 import type { StrategyOptions } from '../strategies/types.js';
 
@@ -34,7 +34,7 @@ function send(m: ChildMessage): void {
 
 function serve(req: RunRequest): void {
   const strategy = strategies.find((s) => s.id === req.strategy);
-  const workload = workloads.find((w) => w.id === req.workload);
+  const workload = allWorkloads().find((w) => w.id === req.workload);
   if (!strategy || !workload) throw new Error(`unknown strategy or workload: ${req.strategy}, ${req.workload}`);
   kvm ??= Kvm.open();
   cpuid ??= kvm.supportedCpuid();

@@ -13,7 +13,7 @@ import { raisedSysctls, restoreHost } from './host-prep.js';
 import { parseCount, parsePositive, pickIds } from './args.js';
 import { strategies } from '../strategies/index.js';
 import type { StrategyOptions } from '../strategies/types.js';
-import { workloads } from '../workloads/index.js';
+import { allWorkloads } from './registry.js';
 import { renderReport } from '../reports/html.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../reports/schema.js';
 import { gateCommand } from '../reports/gate-command.js';
@@ -68,7 +68,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   }
   const strats = pickIds('--strategy', values.strategy, strategies);
-  const works = pickIds('--workload', values.workload, workloads);
+  const works = pickIds('--workload', values.workload, allWorkloads());
   const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
   const samples = parseCount('--samples', values.samples, 1, 100000);
@@ -150,7 +150,7 @@ export async function runCommand(args: string[]): Promise<number> {
   restoreHost();
   if (raised.length) process.stderr.write(`restored ${raised.join(', ')} to their values before the run\n`);
 
-  console.log(renderTable(file.rows));
+  console.log(renderTable(file.rows, samples));
   console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}`);
   console.log(`results: ${join(dir, 'results.json')}`);
   console.log(`csv:     ${join(dir, 'results.csv')}`);

@@ -286,5 +286,5 @@ function describeFault(f: Fault, vcpu: Vcpu, strategy: string, variant: string, 
   } catch {
     regs = ' (registers unavailable)';
   }
-  return `guest stopped with ${what} under ${strategy}/${variant} on ${workload} (${access}):${regs}`;
+  return `guest stopped with ${what} under ${strategy}${variant ? `/${variant}` : ''} on ${workload} (${access}):${regs}`;
 }

@@ -6,7 +6,7 @@ import type { ResultRow } from '../reports/schema.js';
 const HEAD = ['strategy', 'status', 'ns/access (IQR)', 'speed-up', 'scan', 'scan speed-up', 'holes', 'exits', 'memory', 'setup'];
 
 /** One block per (workload, access): medians over fresh VMs, speed-ups against userspace-exit of the same run. */
-export function renderTable(rows: ResultRow[]): string {
+export function renderTable(rows: ResultRow[], samples: number): string {
   const out: string[] = [];
   for (const g of groupRows(rows)) {
     const base = baselineRow(g.rows);
@@ -27,7 +27,7 @@ export function renderTable(rows: ResultRow[]): string {
         fmtMs(r.stats.setupMs?.median),
       ];
     });
-    out.push(`\n${g.workload} (${g.access}), ${g.rows[0]?.samples.length ?? 0} fresh VMs per row, cold scan, medians:`);
+    out.push(`\n${g.workload} (${g.access}), ${samples} fresh VMs per row asked, cold scan, medians:`);
     const widths = HEAD.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length > 3).map((b) => (b[i] ?? '').length)));
     const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     out.push(line(HEAD));
