@@ -4,6 +4,7 @@ import { UsageError, HostError } from './errors.js';
 import { runCommand, RUN_HELP } from './run-command.js';
 import { envCommand, listCommand } from './info-commands.js';
 import { referenceCommand } from './reference-command.js';
+import { soakCommand } from './soak-command.js';
 import { reportCommand } from '../reports/report-command.js';
 import { gateCommand, gateEvalCommand } from '../reports/gate-command.js';
 
@@ -19,6 +20,7 @@ usage: bench <command> [options]        bench <command> --help for its options
   gate       compare two results files for CI (exit 0 pass, 1 regression, 2 bad input)
   gate-eval  false-alarm and detection rate of the gate on a real results file
   reference  the same scan through a minimal C KVM_RUN loop, beside this harness
+  soak       hundreds of fresh VMs in one process: fds, mappings and RSS must stay flat
 
 examples:
   npx bench run                                   # every strategy on linux-q35-boot, 10 VMs each
@@ -34,6 +36,7 @@ const commands: Record<string, (args: string[]) => Promise<number> | number> = {
   gate: gateCommand,
   'gate-eval': gateEvalCommand,
   reference: referenceCommand,
+  soak: soakCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
