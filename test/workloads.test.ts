@@ -23,7 +23,9 @@ import { isDownstreamPort, setupAccesses } from '../workloads/device-setup.js';
 import type { ExpectedCounts, GuestKind, Workload } from '../workloads/types.js';
 import { PciModel, enumerate, type FunctionSpec } from '../runner/pci-model.js';
 import { ExitLoop, type RunnableVcpu } from '../runner/exit-loop.js';
-import { checkCapacity, combineScans, planOnly } from '../runner/sample.js';
+import { checkCapacity, combineScans, planOnly, runSample } from '../runner/sample.js';
+import { GuestProgram } from '../runner/guest-program.js';
+import { mem, r } from '../runner/x86.js';
 import type { VcpuExit } from '../runner/vcpu.js';
 import { KVM_COALESCED_MMIO_PAGE_OFFSET } from '../runner/kvm-abi.js';
 import { PORT_DONE } from '../runner/guest-layout.js';
@@ -496,6 +498,48 @@ describe('parallel-2vcpu', { skip }, () => {
     checkCounts(parallel2Vcpu, 'memslot-flag', '', 'ecam', r);
     assert.equal(r.sample.vmmHoleExits, 0);
     t.diagnostic(`peer-bridge ${(r.sample.scans[0].nsPerAccess as number).toFixed(0)} ns/access (both vCPUs)`);
+  });
+
+  test('conf1 from two vCPUs at once: the guest lock keeps each 0xCF8/0xCFC pair together', (t: TestContext) => {
+    // Each vCPU reads its own function's id N times through the shared 0xCF8 latch and counts
+    // wrong answers in its hole counter. Under the lock there are none; without it (smp: false)
+    // the latch races whenever the two vCPUs really run at once (reported, not asserted: that
+    // depends on the host scheduling both threads together).
+    const N = 400;
+    const ids = [0x11111234, 0x10d38086]; // 00:01.0 VGA, 00:02.0 e1000e of q35
+    const lockTest = (smp: boolean): Workload => ({
+      ...parallel2Vcpu,
+      id: `conf1-lock-${smp}`,
+      access: ['conf1'],
+      phases: ['loop'],
+      holePhase: null,
+      program: () => {
+        const g = new GuestProgram('conf1', { smp });
+        const a = g.a;
+        const v1 = a.label();
+        const go = a.label();
+        a.push(r.rdi).call(g.mark);
+        a.mov(r.rax, mem(r.rsp)).cmp(r.eax, 0).j('ne', v1);
+        a.movImm(r.ebx, 1 << 3).movImm(r.ebp, ids[0]).jmp(go);
+        a.bind(v1).movImm(r.ebx, 2 << 3).movImm(r.ebp, ids[1]);
+        a.bind(go);
+        g.loop(r.r8d, 0, N, 1, (_b, next) => {
+          a.mov(r.edi, r.ebx).movImm(r.esi, 0).call(g.read[32]);
+          a.cmp(r.eax, r.ebp).j('e', next);
+          a.inc(r.r12);
+        });
+        a.call(g.mark).pop(r.rdi);
+        return g.finish();
+      },
+      expected: () => ({ accesses: { loop: 2 * N }, holes: { loop: 0 } }),
+    });
+    const K = opened as NonNullable<typeof opened>;
+    const one = (smp: boolean) => runSample({ kvm: K.kvm, cpuid: K.cpuid, strategy: strategy('userspace-exit'), variant: '', workload: lockTest(smp), access: 'conf1', options: {} });
+    const locked = one(true);
+    assert.equal(locked.scans[0].phases[0].accesses, 2 * N);
+    assert.equal(locked.scans[0].phases[0].holeAccesses, 0, 'no read saw the other vCPU\'s address');
+    const unlocked = one(false);
+    t.diagnostic(`without the lock: ${unlocked.scans[0].phases[0].holeAccesses} of ${2 * N} reads answered for the other vCPU's address; with it: 0 (${locked.exits.yields} yields)`);
   });
 
   test('userspace-exit: the peer-bridge holes of both halves (8160) exit, KVM statistics summed over vCPUs', () => {
