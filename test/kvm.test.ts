@@ -223,7 +223,7 @@ describe('guest faults', { skip }, () => {
       () => runSample({ kvm: K().kvm, cpuid: K().cpuid, strategy: userspaceExit, variant: '', workload: ud2, access: 'ecam', options: {} }),
       (e: unknown) => {
         assert.ok(e instanceof GuestFault, String(e));
-        assert.match(e.message, /guest stopped with shutdown under userspace-exit\/ on ud2-test \(ecam\)/);
+        assert.match(e.message, /guest stopped with shutdown under userspace-exit on ud2-test \(ecam\)/);
         assert.match(e.message, new RegExp(`rip=0x${(CODE + 1).toString(16)}\\b`));
         assert.match(e.message, /cr0=0x80000031/);
         assert.match(e.message, /cr3=0x1000\b/);
