@@ -1,7 +1,7 @@
 // KVM binary statistics (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst "KVM_GET_STATS_FD").
 // The fd holds a header, then descriptors, then the u64 data; we read scalar counters only.
 import { closeSync, readSync } from 'node:fs';
-import { check, ioctlInt } from './libc.js';
+import { check, retrying, ioctlInt } from './libc.js';
 import { ioctls } from './kvm-abi.js';
 
 const KVM_STATS_TYPE_MASK = 0xf;
@@ -22,7 +22,7 @@ export class KvmStats {
 
   /** Opens the stats fd of a VM or vCPU fd and parses its descriptors. */
   static open(ownerFd: number, prefix: string): KvmStats {
-    const fd = check('KVM_GET_STATS_FD', ioctlInt(ownerFd, ioctls.KVM_GET_STATS_FD, 0));
+    const fd = retrying('KVM_GET_STATS_FD', () => ioctlInt(ownerFd, ioctls.KVM_GET_STATS_FD, 0));
     const hdr = Buffer.alloc(24);
     readSync(fd, hdr, 0, 24, 0);
     const nameSize = hdr.readUInt32LE(4);

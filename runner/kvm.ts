@@ -1,5 +1,5 @@
 // The /dev/kvm system fd: API version, capabilities, vCPU mmap size, supported CPUID, VM creation.
-import { O_CLOEXEC, O_RDWR, SysError, check, close, errno, ioctlBuf, ioctlInt, open } from './libc.js';
+import { O_CLOEXEC, O_RDWR, SysError, check, retrying, close, errno, ioctlBuf, ioctlInt, open } from './libc.js';
 import { CPUID_ENTRY_SIZE, KVM_API_VERSION, caps, ioctls, type CapName } from './kvm-abi.js';
 import { HostError } from './errors.js';
 import { Vm } from './vm.js';
@@ -37,7 +37,7 @@ export class Kvm {
   }
 
   apiVersion(): number {
-    return check('KVM_GET_API_VERSION', ioctlInt(this.fd, ioctls.KVM_GET_API_VERSION, 0));
+    return retrying('KVM_GET_API_VERSION', () => ioctlInt(this.fd, ioctls.KVM_GET_API_VERSION, 0));
   }
 
   /** KVM_CHECK_EXTENSION: 0 when absent, otherwise a capability-specific positive value. */
@@ -47,7 +47,7 @@ export class Kvm {
   }
 
   vcpuMmapSize(): number {
-    return check('KVM_GET_VCPU_MMAP_SIZE', ioctlInt(this.fd, ioctls.KVM_GET_VCPU_MMAP_SIZE, 0));
+    return retrying('KVM_GET_VCPU_MMAP_SIZE', () => ioctlInt(this.fd, ioctls.KVM_GET_VCPU_MMAP_SIZE, 0));
   }
 
   /** KVM_GET_SUPPORTED_CPUID as a ready-to-pass struct kvm_cpuid2 buffer. */
@@ -67,7 +67,7 @@ export class Kvm {
 
   /** KVM_GET_TSC_KHZ on a throwaway VM's vCPU is the guest TSC rate; callers use Vcpu.tscKhz(). */
   createVm(): Vm {
-    const fd = check('KVM_CREATE_VM', ioctlInt(this.fd, ioctls.KVM_CREATE_VM, 0));
+    const fd = retrying('KVM_CREATE_VM', () => ioctlInt(this.fd, ioctls.KVM_CREATE_VM, 0));
     return new Vm(this, fd);
   }
 

@@ -104,6 +104,20 @@ export function check(call: string, rc: number): number {
   return rc;
 }
 
+const EINTR = osc.errno.EINTR;
+const EAGAIN = osc.errno.EAGAIN;
+
+/** Runs a system call until it does not fail with EINTR/EAGAIN (a signal, e.g. a profiler's,
+ *  can interrupt even KVM_CREATE_VM); throws SysError on any other failure. */
+export function retrying(call: string, fn: () => number): number {
+  for (;;) {
+    const rc = fn();
+    if (rc >= 0) return rc;
+    const e = errno();
+    if (e !== EINTR && e !== EAGAIN) throw new SysError(call, e);
+  }
+}
+
 /** mmap that throws SysError instead of returning MAP_FAILED. */
 export function mmapChecked(
   call: string,

@@ -1,7 +1,7 @@
 // A vCPU fd: registers, CPUID, the mmapped kvm_run and KVM_RUN with typed exits.
 // The run loop is allocation-free: exits are a few pre-made objects that run() refills from a
 // DataView over kvm_run (koffi view, no copy), so no struct is marshalled per exit.
-import { MAP_SHARED, PROT_READ, PROT_WRITE, SysError, check, close, errno, errnoName, ioctlBuf, ioctlInt, mmapChecked, munmap, view } from './libc.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE, SysError, check, retrying, close, errno, errnoName, ioctlBuf, ioctlInt, mmapChecked, munmap, view } from './libc.js';
 import {
   KVM_COALESCED_MMIO_PAGE_OFFSET,
   KVM_EXIT_IO_OUT,
@@ -78,6 +78,7 @@ export class Vcpu {
   /** DataView over the whole vCPU mapping (kvm_run, the I/O data page, the coalesced ring). */
   readonly runView: DataView;
   private readonly runBytes: Uint8Array;
+  private readonly runU32: Uint32Array;
   private readonly regsBuf = Buffer.alloc(REGS_SIZE);
   private readonly sregsBuf = Buffer.alloc(SREGS_SIZE);
   private readonly mmio: MmioExit;
@@ -96,6 +97,7 @@ export class Vcpu {
     const ab = view(this.runPtr, this.runSize);
     this.runView = new DataView(ab);
     this.runBytes = new Uint8Array(ab);
+    this.runU32 = new Uint32Array(ab);
     this.mmio = { kind: 'mmio', addr: 0, len: 0, isWrite: false, data: this.runBytes.subarray(R.mmio_data, R.mmio_data + 8) };
     this.io = { kind: 'io', port: 0, size: 1, count: 0, isOut: false, data: this.runBytes.subarray(0, 0) };
   }
@@ -108,26 +110,28 @@ export class Vcpu {
       const name = errnoName(e);
       if (name !== 'EINTR' && name !== 'EAGAIN') throw new SysError('KVM_RUN', e);
     }
-    const v = this.runView;
-    const reason = v.getUint32(R.exit_reason, true);
+    // Typed-array reads of the little-endian kvm_run: measurably cheaper per exit than DataView.
+    const u32 = this.runU32;
+    const reason = u32[R.exit_reason >> 2];
     if (reason === X.KVM_EXIT_MMIO) {
       const m = this.mmio;
-      m.addr = v.getUint32(R.mmio_phys_addr, true) + v.getUint32(R.mmio_phys_addr + 4, true) * 0x100000000;
-      m.len = v.getUint32(R.mmio_len, true);
-      m.isWrite = v.getUint8(R.mmio_is_write) !== 0;
+      m.addr = u32[R.mmio_phys_addr >> 2] + u32[(R.mmio_phys_addr >> 2) + 1] * 0x100000000;
+      m.len = u32[R.mmio_len >> 2];
+      m.isWrite = this.runBytes[R.mmio_is_write] !== 0;
       return m;
     }
     if (reason === X.KVM_EXIT_IO) {
       const io = this.io;
-      io.isOut = v.getUint8(R.io_direction) === KVM_EXIT_IO_OUT;
-      io.size = v.getUint8(R.io_size) as 1 | 2 | 4;
-      io.port = v.getUint16(R.io_port, true);
-      io.count = v.getUint32(R.io_count, true);
-      const off = v.getUint32(R.io_data_offset, true);
+      const b = this.runBytes;
+      io.isOut = b[R.io_direction] === KVM_EXIT_IO_OUT;
+      io.size = b[R.io_size] as 1 | 2 | 4;
+      io.port = b[R.io_port] | (b[R.io_port + 1] << 8);
+      io.count = u32[R.io_count >> 2];
+      const off = u32[R.io_data_offset >> 2];
       if (off !== this.ioDataOffset || io.data.length !== io.size * io.count) {
         // Only on the first exit or when the size changes: the offset is fixed per vCPU.
         this.ioDataOffset = off;
-        io.data = this.runBytes.subarray(off, off + io.size * io.count);
+        io.data = b.subarray(off, off + io.size * io.count);
       }
       return io;
     }
@@ -175,24 +179,24 @@ export class Vcpu {
   }
 
   getRegs(): Record<RegName, bigint> {
-    check('KVM_GET_REGS', ioctlBuf(this.fd, ioctls.KVM_GET_REGS, this.regsBuf));
+    retrying('KVM_GET_REGS', () => ioctlBuf(this.fd, ioctls.KVM_GET_REGS, this.regsBuf));
     return Object.fromEntries(REGS.map((n, i) => [n, this.regsBuf.readBigUInt64LE(i * 8)])) as Record<RegName, bigint>;
   }
 
   /** Sets the given registers; the others keep their current values. */
   setRegs(values: Partial<Record<RegName, number | bigint>>): void {
-    check('KVM_GET_REGS', ioctlBuf(this.fd, ioctls.KVM_GET_REGS, this.regsBuf));
+    retrying('KVM_GET_REGS', () => ioctlBuf(this.fd, ioctls.KVM_GET_REGS, this.regsBuf));
     REGS.forEach((n, i) => {
       const x = values[n];
       if (x !== undefined) this.regsBuf.writeBigUInt64LE(BigInt(x), i * 8);
     });
-    check('KVM_SET_REGS', ioctlBuf(this.fd, ioctls.KVM_SET_REGS, this.regsBuf));
+    retrying('KVM_SET_REGS', () => ioctlBuf(this.fd, ioctls.KVM_SET_REGS, this.regsBuf));
   }
 
   /** Control registers and EFER as numbers, for fault reports. */
   getSregs(): { cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint; efer: bigint; cs: Segment } {
     const b = this.sregsBuf;
-    check('KVM_GET_SREGS', ioctlBuf(this.fd, ioctls.KVM_GET_SREGS, b));
+    retrying('KVM_GET_SREGS', () => ioctlBuf(this.fd, ioctls.KVM_GET_SREGS, b));
     return {
       cr0: b.readBigUInt64LE(SR.cr0),
       cr2: b.readBigUInt64LE(SR.cr2),
@@ -206,23 +210,23 @@ export class Vcpu {
   /** Sets segments, control registers and EFER (read-modify-write of struct kvm_sregs). */
   setSregs(s: { segments?: Partial<Record<SegName, Segment>>; cr0?: number; cr3?: number; cr4?: number; efer?: number }): void {
     const b = this.sregsBuf;
-    check('KVM_GET_SREGS', ioctlBuf(this.fd, ioctls.KVM_GET_SREGS, b));
+    retrying('KVM_GET_SREGS', () => ioctlBuf(this.fd, ioctls.KVM_GET_SREGS, b));
     for (const [name, seg] of Object.entries(s.segments ?? {})) writeSegment(b, SEGMENTS.indexOf(name as SegName) * 24, seg);
     if (s.cr0 !== undefined) b.writeBigUInt64LE(BigInt(s.cr0), SR.cr0);
     if (s.cr3 !== undefined) b.writeBigUInt64LE(BigInt(s.cr3), SR.cr3);
     if (s.cr4 !== undefined) b.writeBigUInt64LE(BigInt(s.cr4), SR.cr4);
     if (s.efer !== undefined) b.writeBigUInt64LE(BigInt(s.efer), SR.efer);
-    check('KVM_SET_SREGS', ioctlBuf(this.fd, ioctls.KVM_SET_SREGS, b));
+    retrying('KVM_SET_SREGS', () => ioctlBuf(this.fd, ioctls.KVM_SET_SREGS, b));
   }
 
   /** KVM_SET_CPUID2 with a struct kvm_cpuid2 buffer (e.g. Kvm.supportedCpuid()). */
   setCpuid(cpuid2: Buffer): void {
-    check('KVM_SET_CPUID2', ioctlBuf(this.fd, ioctls.KVM_SET_CPUID2, cpuid2));
+    retrying('KVM_SET_CPUID2', () => ioctlBuf(this.fd, ioctls.KVM_SET_CPUID2, cpuid2));
   }
 
   /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
   tscKhz(): number {
-    return check('KVM_GET_TSC_KHZ', ioctlInt(this.fd, ioctls.KVM_GET_TSC_KHZ, 0));
+    return retrying('KVM_GET_TSC_KHZ', () => ioctlInt(this.fd, ioctls.KVM_GET_TSC_KHZ, 0));
   }
 
   /** KVM_PRE_FAULT_MEMORY over [gpa, gpa+size): returns 0 or throws SysError (EOPNOTSUPP without TDP). */

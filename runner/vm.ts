@@ -1,5 +1,5 @@
 // A VM fd: memory slots, the in-kernel irqchip, coalesced MMIO zones, binary stats, vCPUs.
-import { SysError, check, close, errno, ioctlBuf, ioctlInt } from './libc.js';
+import { SysError, check, retrying, close, errno, ioctlBuf, ioctlInt } from './libc.js';
 import { IOAPIC_IOREGSEL_OFFSET, IRQCHIP_SIZE, KVM_IRQCHIP_IOAPIC, ioctls } from './kvm-abi.js';
 import type { Kvm } from './kvm.js';
 import { Vcpu } from './vcpu.js';
@@ -39,7 +39,7 @@ export class Vm {
     b.writeBigUInt64LE(BigInt(gpa), 8);
     b.writeBigUInt64LE(BigInt(size), 16);
     b.writeBigUInt64LE(hva, 24);
-    check(`KVM_SET_USER_MEMORY_REGION (slot ${slot.slot}, gpa 0x${gpa.toString(16)}, ${size} bytes)`, ioctlBuf(this.fd, ioctls.KVM_SET_USER_MEMORY_REGION, b));
+    retrying(`KVM_SET_USER_MEMORY_REGION (slot ${slot.slot}, gpa 0x${gpa.toString(16)}, ${size} bytes)`, () => ioctlBuf(this.fd, ioctls.KVM_SET_USER_MEMORY_REGION, b));
     this.slots.push(slot);
     return slot;
   }
@@ -47,16 +47,16 @@ export class Vm {
   /** KVM_CREATE_IRQCHIP: in-kernel PIC, IOAPIC and local APICs. Must precede vCPU creation. */
   createIrqchip(): void {
     if (this.vcpus.length) throw new Error('KVM_CREATE_IRQCHIP must come before KVM_CREATE_VCPU');
-    check('KVM_CREATE_IRQCHIP', ioctlInt(this.fd, ioctls.KVM_CREATE_IRQCHIP, 0));
+    retrying('KVM_CREATE_IRQCHIP', () => ioctlInt(this.fd, ioctls.KVM_CREATE_IRQCHIP, 0));
   }
 
   /** Sets the in-kernel IOAPIC's IOREGSEL (KVM_GET_IRQCHIP / KVM_SET_IRQCHIP, chip 2). */
   setIoapicRegsel(value: number): void {
     const b = Buffer.alloc(IRQCHIP_SIZE);
     b.writeUInt32LE(KVM_IRQCHIP_IOAPIC, 0);
-    check('KVM_GET_IRQCHIP', ioctlBuf(this.fd, ioctls.KVM_GET_IRQCHIP, b));
+    retrying('KVM_GET_IRQCHIP', () => ioctlBuf(this.fd, ioctls.KVM_GET_IRQCHIP, b));
     b.writeUInt32LE(value, IOAPIC_IOREGSEL_OFFSET);
-    check('KVM_SET_IRQCHIP', ioctlBuf(this.fd, ioctls.KVM_SET_IRQCHIP, b));
+    retrying('KVM_SET_IRQCHIP', () => ioctlBuf(this.fd, ioctls.KVM_SET_IRQCHIP, b));
   }
 
   /** KVM_REGISTER_COALESCED_MMIO: writes to [addr, addr+size) are queued in a ring instead of exiting. */
@@ -67,13 +67,12 @@ export class Vm {
     const b = Buffer.alloc(16);
     b.writeBigUInt64LE(BigInt(addr), 0);
     b.writeUInt32LE(size, 8);
-    check('KVM_REGISTER_COALESCED_MMIO', ioctlBuf(this.fd, ioctls.KVM_REGISTER_COALESCED_MMIO, b));
+    retrying('KVM_REGISTER_COALESCED_MMIO', () => ioctlBuf(this.fd, ioctls.KVM_REGISTER_COALESCED_MMIO, b));
     this.coalescedZones++;
   }
 
   createVcpu(id = this.vcpus.length): Vcpu {
-    const fd = ioctlInt(this.fd, ioctls.KVM_CREATE_VCPU, id);
-    if (fd < 0) throw new SysError(`KVM_CREATE_VCPU ${id}`, errno());
+    const fd = retrying(`KVM_CREATE_VCPU ${id}`, () => ioctlInt(this.fd, ioctls.KVM_CREATE_VCPU, id));
     const v = new Vcpu(this, fd, id);
     this.vcpus.push(v);
     return v;
