@@ -1,13 +1,11 @@
 // The KVM_RUN loop: answers MMIO and port-I/O exits from the PCI model until the guest says done.
 // Hot path: no allocation per exit (counters are plain fields, data goes through the
 // kvm_run-backed Uint8Array that Vcpu.run() hands back).
-import koffi from 'koffi';
+import { schedYield } from './libc.js';
 import { PORT_DONE, PORT_YIELD } from './guest-layout.js';
 import type { PciModel } from './pci-model.js';
 import type { Vcpu, VcpuExit } from './vcpu.js';
 
-/** sched_yield(2): runner/libc.ts does not bind it (koffi caches the library, so this is the same handle). */
-const schedYield = koffi.load('libc.so.6').func('int sched_yield()') as () => number;
 
 /** Exits seen by the VMM, by kind. `harness` is the guest's "done" signal, not PCI traffic. */
 export class ExitCounts {

@@ -20,7 +20,7 @@ import {
 } from './guest-layout.js';
 import { buildPageTables, type Remap4k } from './page-tables.js';
 import type { Vcpu, Segment } from './vcpu.js';
-import { check, ioctlBuf } from './libc.js';
+import { KVM_MP_STATE_RUNNABLE } from './kvm-abi.js';
 import type { PresentFunction } from '../strategies/types.js';
 
 export interface BootInfo {
@@ -55,11 +55,6 @@ export function writeImage(ram: Uint8Array, program: Uint8Array, boot: BootInfo,
   ram.set(program, CODE);
 }
 
-/** KVM_SET_MP_STATE = _IOW(KVMIO, 0x99, struct kvm_mp_state { __u32 mp_state; }) and
- *  KVM_MP_STATE_RUNNABLE = 0 (<linux/kvm.h>). Not in runner/kvm-abi.ts yet: defined here. */
-const KVM_SET_MP_STATE = ((1 << 30) | (4 << 16) | (0xae << 8) | 0x99) >>> 0;
-const KVM_MP_STATE_RUNNABLE = 0;
-
 const userCode: Segment = { base: 0, limit: 0xffffffff, selector: 0x1b, type: 11, present: 1, dpl: 3, db: 0, s: 1, l: 1, g: 1, avl: 0 };
 const userData: Segment = { base: 0, limit: 0xffffffff, selector: 0x23, type: 3, present: 1, dpl: 3, db: 1, s: 1, l: 0, g: 1, avl: 0 };
 
@@ -67,11 +62,7 @@ const userData: Segment = { base: 0, limit: 0xffffffff, selector: 0x23, type: 3,
  *  A vCPU other than 0 is an AP: with an in-kernel local APIC (KVM_CREATE_IRQCHIP, the IOAPIC
  *  proxy strategies) it would wait for INIT/SIPI in KVM_RUN forever, so it is made runnable. */
 export function enterLongModeCpl3(vcpu: Vcpu, cpuid: Buffer, index: number): void {
-  if (index > 0) {
-    const mp = Buffer.alloc(4);
-    mp.writeUInt32LE(KVM_MP_STATE_RUNNABLE, 0);
-    check(`KVM_SET_MP_STATE (vCPU ${index})`, ioctlBuf(vcpu.fd, KVM_SET_MP_STATE, mp));
-  }
+  if (index > 0) vcpu.setMpState(KVM_MP_STATE_RUNNABLE);
   vcpu.setCpuid(cpuid);
   vcpu.setSregs({
     segments: { cs: userCode, ds: userData, es: userData, fs: userData, gs: userData, ss: userData },

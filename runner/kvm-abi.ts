@@ -34,6 +34,8 @@ export const ioctls = {
   KVM_SET_CPUID2: iow(0x90, 8),
   KVM_GET_TSC_KHZ: io(0xa3),
   KVM_GET_STATS_FD: io(0xce),
+  /** struct kvm_mp_state { __u32 mp_state; } */
+  KVM_SET_MP_STATE: iow(0x99, 4),
   /** struct kvm_pre_fault_memory { u64 gpa, size, flags, padding[5]; } (Linux 6.10) */
   KVM_PRE_FAULT_MEMORY: iowr(0xd5, 64),
 } as const;
@@ -52,6 +54,7 @@ export const caps = {
 export type CapName = keyof typeof caps;
 
 export const KVM_MEM_READONLY = 1 << 1;
+export const KVM_MP_STATE_RUNNABLE = 0;
 
 export const exitReasons = {
   KVM_EXIT_UNKNOWN: 0,

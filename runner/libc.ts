@@ -61,6 +61,8 @@ export const memfdCreate = lib.func('int memfd_create(const char *name, unsigned
   flags: number,
 ) => number;
 export const ftruncate = lib.func('int ftruncate(int fd, long len)') as (fd: number, len: number | bigint) => number;
+/** sched_yield(2): gives the host CPU away (a vCPU spinning on a guest lock). */
+export const schedYield = lib.func('int sched_yield()') as () => number;
 export const pread = lib.func('long pread(int fd, void *buf, size_t n, long off)') as (
   fd: number,
   buf: Buffer,

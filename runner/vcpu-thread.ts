@@ -15,7 +15,6 @@
 // once and enters KVM_RUN; afterwards it waits for their "done" and receives their results
 // synchronously (receiveMessageOnPort), so runSample stays a synchronous call.
 import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { munmap } from './libc.js';
 import { Vcpu } from './vcpu.js';
 import type { Vm } from './vm.js';
 import { ExitLoop, type EcamDecode, type Fault } from './exit-loop.js';
@@ -145,12 +144,9 @@ export class VcpuThreads {
   }
 }
 
-/** Vcpu keeps its kvm_run mapping private; a thread that mapped it unmaps it without closing the
- *  fd (the main thread owns the fd). See the final report: a public Vcpu method would replace this. */
+/** A thread that mapped kvm_run unmaps it without closing the fd (the main thread owns the fd). */
 function unmapRun(v: Vcpu): void {
-  const m = v as unknown as { runPtr?: unknown; runSize?: unknown };
-  if (typeof m.runPtr !== 'bigint' || typeof m.runSize !== 'number') throw new Error('Vcpu no longer exposes runPtr/runSize: update unmapRun');
-  munmap(m.runPtr, m.runSize);
+  v.unmapOnly();
 }
 
 /** One sample on this thread: map the vCPU, report ready, wait for go, run, report. */

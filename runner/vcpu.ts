@@ -224,6 +224,13 @@ export class Vcpu {
     retrying('KVM_SET_CPUID2', () => ioctlBuf(this.fd, ioctls.KVM_SET_CPUID2, cpuid2));
   }
 
+  /** KVM_SET_MP_STATE, e.g. RUNNABLE for an AP that would otherwise wait for INIT/SIPI in KVM_RUN. */
+  setMpState(state: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(state, 0);
+    retrying(`KVM_SET_MP_STATE (vCPU ${this.id})`, () => ioctlBuf(this.fd, ioctls.KVM_SET_MP_STATE, b));
+  }
+
   /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
   tscKhz(): number {
     return retrying('KVM_GET_TSC_KHZ', () => ioctlInt(this.fd, ioctls.KVM_GET_TSC_KHZ, 0));
@@ -250,6 +257,14 @@ export class Vcpu {
   stats(): KvmStats {
     this.statsFd ??= KvmStats.open(this.fd, 'vcpu');
     return this.statsFd;
+  }
+
+  /** Unmaps this object's kvm_run view but keeps the fd: a second Vcpu over the same fd on another thread. */
+  unmapOnly(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statsFd?.close();
+    munmap(this.runPtr, this.runSize);
   }
 
   close(): void {
