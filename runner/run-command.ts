@@ -16,7 +16,7 @@ import type { StrategyOptions } from '../strategies/types.js';
 import { allWorkloads } from './registry.js';
 import { renderReport } from '../reports/html.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../reports/schema.js';
-import { gateCommand } from '../reports/gate-command.js';
+import { gateCommand, loadResults } from '../reports/gate-command.js';
 
 export const RUN_HELP = `usage: bench run [--strategy ID|all] [--workload ID|all] [--variant V] [--access ecam|conf1|all]
                  [--samples N] [--timeout SECONDS] [--out DIR] [--gate BASELINE.json] [--no-report]
@@ -33,7 +33,9 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --order      interleaved (default: one fresh VM of every row per round, so host drift hits
                every row alike) or blocked (all samples of a row, then the next)
   --out        folder for run folders (default: results)
-  --gate       after the run, gate it against a baseline results file (see 'bench gate --help')
+  --gate       after the run, gate it against a baseline results file (see 'bench gate --help');
+               a baseline from another host is compared through speed-ups (--ratios)
+  --gate-threshold  the gate's time threshold (default 5%)
   --no-report  skip report.html
   --pci-hole-cap N --pci-hole-flag B
                run memslot-flag for real on a kernel with the KVM_MEM_PCI_HOLE series: its
@@ -57,6 +59,7 @@ export async function runCommand(args: string[]): Promise<number> {
       order: { type: 'string', default: 'interleaved' },
       out: { type: 'string', default: 'results' },
       gate: { type: 'string' },
+      'gate-threshold': { type: 'string', default: '5%' },
       'pci-hole-cap': { type: 'string' },
       'pci-hole-flag': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
@@ -83,6 +86,8 @@ export async function runCommand(args: string[]): Promise<number> {
     }
   }
 
+  // Read the baseline before spending minutes on the run: a bad file is bad input now.
+  const gateBase = values.gate ? (await loadResults(values.gate, '--gate')).file : null;
   const kvm = Kvm.open();
   const options: StrategyOptions = {};
   if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
@@ -161,7 +166,10 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const failed = file.rows.filter((r) => r.status === 'failed').length;
   if (values.gate) {
-    const code = await gateCommand(['--baseline', values.gate, '--current', join(dir, 'results.json')]);
+    // A baseline from another host can only be compared through speed-ups (--ratios).
+    const ratios = (gateBase as ResultsFile).host.id !== file.host.id ? ['--ratios'] : [];
+    if (ratios.length) console.log(`\ngate: baseline host ${(gateBase as ResultsFile).host.id} differs from this host ${file.host.id}: comparing speed-ups (--ratios)`);
+    const code = await gateCommand(['--baseline', values.gate, '--current', join(dir, 'results.json'), '--threshold', values['gate-threshold'], ...ratios]);
     if (code !== 0) return code;
   }
   return failed ? 1 : 0;
