@@ -20,6 +20,8 @@ export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
 export const MFD_CLOEXEC = 1;
 export const MFD_HUGETLB = 4;
+/** MFD_HUGE_2MB = 21 << MFD_HUGE_SHIFT (26): the 2 MiB size, whatever the host's default hugepage size. */
+export const MFD_HUGE_2MB = 21 << 26;
 /** mmap's MAP_FAILED, (void *)-1, as koffi returns it. */
 export const MAP_FAILED = 0xffffffffffffffffn;
 

@@ -7,6 +7,7 @@ import {
   MAP_SHARED,
   MFD_CLOEXEC,
   MFD_HUGETLB,
+  MFD_HUGE_2MB,
   PROT_READ,
   PROT_WRITE,
   SysError,
@@ -23,7 +24,7 @@ import type { Backing } from './types.js';
 
 /** A memfd of `size` bytes filled with 0xff (hugetlb-backed when asked). */
 export function allOnesMemfd(size: number, hugetlb: boolean, label: string): number {
-  const fd = memfdCreate(label, MFD_CLOEXEC | (hugetlb ? MFD_HUGETLB : 0));
+  const fd = memfdCreate(label, MFD_CLOEXEC | (hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
   if (fd < 0) throw new SysError(`memfd_create(${label}${hugetlb ? ', MFD_HUGETLB' : ''})`, errno());
   try {
     check(`ftruncate ${label}`, ftruncate(fd, size));
@@ -63,6 +64,18 @@ export function aliasRegion(fd: number, unit: number, count: number, label: stri
     throw e;
   }
   return region;
+}
+
+/** Finishes setting up a backing; on any error releases it before rethrowing (setup may fail
+ *  after the memory exists: madvise, the fill, KVM_SET_USER_MEMORY_REGION). */
+export function withBacking(b: Backing, rest: () => void): Backing {
+  try {
+    rest();
+  } catch (e) {
+    b.release();
+    throw e;
+  }
+  return b;
 }
 
 /** A Backing of one mapping plus an optional memfd; `resident` says how memory is counted. */

@@ -4,11 +4,11 @@ import { memslotFlag } from './memslot-flag.js';
 import { mmioBusDevice } from './mmio-bus-device.js';
 import { sharedHva } from './shared-hva.js';
 import { roPage } from './ro-page.js';
-import { spteFetch } from './spte-prefetch.js';
+import { sptePrefetch } from './spte-prefetch.js';
 import { guestEnlightenment } from './guest-enlightenment.js';
 import { rightSizedWindow } from './right-sized-window.js';
 
 /** Every strategy, baseline first, in the order tables and charts use. */
-export const strategies: Strategy[] = [userspaceExit, memslotFlag, mmioBusDevice, sharedHva, roPage, spteFetch, guestEnlightenment, rightSizedWindow];
+export const strategies: Strategy[] = [userspaceExit, memslotFlag, mmioBusDevice, sharedHva, roPage, sptePrefetch, guestEnlightenment, rightSizedWindow];
 
 export type { Strategy } from './types.js';

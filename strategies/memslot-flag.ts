@@ -1,6 +1,6 @@
 import { proxyPlan, proxyProbe, proxySetup } from './in-kernel-proxy.js';
 import { addHoleSlots } from './window-slots.js';
-import { NO_BACKING, type Strategy, type StrategyContext } from './types.js';
+import { NO_BACKING, fullWindowPlan, type Strategy, type StrategyContext } from './types.js';
 
 const STANDS_FOR =
   'proxy for KVM_MEM_PCI_HOLE (never merged; upstream reused flag bit 2 for KVM_MEM_GUEST_MEMFD and cap 187 for KVM_CAP_STEAL_TIME): ' +
@@ -25,11 +25,11 @@ export const memslotFlag: Strategy = {
     }
     return proxyProbe(host, access, STANDS_FOR);
   },
-  plan: (ctx) => (realKernel(ctx) ? { lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' } : proxyPlan(ctx)),
+  plan: (ctx) => (realKernel(ctx) ? fullWindowPlan(ctx) : proxyPlan(ctx)),
   setup(ctx) {
     if (realKernel(ctx)) {
       // The series' slots have no backing: userspace_addr is not used for KVM_MEM_PCI_HOLE.
-      addHoleSlots(ctx, () => 0n, 1 << (ctx.options.pciHoleFlag as number));
+      addHoleSlots(ctx, () => 0n, (1 << (ctx.options.pciHoleFlag as number)) >>> 0);
       return NO_BACKING;
     }
     proxySetup(ctx);

@@ -1,9 +1,10 @@
 import { MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_SHARED, PROT_READ, mmapChecked } from '../runner/libc.js';
-import { HUGE_2M, HostMapping } from '../runner/host-memory.js';
-import { allOnesMemfd, backingOf, memfdBytes } from './backing.js';
+import { closeSync } from 'node:fs';
+import { HUGE_2M, HostMapping, PAGE } from '../runner/host-memory.js';
+import { allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { hugepagesFor, memslotProbe, thpProbe } from './host-checks.js';
 import { addHoleSlots } from './window-slots.js';
-import type { Strategy } from './types.js';
+import { Strategy, fullWindowPlan } from './types.js';
 
 /** Michael Tsirkin's suggestion: a KVM_MEM_READONLY slot of real 0xff memory, ideally on hugepages.
  *  Reads are ordinary guest memory reads after the first-touch fault; writes exit to the VMM, which drops them. */
@@ -19,19 +20,26 @@ export const roPage: Strategy = {
     if (variant === 'thp') return thpProbe(host) ?? { status: 'measured' };
     return { status: 'measured' };
   },
-  plan: (ctx) => ({ lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' }),
+  plan: fullWindowPlan,
   setup(ctx) {
     const size = ctx.window.size;
     if (ctx.variant === 'hugetlb') {
       const fd = allOnesMemfd(size, true, 'ro-page hugetlb');
-      const map = new HostMapping(mmapChecked('mmap ro-page hugetlb', null, size, PROT_READ, MAP_SHARED, fd), size, 'ro-page hugetlb');
-      addHoleSlots(ctx, (page) => map.ptr + BigInt(page * 4096));
-      return backingOf(map, { fd, mappings: 1, resident: () => memfdBytes(fd) });
+      let map: HostMapping;
+      try {
+        map = new HostMapping(mmapChecked('mmap ro-page hugetlb', null, size, PROT_READ, MAP_SHARED, fd), size, 'ro-page hugetlb');
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+      return withBacking(backingOf(map, { fd, mappings: 1, resident: () => memfdBytes(fd) }), () => addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE)));
     }
-    const map = HostMapping.anonymous(size, `ro-page ${ctx.variant}`, ctx.variant === 'thp' ? HUGE_2M : 4096);
-    map.madvise(ctx.variant === 'thp' ? MADV_HUGEPAGE : MADV_NOHUGEPAGE, ctx.variant === 'thp' ? 'MADV_HUGEPAGE' : 'MADV_NOHUGEPAGE');
-    map.bytes.fill(0xff);
-    addHoleSlots(ctx, (page) => map.ptr + BigInt(page * 4096));
-    return backingOf(map, { mappings: 1, resident: () => map.residentBytes() });
+    const thp = ctx.variant === 'thp';
+    const map = HostMapping.anonymous(size, `ro-page ${ctx.variant}`, thp ? HUGE_2M : PAGE);
+    return withBacking(backingOf(map, { mappings: 1, resident: () => map.residentBytes() }), () => {
+      map.madvise(thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE, thp ? 'MADV_HUGEPAGE' : 'MADV_NOHUGEPAGE');
+      map.bytes.fill(0xff);
+      addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE));
+    });
   },
 };

@@ -1,9 +1,9 @@
 import { closeSync } from 'node:fs';
 import { HUGE_2M, PAGE } from '../runner/host-memory.js';
-import { aliasRegion, allOnesMemfd, backingOf, memfdBytes } from './backing.js';
+import { aliasRegion, allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { hugepagesFor, memslotProbe } from './host-checks.js';
 import { addHoleSlots } from './window-slots.js';
-import type { Strategy } from './types.js';
+import { Strategy, fullWindowPlan } from './types.js';
 
 /** VMAs the tool itself may hold besides the aliases (Node, V8, libraries). */
 const MAP_HEADROOM = 8192;
@@ -22,15 +22,14 @@ export const sharedHva: Strategy = {
     return [{ sysctl: 'vm.max_map_count', atLeast: size / PAGE + MAP_HEADROOM, why: `aliasing ${size / PAGE} pages (one VMA each)` }];
   },
   probe: (host, _variant, access) => memslotProbe(host, access) ?? { status: 'measured' },
-  plan: (ctx) => ({ lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' }),
+  plan: fullWindowPlan,
   setup(ctx) {
     const unit = ctx.variant === '2m' ? HUGE_2M : PAGE;
     const count = ctx.window.size / unit;
     const fd = allOnesMemfd(unit, ctx.variant === '2m', `shared-hva ${ctx.variant}`);
     try {
       const region = aliasRegion(fd, unit, count, `shared-hva ${ctx.variant}`);
-      addHoleSlots(ctx, (page) => region.ptr + BigInt(page * PAGE));
-      return backingOf(region, { fd, mappings: count, resident: () => memfdBytes(fd) });
+      return withBacking(backingOf(region, { fd, mappings: count, resident: () => memfdBytes(fd) }), () => addHoleSlots(ctx, (page) => region.ptr + BigInt(page * PAGE)));
     } catch (e) {
       closeSync(fd);
       throw e;

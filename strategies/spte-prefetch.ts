@@ -1,10 +1,10 @@
 import { SysError } from '../runner/libc.js';
 import { HUGE_2M, HostMapping } from '../runner/host-memory.js';
 import { MADV_NOHUGEPAGE } from '../runner/libc.js';
-import { backingOf } from './backing.js';
+import { backingOf, withBacking } from './backing.js';
 import { memslotProbe } from './host-checks.js';
 import { PAGE, holeRuns, presentPages, addHoleSlots, type PageRun } from './window-slots.js';
-import type { Strategy } from './types.js';
+import { Strategy, fullWindowPlan } from './types.js';
 
 /** The 2 MiB-aligned pieces of the hole slots to pre-fault: KVM_PRE_FAULT_MEMORY works per range
  *  and must stay inside one memslot, so each run is cut at 2 MiB boundaries. */
@@ -35,7 +35,7 @@ export function prefaultUnsupportedReason(cap: number, err?: SysError): string |
 /** Sean Christopherson's suggestion: map SPTEs 2 MiB at a time ahead of the guest instead of
  *  faulting 4 KiB on first touch. Here: ro-page 4k plus KVM_PRE_FAULT_MEMORY over every 2 MiB
  *  piece of the hole before the guest runs (timed as setup). */
-export const spteFetch: Strategy = {
+export const sptePrefetch: Strategy = {
   id: 'spte-prefetch',
   origin: 'Sean Christopherson, review of KVM_MEM_PCI_HOLE (2020): prefetch SPTEs in 2 MiB ranges instead of 4 KiB faults',
   summary: 'ro-page 4k plus KVM_PRE_FAULT_MEMORY over 2 MiB ranges before the guest runs',
@@ -46,13 +46,14 @@ export const spteFetch: Strategy = {
     const why = prefaultUnsupportedReason(host.kvm.checkExtension('KVM_CAP_PRE_FAULT_MEMORY'));
     return why ? { status: 'unsupported', reason: why } : { status: 'measured' };
   },
-  plan: (ctx) => ({ lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' }),
+  plan: fullWindowPlan,
   setup(ctx) {
     const map = HostMapping.anonymous(ctx.window.size, 'spte-prefetch backing');
-    map.madvise(MADV_NOHUGEPAGE, 'MADV_NOHUGEPAGE');
-    map.bytes.fill(0xff);
-    addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE));
-    return backingOf(map, { mappings: 1, resident: () => map.residentBytes() });
+    return withBacking(backingOf(map, { mappings: 1, resident: () => map.residentBytes() }), () => {
+      map.madvise(MADV_NOHUGEPAGE, 'MADV_NOHUGEPAGE');
+      map.bytes.fill(0xff);
+      addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE));
+    });
   },
   afterVcpus(ctx, vcpus) {
     for (const r of prefetchRanges(ctx.window.base, holeRuns(ctx.window.size / PAGE, presentPages(ctx)))) {

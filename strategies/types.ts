@@ -75,6 +75,11 @@ export interface Backing {
   release(): void;
 }
 
+/** The platform's window as declared, identity-mapped on 2 MiB guest pages, the unchanged Linux scan. */
+export function fullWindowPlan(ctx: Pick<StrategyContext, 'window'>): WindowPlan {
+  return { lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' };
+}
+
 export const NO_BACKING: Backing = { residentBytes: () => 0, mappings: 0, shared: false, release: () => {} };
 
 export interface Strategy {

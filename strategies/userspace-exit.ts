@@ -1,4 +1,4 @@
-import { NO_BACKING, type Strategy } from './types.js';
+import { NO_BACKING, type Strategy, fullWindowPlan } from './types.js';
 
 /** Today's QEMU/kvmtool behaviour: no memslot over the window, so every access is a
  *  KVM_EXIT_MMIO (or a port-I/O exit for conf1) answered by the VMM with all-ones. */
@@ -8,6 +8,6 @@ export const userspaceExit: Strategy = {
   summary: 'baseline: no memslot, every hole access exits to the VMM',
   variants: [''],
   probe: () => ({ status: 'measured' }),
-  plan: (ctx) => ({ lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' }),
+  plan: fullWindowPlan,
   setup: () => NO_BACKING,
 };

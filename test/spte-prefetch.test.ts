@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
-import { prefaultUnsupportedReason, prefetchRanges, spteFetch } from '../strategies/spte-prefetch.js';
+import { prefaultUnsupportedReason, prefetchRanges, sptePrefetch } from '../strategies/spte-prefetch.js';
 import { PAGE, holeRuns, presentPages, type PageRun } from '../strategies/window-slots.js';
 import { SysError } from '../runner/libc.js';
 import { presentFunctions, windowOf } from '../runner/sample.js';
@@ -115,25 +115,25 @@ describe('prefaultUnsupportedReason', () => {
   });
 });
 
-describe('spteFetch.probe', () => {
+describe('sptePrefetch.probe', () => {
   const host = (capabilities: Record<string, number>): HostInfo =>
     ({ kvm: { checkExtension: (c: string) => capabilities[c] ?? 0 }, fingerprint: {}, options: {} }) as unknown as HostInfo;
 
   test('unsupported with the capability reason when KVM_CAP_PRE_FAULT_MEMORY is 0', () => {
-    const p = spteFetch.probe(host({ KVM_CAP_READONLY_MEM: 1 }), '', 'ecam', linuxQ35Boot);
+    const p = sptePrefetch.probe(host({ KVM_CAP_READONLY_MEM: 1 }), '', 'ecam', linuxQ35Boot);
     assert.equal(p.status, 'unsupported');
     assert.equal(p.reason, prefaultUnsupportedReason(0));
   });
 
   test('measured when the capability is there', () => {
-    assert.equal(spteFetch.probe(host({ KVM_CAP_READONLY_MEM: 1, KVM_CAP_PRE_FAULT_MEMORY: 1 }), '', 'ecam', linuxQ35Boot).status, 'measured');
+    assert.equal(sptePrefetch.probe(host({ KVM_CAP_READONLY_MEM: 1, KVM_CAP_PRE_FAULT_MEMORY: 1 }), '', 'ecam', linuxQ35Boot).status, 'measured');
   });
 
   test('unsupported without read-only memslots, and for conf1', () => {
-    const noRo = spteFetch.probe(host({ KVM_CAP_PRE_FAULT_MEMORY: 1 }), '', 'ecam', linuxQ35Boot);
+    const noRo = sptePrefetch.probe(host({ KVM_CAP_PRE_FAULT_MEMORY: 1 }), '', 'ecam', linuxQ35Boot);
     assert.equal(noRo.status, 'unsupported');
     assert.match(noRo.reason ?? '', /READONLY_MEM/);
-    const conf1 = spteFetch.probe(host({ KVM_CAP_READONLY_MEM: 1, KVM_CAP_PRE_FAULT_MEMORY: 1 }), '', 'conf1', linuxQ35Boot);
+    const conf1 = sptePrefetch.probe(host({ KVM_CAP_READONLY_MEM: 1, KVM_CAP_PRE_FAULT_MEMORY: 1 }), '', 'conf1', linuxQ35Boot);
     assert.equal(conf1.status, 'unsupported');
     assert.match(conf1.reason ?? '', /conf1/);
   });
@@ -142,9 +142,9 @@ describe('spteFetch.probe', () => {
     const w = windowOf(linuxQ35Boot);
     const ctx = { window: w, present: presentFunctions(linuxQ35Boot) } as never;
     const seen: { gpa: number; size: number }[] = [];
-    spteFetch.afterVcpus?.(ctx, [{ preFault: (gpa: number, size: number) => seen.push({ gpa, size }) }] as never);
+    sptePrefetch.afterVcpus?.(ctx, [{ preFault: (gpa: number, size: number) => seen.push({ gpa, size }) }] as never);
     assert.deepEqual(seen, prefetchRanges(w.base, holeRuns(w.size / PAGE, presentPages(ctx))));
     const failing = [{ preFault: () => { throw new SysError('KVM_PRE_FAULT_MEMORY', E.EOPNOTSUPP); } }] as never;
-    assert.throws(() => spteFetch.afterVcpus?.(ctx, failing), { message: prefaultUnsupportedReason(1, new SysError('x', E.EOPNOTSUPP)) as string });
+    assert.throws(() => sptePrefetch.afterVcpus?.(ctx, failing), { message: prefaultUnsupportedReason(1, new SysError('x', E.EOPNOTSUPP)) as string });
   });
 });
