@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Kvm } from './kvm.js';
 import { fingerprint } from './host.js';
-import { guestTscKhz } from './tsc.js';
+import { guestTscKhz } from './guest-tsc.js';
 import { strategies } from '../strategies/index.js';
 import { workloads } from '../workloads/index.js';
 

@@ -1,11 +1,11 @@
-// The orchestrator's side of the sample worker (runner/child.ts): one long-lived process, a
+// The orchestrator's side of the sample worker (runner/sample-process.ts): one long-lived process, a
 // timeout per request, and a fresh process after a timeout or a crash.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../reports/schema.js';
-import type { ChildMessage, RunRequest } from './child.js';
+import type { ChildMessage, RunRequest } from './sample-process.js';
 
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('./sample-process.js', import.meta.url));
 
 export interface WorkerReply {
   samples: Sample[];

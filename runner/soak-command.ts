@@ -4,7 +4,7 @@ import { parseCount, pickIds } from './args.js';
 import { UsageError } from './errors.js';
 import { ensureHostNeeds, restoreHost } from './host-prep.js';
 import { soak } from './soak.js';
-import { allWorkloads } from './registry.js';
+import { allWorkloads } from './workload-registry.js';
 import { strategies } from '../strategies/index.js';
 import { fmtBytes } from '../reports/format.js';
 

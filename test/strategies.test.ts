@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { strategies } from '../strategies/index.js';
 import { fingerprint } from '../runner/host.js';
-import { guestTscKhz } from '../runner/tsc.js';
+import { guestTscKhz } from '../runner/guest-tsc.js';
 import { ensureHostNeeds, restoreHost } from '../runner/host-prep.js';
 import { enumerate } from '../runner/pci-model.js';
 import { planOnly, windowOf } from '../runner/sample.js';

@@ -6,7 +6,7 @@ import { Bench } from 'tinybench';
 import { Kvm } from './kvm.js';
 import { GuestFault, runSample } from './sample.js';
 import { strategies } from '../strategies/index.js';
-import { allWorkloads } from './registry.js';
+import { allWorkloads } from './workload-registry.js';
 import type { Access, Sample } from '../reports/schema.js';
 import type { StrategyOptions } from '../strategies/types.js';
 
