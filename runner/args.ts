@@ -19,9 +19,9 @@ export function parseCount(flag: string, value: string, min: number, max: number
   return n;
 }
 
-/** A finite number > 0. */
-export function parsePositive(flag: string, value: string): number {
+/** A finite number > 0 and ≤ max. */
+export function parsePositive(flag: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${value}: expected a number greater than 0`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`${flag} ${value}: expected a number greater than 0${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}`);
   return n;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench: the command line. Bad input is one line on stderr and exit status 2, never a stack.
 import { UsageError, HostError } from './errors.js';
-import { runCommand, RUN_HELP } from './run-command.js';
+import { runCommand } from './run-command.js';
 import { envCommand, listCommand } from './info-commands.js';
 import { referenceCommand } from './reference-command.js';
 import { soakCommand } from './soak-command.js';
@@ -26,7 +26,7 @@ examples:
   npx bench run                                   # every strategy on linux-q35-boot, 10 VMs each
   npx bench run --strategy userspace-exit --access all --samples 5
   npx bench report results/*/results.json --out compare.html
-  npx bench gate --baseline perf/baseline.json --current results/<run> --ratios`;
+  npx bench gate --baseline test/perf-baseline.json --current results/<run> --ratios`;
 
 const commands: Record<string, (args: string[]) => Promise<number> | number> = {
   run: runCommand,
@@ -42,8 +42,8 @@ const commands: Record<string, (args: string[]) => Promise<number> | number> = {
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    if (cmd === 'help' && rest[0] === 'run') console.log(RUN_HELP);
-    else console.log(HELP);
+    if (cmd === 'help' && rest[0] && commands[rest[0]]) return commands[rest[0]](['--help']);
+    console.log(HELP);
     return 0;
   }
   const f = commands[cmd];

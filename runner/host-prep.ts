@@ -43,6 +43,41 @@ export function ensureHostNeeds(needs: HostNeed[], isRoot: boolean): string | nu
   return null;
 }
 
+/** Like ensureHostNeeds but changes nothing: what `bench env` reports. Root is told what a run would raise. */
+export function describeHostNeeds(needs: HostNeed[], isRoot: boolean): { blocked: string | null; raises: string[] } {
+  const raises: string[] = [];
+  for (const n of needs) {
+    let have: number;
+    try {
+      have = readSysctl(n.sysctl);
+    } catch {
+      return { blocked: `${n.sysctl} is not readable on this host (${n.why})`, raises };
+    }
+    if (have >= n.atLeast) continue;
+    if (!isRoot) return { blocked: `${n.sysctl} is ${have}, ${n.why} needs ${n.atLeast}; run: sudo sysctl ${n.sysctl}=${n.atLeast}`, raises };
+    raises.push(`${n.sysctl} ${have} → ${n.atLeast} during the run`);
+  }
+  return { blocked: null, raises };
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/** On SIGINT/SIGTERM/SIGHUP: run `first` (e.g. save results), restore raised sysctls, exit 128+signal.
+ *  Also restores on a normal or erroring exit. */
+export function restoreOnExit(first?: (signal: string) => void): void {
+  process.once('exit', restoreHost);
+  for (const sig of Object.keys(SIGNAL_EXIT)) {
+    process.once(sig, () => {
+      try {
+        first?.(sig);
+      } finally {
+        restoreHost();
+        process.exit(SIGNAL_EXIT[sig]);
+      }
+    });
+  }
+}
+
 /** Puts back every sysctl this process raised. Safe to call more than once. */
 export function restoreHost(): void {
   for (const [name, value] of originals) {

@@ -3,11 +3,28 @@ import { parseArgs } from 'node:util';
 import { Kvm } from './kvm.js';
 import { fingerprint } from './host.js';
 import { guestTscKhz } from './guest-tsc.js';
+import { describeHostNeeds } from './host-prep.js';
 import { strategies } from '../strategies/index.js';
 import { workloads } from '../workloads/index.js';
 
+export const LIST_HELP = `usage: bench list
+
+Every strategy (with its variants) and every workload (with the access methods it supports),
+one line each. Ids go to 'bench run --strategy' and '--workload'.`;
+
+export const ENV_HELP = `usage: bench env [--json]
+
+The host fingerprint results are tagged with (kernel, CPU, KVM backend module and its
+parameters, KVM capabilities, THP and hugetlb state, vm.max_map_count) and, for each strategy
+and variant, whether it runs here (measured / proxy / unsupported) and why, with the command
+that enables it. Changes nothing on the host.`;
+
 export function listCommand(args: string[]): number {
-  parseArgs({ args, strict: true, options: {} });
+  const { values } = parseArgs({ args, strict: true, options: { help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    console.log(LIST_HELP);
+    return 0;
+  }
   const sw = Math.max(...strategies.map((s) => s.id.length));
   console.log('strategies:');
   for (const s of strategies) {
@@ -21,12 +38,25 @@ export function listCommand(args: string[]): number {
 }
 
 export function envCommand(args: string[]): number {
-  const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    console.log(ENV_HELP);
+    return 0;
+  }
   const kvm = Kvm.open();
   const fp = fingerprint(kvm, guestTscKhz(kvm));
   const host = { kvm, fingerprint: fp, options: {} };
   const w = workloads[0];
-  const matrix = strategies.flatMap((s) => s.variants.map((variant) => ({ strategy: s.id, variant, ...s.probe(host, variant, 'ecam', w) })));
+  const matrix = strategies.flatMap((s) =>
+    s.variants.map((variant) => {
+      // Host limits first, as `bench run` does, but only described: env changes nothing.
+      const needs = describeHostNeeds(s.hostNeeds?.(variant, w) ?? [], fp.isRoot);
+      if (needs.blocked) return { strategy: s.id, variant, status: 'unsupported' as const, reason: needs.blocked };
+      const p = s.probe(host, variant, 'ecam', w);
+      const raised = needs.raises.length ? `(bench run raises ${needs.raises.join(', ')}) ` : '';
+      return { strategy: s.id, variant, ...p, reason: `${raised}${p.reason ?? ''}`.trim() };
+    }),
+  );
   kvm.close();
   if (values.json) {
     console.log(JSON.stringify({ host: fp, strategies: matrix }, null, 1));

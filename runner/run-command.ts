@@ -9,14 +9,15 @@ import { guestTscKhz } from './guest-tsc.js';
 import { activeWorkers, expandMatrix, runMatrix } from './run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
-import { raisedSysctls, restoreHost } from './host-prep.js';
+import { raisedSysctls, restoreHost, restoreOnExit } from './host-prep.js';
 import { parseCount, parsePositive, pickIds } from './args.js';
 import { strategies } from '../strategies/index.js';
 import type { StrategyOptions } from '../strategies/types.js';
 import { allWorkloads } from './workload-registry.js';
 import { renderReport } from '../reports/html.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../reports/schema.js';
-import { gateCommand, loadResults } from '../reports/gate-command.js';
+import { gateCommand, loadResults, parsePercent } from '../reports/gate-command.js';
+import { BASELINE_STRATEGY } from '../reports/row-metrics.js';
 
 export const RUN_HELP = `usage: bench run [--strategy ID|all] [--workload ID|all] [--variant V] [--access ecam|conf1|all]
                  [--samples N] [--timeout SECONDS] [--out DIR] [--gate BASELINE.json] [--no-report]
@@ -75,12 +76,18 @@ export async function runCommand(args: string[]): Promise<number> {
   const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
   const samples = parseCount('--samples', values.samples, 1, 100000);
-  const timeoutMs = parsePositive('--timeout', values.timeout) * 1000;
+  const timeoutMs = parsePositive('--timeout', values.timeout, 86_400) * 1000;
+  parsePercent(values['gate-threshold'], '--gate-threshold');
+  const options: StrategyOptions = {};
+  if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
+  if (values['pci-hole-flag'] !== undefined) options.pciHoleFlag = parseCount('--pci-hole-flag', values['pci-hole-flag'], 0, 31);
+  if ((options.pciHoleCap === undefined) !== (options.pciHoleFlag === undefined)) throw new UsageError('--pci-hole-cap and --pci-hole-flag go together (the patched kernel\'s capability number and memslot flag bit)');
   if (values.order !== 'interleaved' && values.order !== 'blocked') throw new UsageError(`--order ${values.order}: expected interleaved or blocked`);
   let matrix = expandMatrix(strats, works, access);
   if (values.variant !== undefined) {
-    matrix = matrix.filter((r) => r.variant === values.variant);
-    if (!matrix.length) {
+    // The baseline stays in, so that speed-ups can still be shown.
+    matrix = matrix.filter((r) => r.variant === values.variant || r.strategy.id === BASELINE_STRATEGY);
+    if (!matrix.some((r) => r.variant === values.variant)) {
       const known = [...new Set(strats.flatMap((s) => s.variants).filter(Boolean))];
       throw new UsageError(`--variant ${values.variant}: not a variant of the chosen strategies (${known.join(', ') || 'they have none'})`);
     }
@@ -89,10 +96,6 @@ export async function runCommand(args: string[]): Promise<number> {
   // Read the baseline before spending minutes on the run: a bad file is bad input now.
   const gateBase = values.gate ? (await loadResults(values.gate, '--gate')).file : null;
   const kvm = Kvm.open();
-  const options: StrategyOptions = {};
-  if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
-  if (values['pci-hole-flag'] !== undefined) options.pciHoleFlag = parseCount('--pci-hole-flag', values['pci-hole-flag'], 0, 31);
-  if ((options.pciHoleCap === undefined) !== (options.pciHoleFlag === undefined)) throw new UsageError('--pci-hole-cap and --pci-hole-flag go together (the patched kernel\'s capability number and memslot flag bit)');
   const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)), options };
   const dir = createRunDir(values.out);
   const file: ResultsFile = {
@@ -107,25 +110,19 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   writeResults(dir, file);
 
-  process.once('exit', restoreHost); // also on an unexpected error: never leave a raised sysctl behind
   let interrupted = false;
-  const onSignal = (sig: string) => {
+  restoreOnExit((sig) => {
     interrupted = true;
     for (const w of activeWorkers) w.kill();
-    restoreHost();
     writeResults(dir, file);
     process.stderr.write(`\n${sig}: stopped; the samples finished so far are saved in ${dir} (results.json marked incomplete)\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
 
   const tty = process.stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} fresh VMs | {row}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
     : null;
-  const total = matrix.length * samples;
-  bar?.start(total, 0, { row: '' });
+  bar?.start(matrix.length * samples, 0, { row: '' });
   let lastWrite = 0;
   let lastLine = 0;
   file.rows = await runMatrix(host, matrix, {
@@ -133,6 +130,7 @@ export async function runCommand(args: string[]): Promise<number> {
     timeoutMs,
     order: values.order as 'interleaved' | 'blocked',
     stopped: () => interrupted,
+    onProbed: (runnable) => bar?.setTotal(runnable * samples),
     onProgress(rows, done, current) {
       file.rows = rows;
       bar?.update(done, { row: current });

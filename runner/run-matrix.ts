@@ -24,6 +24,8 @@ export interface MatrixOptions {
   order: 'interleaved' | 'blocked';
   /** After every sample: the rows so far (for progress and incremental writes). */
   onProgress?: (rows: ResultRow[], samplesDone: number, current: string) => void;
+  /** After probing: how many rows will take samples (unsupported rows take none). */
+  onProbed?: (runnableRows: number) => void;
   /** Checked between samples; true stops the run. */
   stopped?: () => boolean;
 }
@@ -85,6 +87,7 @@ export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixO
     return { row, probe, expected: probe.status === 'unsupported' ? 0 : expectedHoles(row, host.options), samples: [], errors: [] };
   });
   const runnable = states.filter((s) => s.probe.status !== 'unsupported');
+  opts.onProbed?.(runnable.length);
   const worker = new SampleWorker(opts.timeoutMs);
   activeWorkers.add(worker);
   let done = 0;

@@ -2,7 +2,10 @@
 import { parseArgs } from 'node:util';
 import { parseCount, pickIds } from './args.js';
 import { UsageError } from './errors.js';
-import { ensureHostNeeds, restoreHost } from './host-prep.js';
+import { ensureHostNeeds, restoreHost, restoreOnExit } from './host-prep.js';
+import { Kvm } from './kvm.js';
+import { fingerprint } from './host.js';
+import { guestTscKhz } from './guest-tsc.js';
 import { soak } from './soak.js';
 import { allWorkloads } from './workload-registry.js';
 import { strategies } from '../strategies/index.js';
@@ -34,14 +37,21 @@ export async function soakCommand(args: string[]): Promise<number> {
     console.log(SOAK_HELP);
     return 0;
   }
+  if (values.strategy === 'all' || values.strategy.includes(',')) throw new UsageError(`--strategy ${values.strategy}: soak takes one strategy id`);
+  if (values.workload === 'all' || values.workload.includes(',')) throw new UsageError(`--workload ${values.workload}: soak takes one workload id`);
   const [strategy] = pickIds('--strategy', values.strategy, strategies);
   const [workload] = pickIds('--workload', values.workload, allWorkloads());
   const variant = values.variant ?? strategy.variants[0];
   if (!strategy.variants.includes(variant)) throw new UsageError(`--variant ${variant}: ${strategy.id} has ${strategy.variants.filter(Boolean).join(', ') || 'no variants'}`);
   const vms = parseCount('--vms', values.vms, 1, 1_000_000);
   const every = parseCount('--every', values.every, 1, 1_000_000);
-  const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], process.getuid?.() === 0);
-  if (limit) throw new UsageError(`${strategy.id}/${variant} cannot run here: ${limit}`);
+  restoreOnExit();
+  const kvm = Kvm.open();
+  const fp = fingerprint(kvm, guestTscKhz(kvm));
+  const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], fp.isRoot);
+  const probe = limit ? { status: 'unsupported', reason: limit } : strategy.probe({ kvm, fingerprint: fp, options: {} }, variant, 'ecam', workload);
+  kvm.close();
+  if (probe.status === 'unsupported') throw new UsageError(`${strategy.id}${variant ? '/' + variant : ''} cannot run here: ${probe.reason}`);
   const name = `${strategy.id}${variant ? '/' + variant : ''}`;
   console.log(`${vms} fresh VMs of ${name} on ${workload.id}, one process:`);
   console.log(`${'VMs'.padStart(7)} ${'fds'.padStart(5)} ${'VMAs'.padStart(6)} ${'RSS'.padStart(10)}`);
