@@ -61,7 +61,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   { name: 'hole_accesses', doc: 'Hole accesses (reads of absent functions) the guest made in one scan, from its own count.', cell: (c) => m(c, () => c.row.holeAccesses) },
   {
     name: 'ns_per_access',
-    doc: 'Cold scan, hole-only phase duration ÷ its hole reads, ns: median over samples. Empty when the workload/strategy has no hole-only phase (guest-enlightenment, right-sized-window): compare those on `median_ns`.',
+    doc: 'Cold scan, hole-only phase duration ÷ its hole reads, ns: median over samples. Empty when the workload/strategy has no hole-only phase (guest-enlightenment, right-sized-window): compare those on `median_ns`. For the multi-vCPU workload (parallel-2vcpu) it is aggregate throughput: the slowest vCPU\'s hole-phase time ÷ both vCPUs\' hole reads (two vCPUs scaling perfectly give half of one vCPU\'s figure).',
     cell: (c) => m(c, () => med(c.row.stats?.nsPerAccess)),
   },
   {
@@ -69,7 +69,11 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
     doc: 'Exits to userspace of kind mmio_read + mmio_write per VM (all scans of that VM), counted by the VMM: median over samples. In-kernel accesses do not appear here.',
     cell: (c) => m(c, () => exitMedian(c.row, MMIO_EXIT_KINDS)),
   },
-  { name: 'io_exits', doc: 'Exits to userspace of kind io_in + io_out per VM (all scans), median over samples. Includes the guest\'s own result/"done" port writes.', cell: (c) => m(c, () => exitMedian(c.row, IO_EXIT_KINDS)) },
+  {
+    name: 'io_exits',
+    doc: 'Port-I/O exits to userspace of kind io_in + io_out per VM (all scans of that VM), counted by the VMM: median over samples. Not included: the guest\'s "done" signal (counted as `harness` in results.json) and the sched_yield exits of a vCPU spinning on a guest lock (counted as `yields`).',
+    cell: (c) => m(c, () => exitMedian(c.row, IO_EXIT_KINDS)),
+  },
   { name: 'memory_bytes', doc: 'Resident host memory of the window\'s backing (mincore) after the scans, bytes: median over samples. 0 when nothing backs the window.', cell: (c) => m(c, () => c.row.memoryBytes) },
   {
     name: 'setup_ms',
@@ -94,7 +98,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
     cell: (c) => n(speedupScan(c.row, c.base)),
   },
   { name: 'expected_hole_accesses', doc: 'The workload\'s analytic hole-access count for one scan under this strategy (`hole_accesses` must equal it).', cell: (c) => n(c.row.expectedHoleAccesses) },
-  { name: 'vm_create_ms', doc: 'VM creation without the strategy (memory, vCPU, registers), host clock, ms: median over samples.', cell: (c) => m(c, () => sampleMedian(c.row, 'vmCreateMs')) },
+  { name: 'vm_create_ms', doc: 'VM creation without the strategy setup, host clock, ms: median over samples. Includes building the guest image (page tables, program assembly) as well as the VM, its memory and the vCPUs with their registers.', cell: (c) => m(c, () => sampleMedian(c.row, 'vmCreateMs')) },
   { name: 'mappings', doc: 'Host mappings (VMAs) the backing used: median over samples.', cell: (c) => m(c, () => sampleMedian(c.row, 'mappings')) },
   { name: 'discovery_ok', doc: '`true` when every sample discovered exactly the topology\'s functions; empty without samples.', cell: (c) => (hasData(c.row) ? String(c.row.samples.every((s) => s.discoveryOk === true)) : '') },
   { name: 'backing_shared', doc: '`true` when the backing is shared between VMs (setup paid once per host).', cell: (c) => String(c.row.backingShared === true) },

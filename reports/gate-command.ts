@@ -1,12 +1,12 @@
 // `bench gate` and `bench gate-eval`: argument parsing, file loading and output.
 // Bad input (flags, files, schema, hosts) throws UsageError: one line, exit status 2.
 
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../runner/errors.js';
-import { validateResults, type ResultsFile } from './schema.js';
-import { duplicateRow, gate } from './gate.js';
+import { parseCount } from '../runner/args.js';
+import { gate } from './gate.js';
+import { firstLine, loadResults, type LoadedResults } from './load-results.js';
 import { formatMarkdown, formatTable } from './gate-format.js';
 import { evaluateGate, evaluateRuns, formatEvaluation } from './gate-eval.js';
 
@@ -93,9 +93,9 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('bench gate-eval needs one results file (split halves) or several (separate runs)');
-  const pairs = parseCount(v.pairs!, '--pairs');
-  const seed = parseCount(v.seed!, '--seed');
-  const files: Loaded[] = [];
+  const pairs = parseCount('--pairs', v.pairs!, 1, 100_000);
+  const seed = parseCount('--seed', v.seed!, 1, 2 ** 32 - 1);
+  const files: LoadedResults[] = [];
   for (const p of positionals) files.push(await loadResults(p, 'gate-eval'));
   const opts = {
     pairs,
@@ -115,39 +115,9 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
   return e.pairs >= 20 && e.falseAlarms <= Math.floor(e.pairs / 20) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
 }
 
-type Loaded = { file: ResultsFile; path: string };
-
-/** A results file read and validated; `where` is the flag (or command) named in errors. */
-export async function loadResults(arg: string, where: string): Promise<Loaded> {
-  let path = arg;
-  const st = await stat(path).catch(() => null);
-  if (!st) throw new UsageError(`${where}: ${arg}: no such file or directory`);
-  if (st.isDirectory()) {
-    path = join(arg, 'results.json');
-    if (!(await stat(path).catch(() => null))?.isFile()) throw new UsageError(`${where}: ${arg} is a directory without results.json`);
-  }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${where}: cannot read ${path}: ${errText(e)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${where}: ${path} is not valid JSON (${errText(e)})`);
-  }
-  let file: ResultsFile;
-  try {
-    file = validateResults(json, path);
-  } catch (e) {
-    throw new UsageError(`${where}: ${errText(e)}`);
-  }
-  const dup = duplicateRow(file, path);
-  if (dup) throw new UsageError(`${where}: ${dup}`);
-  return { file, path };
-}
+// The one results-file loader, re-exported: runner/run-command.ts reads `bench run --gate`'s
+// baseline with it before the run (duplicate rows refused, as the gate needs).
+export { loadResults } from './load-results.js';
 
 /**
  * A percentage: "5%" or "5" both mean 5 %. A bare number below 1 ("0.05") is refused as
@@ -168,19 +138,13 @@ export function parseAlpha(s: string): number {
   return x;
 }
 
-function parseCount(s: string, flag: string): number {
-  const x = /^\s*[0-9]+\s*$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(x) || x < 1) throw new UsageError(`${flag}: expected a whole number ≥ 1, got ${JSON.stringify(s)}`);
-  return x;
-}
-
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 function parse<O extends Options>(args: string[], options: O, allowPositionals = false) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (e) {
-    throw new UsageError(errText(e));
+    throw new UsageError(firstLine(e));
   }
 }
 
@@ -188,12 +152,7 @@ async function writeOut(path: string, text: string, flag: string): Promise<void>
   try {
     await writeFile(path, text);
   } catch (e) {
-    throw new UsageError(`${flag}: cannot write ${path}: ${errText(e)}`);
+    throw new UsageError(`${flag}: cannot write ${path}: ${firstLine(e)}`);
   }
 }
 
-/** The first line of an error's message. */
-function errText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0].trim();
-}

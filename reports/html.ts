@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ResultRow, ResultsFile } from './schema.js';
 import { SCHEMA_VERSION } from './schema.js';
 import type { ChartSpec, WorkloadSection } from './chart-data.js';
-import { workloadSections } from './chart-data.js';
+import { KVM_STATS_NOTE, workloadSections } from './chart-data.js';
 import { headlines } from './headlines.js';
 import { seriesComparison } from './series-2020.js';
 import { compareResults } from './compare.js';
@@ -139,7 +139,7 @@ function workloadHtml(s: WorkloadSection, id: string): string {
   const t = s.kvmTable;
   const omitted = t.omittedZero ? ` ${t.omittedZero} statistics that are zero for every row are left out.` : '';
   const kvm = t.stats.length
-    ? `<details><summary>All KVM statistics (median delta per VM over its scans)</summary><p class="sub">KVM binary statistics (vcpu.* summed over vCPUs, vm.* per VM).${omitted}</p><div class="scroll"><table class="num"><thead><tr><th>statistic</th>${t.rows.map((r) => `<th>${esc(r)}</th>`).join('')}</tr></thead><tbody>${t.stats
+    ? `<details><summary>All KVM statistics (median per VM: deltas over the scan (setup excluded), *_now gauges after it)</summary><p class="sub">KVM binary statistics (vcpu.* summed over vCPUs, vm.* per VM). ${esc(KVM_STATS_NOTE)}${omitted}</p><div class="scroll"><table class="num"><thead><tr><th>statistic</th>${t.rows.map((r) => `<th>${esc(r)}</th>`).join('')}</tr></thead><tbody>${t.stats
         .map((st) => `<tr><th>${esc(st.name)}</th>${st.values.map((v) => `<td>${fmtCount(v)}</td>`).join('')}</tr>`)
         .join('')}</tbody></table></div></details>`
     : '';
@@ -274,7 +274,7 @@ function methodologySection(results: ResultsFile[]): string {
 <li><strong>What is timed.</strong> The guest reads its own TSC (rdtsc, running natively at CPL3) around each phase of its PCI scan; cycles are converted with the guest TSC rate (KVM_GET_TSC_KHZ${file.host?.tscKhz ? `, ${esc(fmtCount(file.host.tscKhz))} kHz on this host` : ''}). <em>ns per access</em> is the hole-only phase (e.g. Linux's peer-bridge fixup: only absent functions) divided by its hole reads; the whole scan, which also reads present devices served in userspace under every strategy, is reported beside it.</li>
 <li><strong>Cold and warm.</strong> Each sample is a fresh VM. Its first scan is <em>cold</em>: it pays every first-touch fault of read-only and shared pages; the headline and the charts use it (a boot happens once). Workloads that rescan also report the last, <em>warm</em> scan of the same VM.</li>
 <li><strong>Samples and statistics.</strong> Each row is measured on ${esc(samplesText(results))} fresh VMs; figures are medians over them, and error bars span the interquartile range (25th to 75th percentile, linear interpolation). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
-<li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over a VM's scans. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
+<li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over the scan (setup excluded): a mapping made during setup, such as spte-prefetch's pre-fault, is not in them. Whether a 2 MiB mapping happened at all is read from the gauge vm.pages_2m_now (with vm.pages_4k_now), taken after the scan, setup included. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
 <li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
 <li><strong>Comparing.</strong> Absolute costs depend on the host (KVM backend, TDP or shadow paging, CPU): compare strategies as ratios measured in one run, and hosts by their speed-ups over userspace-exit.</li>
 </ul>

@@ -1,67 +1,26 @@
 // `bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open]`: reads results files,
 // validates them, writes the HTML report atomically and prints its path.
 
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../runner/errors.js';
-import { validateResults } from './schema.js';
-import type { ResultsFile } from './schema.js';
+import { writeAtomic } from '../runner/results-store.js';
 import { renderReport } from './html.js';
+import { errnoText, firstLine, loadResults } from './load-results.js';
 
 /** The usage line printed with argument errors. */
 export const REPORT_USAGE = 'usage: bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open]';
 
-/** A results file as read from disk, with the path it was read from. */
-export interface LoadedResults {
-  path: string;
-  results: ResultsFile;
-}
-
 /**
- * Reads and validates one results file; a directory stands for DIR/results.json. Any problem
- * (missing, unreadable, not JSON, wrong schema) is a UsageError with one line naming the file.
+ * Writes the report atomically (runner/results-store.ts writeAtomic: a temporary file beside
+ * it, then rename); a failure is a one-line UsageError.
  */
-export function loadResults(input: string): LoadedResults {
-  let path = input;
+function writeReport(path: string, html: string): void {
   try {
-    if (statSync(input).isDirectory()) path = join(input, 'results.json');
+    writeAtomic(path, html);
   } catch (e) {
-    throw new UsageError(`${input}: ${errnoText(e)}`);
-  }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${path}: ${errnoText(e)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${path}: not valid JSON (${firstLine(e)})`);
-  }
-  try {
-    return { path, results: validateResults(json, path) };
-  } catch (e) {
-    // validateResults already prefixes the name it was given.
-    throw new UsageError(firstLine(e));
-  }
-}
-
-/** Writes `text` to `path` atomically: a temporary file in the same folder, then rename. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* the temporary file was never created */
-    }
     throw new UsageError(`${path}: cannot write the report (${errnoText(e)})`);
   }
 }
@@ -89,15 +48,17 @@ export async function reportCommand(args: string[]): Promise<number> {
     return 0;
   }
   const inputs = positionals.length ? positionals : defaultInputs();
-  const loaded = inputs.map(loadResults);
+  const loaded = [];
+  // The report draws every row it is given: duplicate rows are not an error here (the gate refuses them).
+  for (const input of inputs) loaded.push(await loadResults(input, undefined, { uniqueRows: false }));
   if (values.out === '') throw new UsageError(`--out needs a file name; ${REPORT_USAGE}`);
   const out = resolve(values.out ?? defaultOut(inputs));
 
   const html = renderReport(
-    loaded.map((l) => l.results),
+    loaded.map((l) => l.file),
     { labels: loaded.map((l) => displayPath(l.path)) },
   );
-  writeFileAtomic(out, html);
+  writeReport(out, html);
   console.log(out);
   if (values.open) await openInBrowser(out);
   return 0;
@@ -144,17 +105,4 @@ function openInBrowser(path: string): Promise<void> {
 function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
-}
-
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'ENOTDIR') return 'a path component is not a directory';
-  return code ?? firstLine(e);
-}
-
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
 }

@@ -29,7 +29,7 @@ export function rowLabel(row: Pick<ResultRow, 'strategy' | 'variant' | 'status'>
   return row.status === 'proxy' ? `${rowName(row)} [proxy]` : rowName(row);
 }
 
-/** A key that identifies a row across files: strategy, variant, workload, access. */
+/** A key that identifies a row across files: strategy, variant, workload, access (the gate matches rows on it). */
 export function rowKey(row: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
   return JSON.stringify([row.strategy, row.variant, row.workload, row.access]);
 }
@@ -107,6 +107,19 @@ export function kvmStatMedian(row: ResultRow, name: string): number | null {
     if (key !== undefined && Number.isFinite(stats[key])) vals.push(stats[key]);
   }
   return medianOf(vals);
+}
+
+/**
+ * 2 MiB mappings the VM held after its scans, median over samples: the gauge vm.pages_2m_now,
+ * which counts mappings made during setup too (spte-prefetch pre-faults them there). This, not
+ * the delta vm.pages_2m over the scan, says whether a hugepage mapping happened. A file without
+ * the gauge falls back to the delta only when it is positive (a zero delta proves nothing).
+ */
+export function hugeMappings(row: ResultRow): number | null {
+  const now = kvmStatMedian(row, 'pages_2m_now');
+  if (now !== null) return now;
+  const delta = kvmStatMedian(row, 'pages_2m');
+  return delta !== null && delta > 0 ? delta : null;
 }
 
 /** Every KVM statistic key recorded by these rows, sorted. */

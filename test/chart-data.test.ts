@@ -77,10 +77,13 @@ test('exits by kind, setup beside scan, KVM stats come from the samples', () => 
   const scanMs = setup.datasets.find((d) => d.label.startsWith('cold scan'));
   assert.ok(scanMs);
   const kvm = bar(ecam, 'kvm');
-  assert.ok(kvm.datasets.some((d) => d.label === 'pages_2m'));
-  const p2 = kvm.datasets.find((d) => d.label === 'pages_2m');
+  // The chart shows the gauge pages_2m_now (setup included), not the scan delta pages_2m.
+  assert.ok(!kvm.datasets.some((d) => d.label === 'pages_2m'));
+  const p2 = kvm.datasets.find((d) => d.label === 'pages_2m_now');
   assert.equal(p2?.values[kvm.labels.indexOf('ro-page/thp')], 128);
+  assert.match(kvm.caption, /deltas over the scan \(setup excluded\)/);
   assert.ok(ecam.kvmTable.stats.some((s) => s.name === 'vm.pages_2m'));
+  assert.ok(ecam.kvmTable.stats.some((s) => s.name === 'vm.pages_2m_now'));
   assert.equal(ecam.kvmTable.rows.length, 5, "rows with samples only");
 });
 
@@ -131,9 +134,37 @@ test('headlines are computed from the rows, and change when the rows change', ()
   assert.ok(huge);
   const hugeText = huge.answer.join(' ');
   assert.match(hugeText, /ro-page on linux-q35-boot \(ecam\): 4k 2\.\d+ µs vs thp 7\d\.\d ns per access, 3\d\.\d× faster/, hugeText);
-  assert.match(hugeText, /KVM made 128 2 MiB mappings/);
+  assert.match(hugeText, /KVM held 128 2 MiB mappings after the scan/);
   assert.match(hugeText, /ro-page 4k vs hugetlb: .*hugetlb: not measured in this file/);
   assert.match(hugeText, /shared-hva\/4k: not measured in this file/);
+});
+
+test('a 2 MiB mapping made during setup counts: headlines read the gauge vm.pages_2m_now, not the scan delta', () => {
+  // spte-prefetch pre-faults in setup, and a THP backing faulted in before the scan, both leave
+  // the delta vm.pages_2m at 0 while the VM holds 2 MiB mappings.
+  const file = makeResults({
+    rows: [
+      { strategy: 'ro-page', variant: '4k', nsPerAccess: 2_600 },
+      { strategy: 'ro-page', variant: 'thp', nsPerAccess: 76, pagesTwoM: 0, pagesTwoMInSetup: 128 },
+      { strategy: 'spte-prefetch', variant: '2m', nsPerAccess: 80, pagesTwoM: 0, pagesTwoMInSetup: 64 },
+    ],
+  });
+  assert.equal(file.rows[2].samples[0].kvmStats['vm.pages_2m'], 0, 'the scan delta is 0');
+  const h = headlines(file);
+  const hugeText = h.find((x) => x.id === 'huge-spte-cost')?.answer.join(' ') ?? '';
+  assert.match(hugeText, /KVM held 128 2 MiB mappings after the scan/, hugeText);
+  assert.doesNotMatch(hugeText, /no 2 MiB mapping/);
+  const hpText = h.find((x) => x.id === 'hugepage-vs-prefetch')?.answer.join(' ') ?? '';
+  assert.match(hpText, /spte-prefetch\/2m: .*, 64 2 MiB and 64 4 KiB mappings held after the scan/, hpText);
+
+  // No 2 MiB mapping at all (the gauge is 0): the headline says so.
+  const none = headlines(makeResults({ rows: [{ strategy: 'ro-page', variant: '4k', nsPerAccess: 2_600 }, { strategy: 'ro-page', variant: 'thp', nsPerAccess: 2_500 }] }));
+  assert.match(none.find((x) => x.id === 'huge-spte-cost')?.answer.join(' ') ?? '', /vm\.pages_2m_now is 0: KVM held no 2 MiB mapping after the scan \(only 64 4 KiB mappings, vm\.pages_4k_now\)/);
+
+  // An older file without the gauge: a positive scan delta still proves a mapping; a zero delta says nothing.
+  const old = makeResults({ rows: [{ strategy: 'ro-page', variant: '4k', nsPerAccess: 2_600 }, { strategy: 'ro-page', variant: 'thp', nsPerAccess: 76, pagesTwoM: 0 }] });
+  for (const r of old.rows) for (const s of r.samples) delete s.kvmStats['vm.pages_2m_now'];
+  assert.doesNotMatch(headlines(old).find((x) => x.id === 'huge-spte-cost')?.answer.join(' ') ?? '', /2 MiB mapping/);
 });
 
 test('headlines say "not measured in this file" when the rows are missing', () => {

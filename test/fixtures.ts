@@ -22,7 +22,10 @@ export interface FixtureRowSpec {
   setupMs?: number;
   mmioExits?: number;
   ioExits?: number;
+  /** 2 MiB mappings KVM made during the scan (in the delta vm.pages_2m and the gauge vm.pages_2m_now). */
   pagesTwoM?: number;
+  /** 2 MiB mappings made during setup (spte-prefetch's pre-fault): in the gauge only. */
+  pagesTwoMInSetup?: number;
   pfFixed?: number;
   scans?: number;
   samples?: number;
@@ -66,6 +69,8 @@ export function fixtureRow(spec: FixtureRowSpec): ResultRow {
         'vcpu.pf_taken': Math.round((spec.pfFixed ?? 10) * 1.2 * j),
         'vm.pages_2m': spec.pagesTwoM ?? 0,
         'vm.pages_4k': 40,
+        'vm.pages_2m_now': (spec.pagesTwoM ?? 0) + (spec.pagesTwoMInSetup ?? 0),
+        'vm.pages_4k_now': 64,
       },
       vmmHoleExits: spec.mmioExits ?? holes,
       discoveryOk: true,

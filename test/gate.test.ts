@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { gate, rowKey, type Finding, type GateOptions, type GateVerdict } from '../reports/gate.js';
+import { gate, GATED_EXIT_KINDS, type Finding, type GateOptions, type GateVerdict } from '../reports/gate.js';
+import { rowKey } from '../reports/row-metrics.js';
 import { rankSumTest, seededRandom } from '../reports/gate-stats.js';
 import { gateCommand, gateEvalCommand, parsePercent } from '../reports/gate-command.js';
 import { evaluateGate, evaluateRuns, scaleRow, withRow } from '../reports/gate-eval.js';
@@ -187,6 +188,28 @@ test('counter changes are functional regressions naming the counter (from → to
   assert.equal(v.counts.regression, 5);
 });
 
+test('yields are not gated (scheduling-dependent); every deterministic exit kind is', () => {
+  assert.deepEqual([...GATED_EXIT_KINDS].sort(), ['coalesced', 'harness', 'io_in', 'io_out', 'mmio_read', 'mmio_write', 'other']);
+  assert.ok(!GATED_EXIT_KINDS.includes('yields'));
+  const a = makeResults({ seed: 1 });
+  for (const r of a.rows) r.samples.forEach((s, i) => Object.assign(s.exits, { harness: 1, other: 0, coalesced: 0, yields: 300 + 7 * i }));
+  // A second run of the same code: the lock spins yield a different number of times.
+  const b = clone(a);
+  for (const r of b.rows) r.samples.forEach((s, i) => (s.exits.yields = 1200 - 13 * i));
+  const v = gate(a, b, OPTS);
+  assert.equal(v.pass, true, JSON.stringify(v.findings.filter((f) => f.severity !== 'ok')));
+  assert.ok(!v.findings.some((f) => f.metric === 'exits.yields'));
+  const ok = only(v, 'userspace-exit', 'counter');
+  assert.match(ok.message, /all match: .* \(not compared: yields\)$/);
+  // The deterministic kinds still regress on any move.
+  for (const kind of ['harness', 'other', 'coalesced']) {
+    const c = clone(a);
+    for (const s of rowOf(c, 'userspace-exit').samples) s.exits[kind] += 1;
+    const f = gate(a, c, OPTS).findings.filter((x) => x.kind === 'counter' && x.severity === 'regression');
+    assert.deepEqual(f.map((x) => x.message), [`exits.${kind} moved: ${kind === 'harness' ? 1 : 0} → ${kind === 'harness' ? 2 : 1}`], kind);
+  }
+});
+
 test('status changes are flagged: X → failed regresses, proxy → measured improves, measured → unsupported warns', () => {
   const a = makeResults({ seed: 1 });
   const b = clone(a);
@@ -335,7 +358,7 @@ test('bench gate: missing, corrupt, wrong-schema and incompatible files exit 2 n
   const run = (cur: string) => gateCommand(['--baseline', a, '--current', cur], sink());
   await rejects2(run(join(dir, 'nope.json')), /^--current: .*nope\.json: no such file or directory$/);
   await rejects2(gateCommand(['--baseline', join(dir, 'gone.json'), '--current', a], sink()), /^--baseline: .*gone\.json: no such/);
-  await rejects2(run(corrupt), /^--current: .*corrupt\.json is not valid JSON \(/);
+  await rejects2(run(corrupt), /^--current: .*corrupt\.json: not valid JSON \(/);
   await rejects2(run(wrong), /^--current: .*wrong\.json: not a pcihole-bench results file/);
   await rejects2(run(v2), /^--current: .*v2\.json: schema version 2, this tool reads 1$/);
   await rejects2(run(noHost), /^--current: .*nohost\.json: missing host fingerprint$/);
@@ -412,7 +435,8 @@ test('evaluateGate: halves too small to reach alpha miss the slowdown, and the c
   assert.equal(await gateEvalCommand([big, '--pairs', '20', '--json', json], sink()), 0);
   assert.equal(JSON.parse(await readFile(json, 'utf8')).pairs, 20);
   await rejects2(gateEvalCommand([], sink()), /needs one results file \(split halves\) or several/);
-  await rejects2(gateEvalCommand([big, '--pairs', '0'], sink()), /^--pairs: /);
+  await rejects2(gateEvalCommand([big, '--pairs', '0'], sink()), /^--pairs 0: expected a whole number from 1 to /);
+  await rejects2(gateEvalCommand([big, '--seed', 'x'], sink()), /^--seed x: expected a whole number/);
   await rejects2(gateEvalCommand([join(dir, 'none.json')], sink()), /^gate-eval: .*none\.json: no such/);
 });
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderReport } from '../reports/html.js';
 import { scriptJson, scriptText } from '../reports/html-assets.js';
-import { defaultOut, loadResults, reportCommand } from '../reports/report-command.js';
+import { defaultOut, reportCommand } from '../reports/report-command.js';
+import { loadResults } from '../reports/load-results.js';
 import { UsageError } from '../runner/errors.js';
 import { XSS_NAME, makeResults } from './fixtures.js';
 
@@ -48,6 +49,10 @@ test('report sections: headline, capability table, host fingerprint, methodology
   assert.match(html, /<span class="status proxy">proxy<\/span>/);
   assert.match(html, /<span class="status unsupported">unsupported<\/span><\/td><td>KVM_PRE_FAULT_MEMORY: EOPNOTSUPP/);
   assert.match(html, /8\u2009193/);
+  // KVM statistics are labelled as scan deltas; the hugepage question is read from the gauge.
+  assert.match(html, /All KVM statistics \(median per VM: deltas over the scan \(setup excluded\)/);
+  assert.match(html, /deltas of KVM's binary statistics .* over the scan \(setup excluded\)/);
+  assert.match(html, /vm\.pages_2m_now/);
 });
 
 test('an incomplete run is flagged; a file without rows still renders', () => {
@@ -159,7 +164,7 @@ test('bench report: bad input is a one-line UsageError naming the file', async (
     const cases: [string[], RegExp][] = [
       [[join(dir, 'missing.json')], /missing\.json: no such file or directory/],
       [[join(dir, 'emptydir-that-is-not-there')], /emptydir-that-is-not-there: no such file/],
-      [[dir], /results\.json: no such file or directory/],
+      [[dir], /is a directory without results\.json/],
       [[corrupt], /corrupt\.json: not valid JSON/],
       [[wrong], /wrong\.json: not a pcihole-bench results file/],
       [[oldVersion], /old\.json: schema version 0/],
@@ -181,7 +186,14 @@ test('bench report: bad input is a one-line UsageError naming the file', async (
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify(makeResults()));
     await assert.rejects(() => quiet(() => reportCommand([good, '--out', join(dir, 'no', 'such', 'dir', 'r.html')])), /cannot write the report/);
-    assert.equal(loadResults(good).results.rows.length, 7);
+    assert.equal((await loadResults(good)).file.rows.length, 7);
+    // One loader for report and gate: the report draws duplicate rows, the gate (default) refuses them.
+    const dup = join(dir, 'dup.json');
+    const withDup = makeResults();
+    withDup.rows.push(withDup.rows[0]);
+    writeFileSync(dup, JSON.stringify(withDup));
+    assert.equal(await quiet(() => reportCommand([dup, '--out', join(dir, 'dup.html')])), 0);
+    await assert.rejects(loadResults(dup, '--baseline'), (e: unknown) => e instanceof UsageError && /^--baseline: .*dup\.json: duplicate row userspace-exit/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
