@@ -51,7 +51,7 @@ export interface PhaseSample {
 /** One scan pass inside one VM. The first pass of a fresh VM is "cold". */
 export interface ScanSample {
   pass: number;
-  /** Whole scan, guest TSC, ns. */
+  /** Whole scan, guest TSC, ns, without the workload's untimed phases (Workload.untimedPhases, e.g. a start barrier). */
   ns: number;
   phases: PhaseSample[];
   /** Hole-only phase ns / its hole reads; null when the scan has no hole-only phase. */
@@ -79,7 +79,7 @@ export interface Sample {
   memoryBytes: number;
   /** Host mappings (VMAs) the backing used. */
   mappings: number;
-  /** Host wall time of the KVM_RUN loop for the cold scan, ns (cross-check for the guest TSC). */
+  /** Host wall time of the run phase over all scans, ns: every pass's KVM_RUN loop and exit handling, plus the vCPU threads' start and join with several vCPUs (cross-check for the guest TSC). */
   hostRunNs: number;
   error?: string;
 }

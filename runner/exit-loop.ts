@@ -6,7 +6,6 @@ import { PORT_DONE, PORT_YIELD } from './guest-layout.js';
 import type { PciModel } from './pci-model.js';
 import type { Vcpu, VcpuExit } from './vcpu.js';
 
-
 /** Exits seen by the VMM, by kind. `harness` is the guest's "done" signal, not PCI traffic. */
 export class ExitCounts {
   mmio_read = 0;
@@ -49,8 +48,10 @@ export class ExitLoop {
 
   /** Runs the vCPU until the guest writes the done port; returns null then, or the fault that stopped it.
    *  With a model shared between vCPU threads, each exit is handled under the model's lock, the
-   *  coalesced ring (one per VM, not per vCPU) drained included. */
-  run(vcpu: RunnableVcpu): Fault | null {
+   *  coalesced ring (one per VM, not per vCPU) drained included.
+   *  `stop` is asked after each exit (a vCPU thread whose sample was abandoned): when it says true
+   *  the loop throws instead of entering KVM_RUN again. */
+  run(vcpu: RunnableVcpu, stop?: () => boolean): Fault | null {
     const pci = this.pci;
     const locked = pci.shared;
     for (;;) {
@@ -66,6 +67,7 @@ export class ExitLoop {
         }
       }
       if (!more) return e.kind === 'io' ? null : (e as Fault);
+      if (stop !== undefined && stop()) throw new Error('stopped: the VMM abandoned the sample');
     }
   }
 

@@ -21,7 +21,15 @@ import {
 import { buildPageTables, type Remap4k } from './page-tables.js';
 import type { Vcpu, Segment } from './vcpu.js';
 import { KVM_MP_STATE_RUNNABLE } from './kvm-abi.js';
-import type { PresentFunction } from '../strategies/types.js';
+
+/** A present function as the VMM publishes it (bus numbers as Linux assigns them). */
+export interface PresentFunction {
+  bus: number;
+  devfn: number;
+  /** For bridges: the secondary/subordinate buses Linux assigns; 0 otherwise. */
+  secondary: number;
+  subordinate: number;
+}
 
 export interface BootInfo {
   configBase: number;

@@ -36,7 +36,8 @@ export const info = {
   /** The last bus the VMM declares (MCFG end bus): the peer-bridge fixup scans up to it. */
   lastBus: 16,
   vcpus: 24,
-  /** guest-enlightenment: number of present functions published, then their (bus<<8|devfn) as u16 at presentList. */
+  /** guest-enlightenment: number of present functions published, then one u32 each at presentList:
+   *  bus<<8 | devfn | secondary<<16 | subordinate<<24 (runner/guest-image.ts writeImage). */
   presentCount: 32,
   presentList: 40,
   /** Scan passes (rescan workload). */
@@ -45,7 +46,8 @@ export const info = {
 export const INFO_MAGIC = 0x31454c4f48494350n; // "PCIHOLE1"
 /** Where presentList points: after the fixed fields, inside the info page. */
 export const PRESENT_LIST = INFO + 0x100;
-export const PRESENT_MAX = (0x1000 - 0x100) / 2;
+/** u32 entries that fit between PRESENT_LIST and the end of the info page. */
+export const PRESENT_MAX = (0x1000 - 0x100) / 4;
 
 /** Marks: u64 count, then entries of { tsc, accesses, holeAccesses } u64. */
 export const MARK_ENTRY = 24;

@@ -27,6 +27,8 @@ export const MAP_FAILED = 0xffffffffffffffffn;
 
 export const open = lib.func('int open(const char *path, int flags)') as (path: string, flags: number) => number;
 export const close = lib.func('int close(int fd)') as (fd: number) => number;
+/** dup(2): a second fd for the same open file (a vCPU thread's own handle on its vCPU). */
+export const dup = lib.func('int dup(int fd)') as (fd: number) => number;
 /** ioctl with no argument or an integer argument. */
 export const ioctlInt = lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']) as (
   fd: number,

@@ -1,6 +1,7 @@
 // One sample: a fresh VM, the strategy's setup, the workload's scan pass(es), teardown.
 import { performance } from 'node:perf_hooks';
 import type { Kvm } from './kvm.js';
+import type { Vm } from './vm.js';
 import type { Vcpu } from './vcpu.js';
 import { HostMapping } from './host-memory.js';
 import {
@@ -19,12 +20,12 @@ import {
   STACK_TOP,
 } from './guest-layout.js';
 import { RECORD_END_SLOT } from './guest-program.js';
-import { enterLongModeCpl3, writeImage } from './guest-image.js';
+import { enterLongModeCpl3, writeImage, type PresentFunction } from './guest-image.js';
 import { ExitLoop, type Fault } from './exit-loop.js';
 import { VcpuThreads, type ThreadResult } from './vcpu-thread.js';
 import { PciModel, enumerate } from './pci-model.js';
 import type { Access, Sample, ScanSample } from '../reports/schema.js';
-import type { PresentFunction, Strategy, StrategyContext, StrategyOptions, WindowPlan } from '../strategies/types.js';
+import type { Backing, Strategy, StrategyContext, StrategyOptions, WindowPlan } from '../strategies/types.js';
 import type { Workload } from '../workloads/types.js';
 
 export interface SampleRequest {
@@ -52,6 +53,9 @@ export function presentFunctions(w: Workload): PresentFunction[] {
   return enumerate(w.topology).map(({ bus, devfn, secondary, subordinate }) => ({ bus, devfn, secondary, subordinate }));
 }
 
+/** How long an abandoned sample waits for its vCPU threads to stop (they stop at their next exit). */
+const SETTLE_MS = 10_000;
+
 /** A guest that stopped without signalling done. */
 export class GuestFault extends Error {}
 
@@ -60,16 +64,33 @@ export function runSample(req: SampleRequest): Sample {
   const { kvm, strategy, variant, workload, access } = req;
   checkCapacity(workload);
   const t0 = performance.now();
-  const vm = kvm.createVm();
-  const ram = HostMapping.anonymous(RAM_SIZE, 'guest RAM');
-  let backing: ReturnType<Strategy['setup']> | null = null;
-  // KVM holds the slots' host addresses until the VM fd is closed: close it before unmapping.
+  // Everything acquired is recorded here as soon as it exists, so release() covers every path.
+  const held: { vm?: Vm; ram?: HostMapping; backing?: Backing } = {};
+  /** Set when a vCPU thread did not stop after its sample was abandoned: its own vCPU fd keeps
+   *  the VM alive and the VM's slots still point at our host memory, so that memory stays mapped
+   *  (leaked) rather than let the next mapping at the same address sit under a running guest. */
+  let keepMemory = false;
+  let released = false;
+  // KVM holds the slots' host addresses until the VM is gone: close its fd before unmapping.
+  // Runs once; each step runs even when an earlier one throws.
   const release = () => {
-    vm.close();
-    backing?.release();
-    ram.release();
+    if (released) return;
+    released = true;
+    try {
+      held.vm?.close(); // and its vCPUs
+    } finally {
+      if (!keepMemory) {
+        try {
+          held.backing?.release();
+        } finally {
+          held.ram?.release();
+        }
+      }
+    }
   };
   try {
+    const vm = (held.vm = kvm.createVm());
+    const ram = (held.ram = HostMapping.anonymous(RAM_SIZE, 'guest RAM'));
     vm.addMemory(0, RAM_SIZE, ram.ptr);
     const window = windowOf(workload);
     const present = presentFunctions(workload);
@@ -89,11 +110,11 @@ export function runSample(req: SampleRequest): Sample {
       plan.remap,
     );
     const tSetup = performance.now();
-    backing = strategy.setup(ctx);
+    const backing = (held.backing = strategy.setup(ctx));
     const setupA = performance.now() - tSetup;
     const vcpus: Vcpu[] = [];
     for (let i = 0; i < workload.vcpus; i++) {
-      const v = vm.createVcpu(i);
+      const v = vm.createVcpu(i); // vm.close() closes it
       enterLongModeCpl3(v, req.cpuid, i);
       vcpus.push(v);
     }
@@ -112,18 +133,27 @@ export function runSample(req: SampleRequest): Sample {
     const vmStats = vm.vmStats();
     const before = vcpuStats.map((st) => st.read());
     const vmBefore = vmStats.read();
-    const threads = multi
-      ? new VcpuThreads(vcpus.slice(1), { topology: workload.topology, pciBuffer: pciBuffer as SharedArrayBuffer, ecam, drainCoalesced: vm.coalescedZones > 0, mmapSize: kvm.vcpuMmapSize() })
-      : null;
+    let threads: VcpuThreads | null = null;
     let others: ThreadResult[] = [];
     const tRun = process.hrtime.bigint();
     let fault: Fault | null;
     try {
+      threads = multi
+        ? new VcpuThreads(vcpus.slice(1), { topology: workload.topology, pciBuffer: pciBuffer as SharedArrayBuffer, ecam, drainCoalesced: vm.coalescedZones > 0, mmapSize: kvm.vcpuMmapSize() })
+        : null;
       threads?.start();
       fault = loop.run(vcpus[0]);
       others = threads?.join() ?? [];
     } catch (e) {
-      threads?.abort();
+      if (threads) {
+        // Threads still running stop at their next exit; wait for them before anything is released.
+        threads.abort();
+        if (!threads.settle(SETTLE_MS)) {
+          keepMemory = true;
+          const why = e instanceof Error ? e.message : String(e);
+          throw new Error(`${why}; a vCPU thread had not finished ${SETTLE_MS / 1000} s after the sample was abandoned: this VM's guest memory is left mapped`, { cause: e });
+        }
+      }
       throw e;
     }
     const hostRunNs = Number(process.hrtime.bigint() - tRun);
@@ -142,7 +172,7 @@ export function runSample(req: SampleRequest): Sample {
     const dv = new DataView(ram.bytes.buffer, ram.bytes.byteOffset, ram.bytes.byteLength);
     const scans = combineScans(vcpus.map((_, i) => readScans(dv, i, workload, tscKhz)), workload);
     const discovered = vcpus.flatMap((_, i) => readRecords(dv, i));
-    const discoveryOk = sameDiscovery(discovered, present, workload);
+    const discoveryOk = sameDiscovery(discovered, workload);
     const memoryBytes = backing.residentBytes();
     const tTeardown = performance.now();
     release();
@@ -165,9 +195,6 @@ export function runSample(req: SampleRequest): Sample {
   }
 }
 
-/** The start-barrier phase of multi-vCPU workloads (workloads/linux-scan.ts PARALLEL_PHASES). */
-export const BARRIER_PHASE = 'barrier';
-
 /** Key-wise sum of records (exit counts, KVM statistics of several vCPUs). */
 function sumRecords(rs: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -180,15 +207,14 @@ function sumRecords(rs: Record<string, number>[]): Record<string, number> {
  *  - a phase's ns is the longest any vCPU spent in it (the phases start together after the
  *    barrier, so this is the phase's wall time; no cross-vCPU TSC comparison is needed);
  *  - its accesses and hole accesses are summed over the vCPUs;
- *  - the pass's ns is the sum of those phase times except the start barrier's: the critical path
- *    of the guest's work. The barrier phase is kept in `phases` but left out of the total: its
- *    length is mostly how late the host scheduled the last vCPU thread, not guest work (a
- *    booting kernel's CPUs are all online already);
+ *  - the pass's ns is the sum of those phase times except the workload's untimedPhases (e.g. a
+ *    start barrier, whose length is mostly how late the host scheduled the last vCPU thread, not
+ *    guest work): the critical path of the guest's work. Untimed phases stay in `phases`;
  *  - nsPerAccess = the hole phase's ns / all vCPUs' hole accesses in it: wall time per hole
  *    access, an aggregate throughput (n vCPUs scaling perfectly give 1/n of one vCPU's figure).
  * With one vCPU this is the vCPU's own ScanSample.
  */
-export function combineScans(perVcpu: ScanSample[][], w: Pick<Workload, 'holePhase'>): ScanSample[] {
+export function combineScans(perVcpu: ScanSample[][], w: Pick<Workload, 'holePhase' | 'untimedPhases'>): ScanSample[] {
   if (perVcpu.length === 1) return perVcpu[0];
   return perVcpu[0].map((first, p) => {
     const passes = perVcpu.map((scans) => scans[p]);
@@ -199,13 +225,20 @@ export function combineScans(perVcpu: ScanSample[][], w: Pick<Workload, 'holePha
       holeAccesses: passes.reduce((n, s) => n + s.phases[i].holeAccesses, 0),
     }));
     const hole = phases.find((ph) => ph.name === w.holePhase);
-    const ns = phases.reduce((t, ph) => t + (ph.name === BARRIER_PHASE ? 0 : ph.ns), 0);
+    const untimed = w.untimedPhases ?? [];
+    const ns = phases.reduce((t, ph) => t + (untimed.includes(ph.name) ? 0 : ph.ns), 0);
     return { pass: p, ns, phases, nsPerAccess: hole && hole.holeAccesses > 0 ? hole.ns / hole.holeAccesses : null };
   });
 }
 
-/** Whether the guest's marks and records areas hold what the workload will write (per vCPU). */
+/** Whether the guest's marks and records areas hold what the workload will write (per vCPU), and
+ *  whether the workload's program can handle its topology (Workload.checkTopology). */
 export function checkCapacity(w: Workload): void {
+  try {
+    w.checkTopology?.(w.topology);
+  } catch (e) {
+    throw new Error(`${w.id}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
   const marks = w.passes * (w.phases.length + 1);
   const markRoom = Math.min(MAX_MARKS, Math.floor((RECORD_END_SLOT - 8) / MARK_ENTRY));
   if (marks > markRoom) throw new Error(`${w.id}: ${marks} phase marks per vCPU, the marks block holds ${markRoom}`);
@@ -239,9 +272,10 @@ function readScans(dv: DataView, vcpu: number, w: Workload, tscKhz: number): Sca
       holeAccesses: m[i + 1].holes - m[i].holes,
     }));
     const hole = phases.find((ph) => ph.name === w.holePhase);
+    const untimedNs = phases.reduce((t, ph) => t + (w.untimedPhases?.includes(ph.name) ? ph.ns : 0), 0);
     scans.push({
       pass: p,
-      ns: toNs(m[per - 1].tsc - m[0].tsc),
+      ns: toNs(m[per - 1].tsc - m[0].tsc) - untimedNs,
       phases,
       nsPerAccess: hole && hole.holeAccesses > 0 ? hole.ns / hole.holeAccesses : null,
     });
@@ -267,13 +301,13 @@ function readRecords(dv: DataView, vcpu: number): Discovered[] {
 }
 
 /** The guest found exactly the topology's functions (with Linux's bus numbers), once per pass. */
-function sameDiscovery(found: Discovered[], present: PresentFunction[], w: Workload): boolean {
+function sameDiscovery(found: Discovered[], w: Workload): boolean {
   const all = enumerate(w.topology);
   const key = (bus: number, devfn: number, id: number) => `${bus}:${devfn}:${id >>> 0}`;
   const want = all.map((f) => key(f.bus, f.devfn, (f.spec.vendor | (f.spec.device << 16)) >>> 0)).sort();
   const got = found.map((f) => key(f.bus, f.devfn, f.id)).sort();
   const expected = Array.from({ length: w.passes }, () => want).flat().sort();
-  return present.length === all.length && got.length === expected.length && got.every((k, i) => k === expected[i]);
+  return got.length === expected.length && got.every((k, i) => k === expected[i]);
 }
 
 function describeFault(f: Fault, vcpu: Vcpu, strategy: string, variant: string, workload: string, access: string): string {

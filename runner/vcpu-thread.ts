@@ -5,8 +5,14 @@
 // vCPU, then runs vCPU 0 itself. Each other vCPU runs in a node:worker_threads worker (one per
 // extra vCPU, kept for the life of the process and handed one job per sample) that gets
 // the vCPU's fd number (threads share the fd table and the address space, so KVM accepts the
-// ioctls: kvm->mm is the same) and opens nothing: it maps that fd's kvm_run page into its own
-// view (a second mapping of the same kvm_run, no new file) and runs the same ExitLoop.
+// ioctls: kvm->mm is the same), dup()s it, maps its kvm_run page into its own view (a second
+// mapping of the same kvm_run) and runs the same ExitLoop on its own fd, which it closes itself.
+// Why its own fd: the main thread may close the original (release() after a join() timeout)
+// while this thread is still running, and the next VM may get the same fd number; a thread
+// that kept using the number could run that VM's vCPU. The thread dup()s while the original
+// is certainly open: it checks that the sample was not dropped first, and calls KVM_RUN only
+// after start() released the sample (GO = 1), which happens before the main thread can
+// release anything. An abandoned sample (GO = -1) stops the thread at its next exit.
 // The PCI device model stays one model: its configuration spaces, the 0xCF8 latch and a lock
 // live in a SharedArrayBuffer (PciModel.sharedBuffer) and every thread handles each exit under
 // that lock (drain of the per-VM coalesced-MMIO ring included), as QEMU does under its BQL.
@@ -16,6 +22,7 @@
 // synchronously (receiveMessageOnPort), so runSample stays a synchronous call.
 import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Vcpu } from './vcpu.js';
+import { check, close, dup } from './libc.js';
 import type { Vm } from './vm.js';
 import { ExitLoop, type EcamDecode, type Fault } from './exit-loop.js';
 import { PciModel, type FunctionSpec, type PciCounters } from './pci-model.js';
@@ -102,16 +109,22 @@ export class VcpuThreads {
   private readonly sync = new Int32Array(new SharedArrayBuffer(16));
   private readonly threads: { thread: PooledThread; seq: number }[] = [];
 
-  /** Hands each vCPU to a pooled thread (the vCPUs' fds must stay open until join() returns). */
+  /** Hands each vCPU to a pooled thread (the vCPUs' fds must stay open until start() returns
+   *  or abort() was called). */
   constructor(
     vcpus: Vcpu[],
     opts: { topology: FunctionSpec[]; pciBuffer: SharedArrayBuffer; ecam: EcamDecode; drainCoalesced: boolean; mmapSize: number },
   ) {
-    vcpus.forEach((v, i) => {
-      pool[i] ??= new PooledThread();
-      const seq = pool[i].post({ fd: v.fd, id: v.id, ...opts, sync: this.sync.buffer as SharedArrayBuffer });
-      this.threads.push({ thread: pool[i], seq });
-    });
+    try {
+      vcpus.forEach((v, i) => {
+        pool[i] ??= new PooledThread();
+        const seq = pool[i].post({ fd: v.fd, id: v.id, ...opts, sync: this.sync.buffer as SharedArrayBuffer });
+        this.threads.push({ thread: pool[i], seq });
+      });
+    } catch (e) {
+      this.abort(); // jobs already posted must not wait for a start() that never comes
+      throw e;
+    }
   }
 
   /** Waits until every thread is ready to enter KVM_RUN, then releases them together. */
@@ -137,16 +150,25 @@ export class VcpuThreads {
     return this.threads.map((t) => t.thread.result(t.seq));
   }
 
-  /** Tells threads that have not started to drop this sample (on an error before or during start()). */
+  /** Drops this sample: threads that have not started never enter KVM_RUN; running ones stop at
+   *  their next exit (ExitLoop's stop check). */
   abort(): void {
     Atomics.store(this.sync, GO, -1);
     Atomics.notify(this.sync, GO);
   }
-}
 
-/** A thread that mapped kvm_run unmaps it without closing the fd (the main thread owns the fd). */
-function unmapRun(v: Vcpu): void {
-  v.unmapOnly();
+  /** After abort(): waits until every thread has finished its job. False when one is still
+   *  running at the deadline (its guest makes no exits): its own fd keeps the VM alive, so the
+   *  VM's memory must stay mapped. */
+  settle(timeoutMs = 10_000): boolean {
+    const n = this.threads.length;
+    const deadline = Date.now() + timeoutMs;
+    for (let done = Atomics.load(this.sync, DONE); done < n; done = Atomics.load(this.sync, DONE)) {
+      if (Date.now() > deadline) return false;
+      Atomics.wait(this.sync, DONE, done, 100);
+    }
+    return true;
+  }
 }
 
 /** One sample on this thread: map the vCPU, report ready, wait for go, run, report. */
@@ -161,24 +183,34 @@ function runJob(job: ThreadJob, port: MessagePort): void {
     Atomics.add(sync, READY, 1);
     Atomics.notify(sync, READY);
   };
+  const dropped = () => Atomics.load(sync, GO) === -1;
   try {
+    // A sample dropped before this thread got to it: its fds may be closed, their numbers reused.
+    if (dropped()) throw new Error('sample dropped before the vCPU thread started');
     const pci = new PciModel(job.topology, { buffer: job.pciBuffer, init: false });
     const loop = new ExitLoop(pci, job.ecam, job.drainCoalesced);
-    // Only vcpuMmapSize() of the VM is used by the constructor: no new fd, one more view of kvm_run.
+    // This thread's own fd for the vCPU (see the top of the file); closed by vcpu.close() below.
+    const fd = check(`dup (vCPU ${job.id} fd)`, dup(job.fd));
+    // Only vcpuMmapSize() of the VM is used by the constructor: one more view of kvm_run.
     const vmShim = { kvm: { vcpuMmapSize: () => job.mmapSize } } as unknown as Vm;
-    vcpu = new Vcpu(vmShim, job.fd, job.id);
+    try {
+      vcpu = new Vcpu(vmShim, fd, job.id);
+    } catch (e) {
+      close(fd);
+      throw e;
+    }
     signalReady();
     // The main thread releases (1) or drops (-1) the sample; give up if it never does.
     const deadline = Date.now() + 60_000;
     while (Atomics.load(sync, GO) === 0 && Date.now() < deadline) Atomics.wait(sync, GO, 0, 1000);
-    if (Atomics.load(sync, GO) === 1) result.fault = loop.run(vcpu);
+    if (Atomics.load(sync, GO) === 1) result.fault = loop.run(vcpu, dropped);
     result.exits = loop.counts.toRecord();
     result.counters = { ...pci.counters };
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
     signalReady(); // a thread that failed before its loop must not hold up start()
   } finally {
-    if (vcpu) unmapRun(vcpu);
+    vcpu?.close(); // unmaps this thread's kvm_run view and closes its own fd
   }
   port.postMessage(result);
   Atomics.add(sync, DONE, 1);

@@ -84,6 +84,8 @@ export class Vcpu {
   private readonly mmio: MmioExit;
   private readonly io: IoExit;
   private ioDataOffset = -1;
+  /** Views of 1, 2 and 4 bytes at the I/O data offset (indexed by size; made on the first I/O exit). */
+  private ioViews: Uint8Array[] = [];
   private closed = false;
   private statsFd: KvmStats | null = null;
 
@@ -128,11 +130,16 @@ export class Vcpu {
       io.port = b[R.io_port] | (b[R.io_port + 1] << 8);
       io.count = u32[R.io_count >> 2];
       const off = u32[R.io_data_offset >> 2];
-      if (off !== this.ioDataOffset || io.data.length !== io.size * io.count) {
-        // Only on the first exit or when the size changes: the offset is fixed per vCPU.
+      if (off !== this.ioDataOffset) {
+        // Only on the first I/O exit: the offset is fixed per vCPU.
         this.ioDataOffset = off;
-        io.data = b.subarray(off, off + io.size * io.count);
+        const none = b.subarray(off, off);
+        this.ioViews = [none, b.subarray(off, off + 1), b.subarray(off, off + 2), none, b.subarray(off, off + 4)];
       }
+      const size = io.size;
+      // Single accesses (every conf1 exit: a 4-byte 0xCF8 write, then 1/2/4 bytes at 0xCFC) reuse
+      // the pre-made views; only string I/O (count > 1) makes a new one.
+      io.data = io.count === 1 && (size === 1 || size === 2 || size === 4) ? this.ioViews[size] : b.subarray(off, off + size * io.count);
       return io;
     }
     return this.slowExit(reason);

@@ -4,6 +4,7 @@ import type { Kvm } from '../runner/kvm.js';
 import type { Vm } from '../runner/vm.js';
 import type { Vcpu } from '../runner/vcpu.js';
 import type { Remap4k } from '../runner/page-tables.js';
+import type { PresentFunction } from '../runner/guest-image.js';
 import type { HostNeed } from '../runner/host-prep.js';
 import type { Access, HostFingerprint } from '../reports/schema.js';
 import type { GuestKind, Workload } from '../workloads/types.js';
@@ -29,14 +30,7 @@ export type ProbeResult =
   | { status: 'proxy'; reason: string }
   | { status: 'unsupported'; reason: string };
 
-/** A present function as the VMM publishes it (bus numbers as Linux assigns them). */
-export interface PresentFunction {
-  bus: number;
-  devfn: number;
-  /** For bridges: the secondary/subordinate buses Linux assigns; 0 otherwise. */
-  secondary: number;
-  subordinate: number;
-}
+export type { PresentFunction } from '../runner/guest-image.js';
 
 /** Everything a strategy may look at when it plans and sets up one VM. */
 export interface StrategyContext {

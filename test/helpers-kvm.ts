@@ -54,14 +54,12 @@ export function runCapturing(req: SampleRequest): { sample: Sample; records: Gue
       const backing = s.setup(ctx);
       const slot0 = ctx.vm.slots.find((x) => x.gpa === 0);
       if (!slot0) throw new Error('test helper: no RAM slot at GPA 0');
-      let copied = false;
       return {
         ...backing,
         residentBytes: () => backing.residentBytes(),
         release() {
-          // runSample calls release() twice (normal path and finally); RAM is gone by the second call.
-          if (!copied) ram = new Uint8Array(view(slot0.hva, RAM_SIZE)).slice();
-          copied = true;
+          // runSample releases once, closing the VM first and unmapping guest RAM after this.
+          ram = new Uint8Array(view(slot0.hva, RAM_SIZE)).slice();
           backing.release();
         },
       };

@@ -5,16 +5,21 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { Kvm } from '../runner/kvm.js';
 import { HostError } from '../runner/errors.js';
 import { KVM_API_VERSION } from '../runner/kvm-abi.js';
 import { errnoName } from '../runner/libc.js';
 import { Asm, mem, r } from '../runner/x86.js';
 import { HostMapping } from '../runner/host-memory.js';
-import { CODE, RAM_SIZE, STACK_TOP } from '../runner/guest-layout.js';
+import { CODE, INFO, PRESENT_LIST, PRESENT_MAX, RAM_SIZE, STACK_TOP } from '../runner/guest-layout.js';
 import { enterLongModeCpl3, writeImage } from '../runner/guest-image.js';
 import { GuestFault, runSample } from '../runner/sample.js';
+import { VcpuThreads } from '../runner/vcpu-thread.js';
+import { PciModel } from '../runner/pci-model.js';
+import { q35Topology } from '../workloads/q35-topology.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
+import type { Strategy } from '../strategies/types.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { Workload } from '../workloads/types.js';
 import type { Access } from '../reports/schema.js';
@@ -133,7 +138,9 @@ describe('Kvm on /dev/kvm', { skip }, () => {
       const d = s.delta(before, s.read());
       assert.ok(d['vcpu.exits'] >= 1);
       assert.equal(d['vcpu.mmio_exits'], 1);
-      assert.ok(vm.vmStats().snapshot()['vm.pages_4k'] >= 0);
+      const pages4k = vm.vmStats().snapshot()['vm.pages_4k'];
+      assert.equal(typeof pages4k, 'number', 'vm.pages_4k is in the VM statistics');
+      assert.ok(Number.isInteger(pages4k) && pages4k >= 0, `vm.pages_4k = ${pages4k}`);
       assert.equal(Object.keys(d).length, s.names.length, 'one delta per counter');
     } finally {
       vm.close();
@@ -233,8 +240,126 @@ describe('guest faults', { skip }, () => {
     );
   });
 
-  test('after a fault the next sample runs normally (the failed sample released its VM)', () => {
+  test('a failed sample releases its VM, vCPU and guest RAM; the next sample runs normally', () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    // Whether [hva, hva + RAM_SIZE) is still one of this process's mappings.
+    const mapped = (hva: bigint) =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .some((l) => {
+          const [lo, hi] = (l.split(' ')[0] ?? '').split('-').map((x) => BigInt(`0x${x || '0'}`));
+          return lo === hva && hi === hva + BigInt(RAM_SIZE);
+        });
+    let ramHva = 0n;
+    const failing = (why: 'guest fault' | 'setup throws'): Strategy => ({
+      ...userspaceExit,
+      setup(ctx) {
+        ramHva = ctx.vm.slots[0].hva;
+        if (why === 'setup throws') throw new Error('strategy setup failed');
+        return userspaceExit.setup(ctx);
+      },
+    });
+    const fail = (why: 'guest fault' | 'setup throws') =>
+      assert.throws(
+        () => runSample({ kvm: K().kvm, cpuid: K().cpuid, strategy: failing(why), variant: '', workload: why === 'guest fault' ? ud2 : linuxQ35Boot, access: 'ecam', options: {} }),
+        why === 'guest fault' ? GuestFault : /strategy setup failed/,
+      );
+    fail('guest fault'); // once first: whatever the process opens once (and keeps) is not a leak
+    for (const why of ['guest fault', 'setup throws'] as const) {
+      const before = fds();
+      fail(why);
+      assert.equal(fds(), before, `${why}: no fd left open (VM, vCPU, statistics)`);
+      assert.ok(ramHva !== 0n, `${why}: the sample got as far as the strategy's setup`);
+      assert.equal(mapped(ramHva), false, `${why}: guest RAM unmapped`);
+    }
     const s = runSample({ kvm: K().kvm, cpuid: K().cpuid, strategy: userspaceExit, variant: '', workload: linuxQ35Boot, access: 'ecam', options: {} });
     assert.equal(s.discoveryOk, true);
+  });
+
+  test('port I/O exits reuse one data view per size (no allocation on the conf1 path)', () => {
+    const vm = K().kvm.createVm();
+    const ram = HostMapping.anonymous(RAM_SIZE, 'test RAM');
+    try {
+      vm.addMemory(0, RAM_SIZE, ram.ptr);
+      // out 0xCF8 (4 bytes), in 0xCFC (2 bytes), twice; then in 0xCFC (1 byte), ud2
+      const a = new Asm(CODE);
+      for (let i = 0; i < 2; i++) a.movImm(r.edx, 0xcf8).outDx(32).movImm(r.edx, 0xcfc).inDx(16);
+      a.inDx(8).bytesRaw([0x0f, 0x0b]);
+      writeImage(ram.bytes, a.assemble(), { configBase: 0, lastBus: 0, vcpus: 1, passes: 1 });
+      const v = vm.createVcpu(0);
+      enterLongModeCpl3(v, K().cpuid, 0);
+      const views: Uint8Array[] = [];
+      for (const [port, size, isOut] of [[0xcf8, 4, true], [0xcfc, 2, false], [0xcf8, 4, true], [0xcfc, 2, false], [0xcfc, 1, false]] as const) {
+        const e = v.run();
+        assert.equal(e.kind, 'io');
+        if (e.kind !== 'io') return;
+        assert.deepEqual([e.port, e.size, e.count, e.isOut], [port, size, 1, isOut]);
+        assert.equal(e.data.length, size);
+        if (!isOut) e.data.fill(0xff);
+        views.push(e.data);
+      }
+      assert.equal(views[2], views[0], 'the 4-byte view is reused');
+      assert.equal(views[3], views[1], 'the 2-byte view is reused');
+      assert.equal(views[4].byteOffset, views[0].byteOffset, 'every view starts at the data offset');
+      assert.equal(v.run().kind, 'shutdown');
+    } finally {
+      vm.close();
+      ram.release();
+    }
+  });
+});
+
+describe('vCPU threads', { skip }, () => {
+  test('an abandoned sample: the thread ran on its own dup of the vCPU fd, stops at its next exit and closes it', () => {
+    // fds of this process that are the given anon inode (e.g. "kvm-vcpu:0")
+    const openAs = (what: string) =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === `anon_inode:${what}`;
+        } catch {
+          return false; // the directory's own fd, closed by now
+        }
+      }).length;
+    const vm = K().kvm.createVm();
+    const ram = HostMapping.anonymous(RAM_SIZE, 'test RAM');
+    try {
+      vm.addMemory(0, RAM_SIZE, ram.ptr);
+      // The guest never signals done: out 0x80 in a loop (an exit each time).
+      const a = new Asm(CODE);
+      const top = a.label();
+      a.bind(top).movImm(r.edx, 0x80).outDx(8).jmp(top);
+      writeImage(ram.bytes, a.assemble(), { configBase: 0, lastBus: 0, vcpus: 1, passes: 1 });
+      const v = vm.createVcpu(0);
+      enterLongModeCpl3(v, K().cpuid, 0);
+      assert.equal(openAs('kvm-vcpu:0'), 1);
+      const threads = new VcpuThreads([v], {
+        topology: q35Topology,
+        pciBuffer: PciModel.sharedBuffer(q35Topology),
+        ecam: { base: 0xb0000000, size: 256 << 20, configOffset: 0 },
+        drainCoalesced: false,
+        mmapSize: K().kvm.vcpuMmapSize(),
+      });
+      threads.start();
+      assert.equal(openAs('kvm-vcpu:0'), 2, 'the thread holds its own fd for the vCPU');
+      assert.throws(() => threads.join(300), /0 of 1 finished within 0.3 s/);
+      threads.abort();
+      assert.equal(threads.settle(5000), true, 'the thread stopped at its next exit');
+      assert.equal(openAs('kvm-vcpu:0'), 1, 'and closed its fd: closing ours now leaves no handle on this vCPU');
+    } finally {
+      vm.close();
+      ram.release();
+    }
+  });
+});
+
+describe('guest layout', () => {
+  test('the published present list (u32 entries) fits in the info page', () => {
+    assert.equal(PRESENT_LIST + 4 * PRESENT_MAX, INFO + 0x1000);
+    const ram = new Uint8Array(RAM_SIZE);
+    const present = (n: number) => Array.from({ length: n }, (_, i) => ({ bus: i >> 8, devfn: i & 0xff, secondary: 0, subordinate: 0 }));
+    writeImage(ram, Uint8Array.of(0x90), { configBase: 0, lastBus: 0, vcpus: 1, passes: 1, present: present(PRESENT_MAX) });
+    const dv = new DataView(ram.buffer);
+    assert.equal(dv.getUint32(PRESENT_LIST + 4 * (PRESENT_MAX - 1), true), PRESENT_MAX - 1, 'the last entry, just below the marks');
+    assert.throws(() => writeImage(new Uint8Array(RAM_SIZE), Uint8Array.of(0x90), { configBase: 0, lastBus: 0, vcpus: 1, passes: 1, present: present(PRESENT_MAX + 1) }), /too many present functions/);
   });
 });

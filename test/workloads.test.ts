@@ -18,7 +18,7 @@ import { cloudDense, cloudDenseTopology, SCAN as CLOUD_SCAN } from '../workloads
 import { rescan, RESCAN_PASSES } from '../workloads/rescan.js';
 import { microvmPcie, SCAN as MICROVM_SCAN } from '../workloads/microvm-pcie.js';
 import { parallel2Vcpu, SCAN as PARALLEL_SCAN } from '../workloads/parallel-2vcpu.js';
-import { scanExpected, scanPhases, type ScanOptions } from '../workloads/linux-scan.js';
+import { MAX_BRIDGES_PER_BUS, scanExpected, scanPhases, type ScanOptions } from '../workloads/linux-scan.js';
 import { isDownstreamPort, setupAccesses } from '../workloads/device-setup.js';
 import type { ExpectedCounts, GuestKind, Workload } from '../workloads/types.js';
 import { PciModel, enumerate, type FunctionSpec } from '../runner/pci-model.js';
@@ -27,7 +27,6 @@ import { checkCapacity, combineScans, planOnly, runSample } from '../runner/samp
 import { GuestProgram } from '../runner/guest-program.js';
 import { mem, r } from '../runner/x86.js';
 import type { VcpuExit } from '../runner/vcpu.js';
-import { KVM_COALESCED_MMIO_PAGE_OFFSET } from '../runner/kvm-abi.js';
 import { PORT_DONE } from '../runner/guest-layout.js';
 import { strategies } from '../strategies/index.js';
 import type { Strategy } from '../strategies/types.js';
@@ -193,6 +192,7 @@ describe('workload registry', () => {
     for (const w of workloads) {
       assert.ok(w.summary.length > 0 && w.summary.length <= 160 && !w.summary.includes('\n'), `${w.id}: summary is one line`);
       assert.ok(w.holePhase === null || w.phases.includes(w.holePhase), `${w.id}: hole phase is a phase`);
+      for (const u of w.untimedPhases ?? []) assert.ok(w.phases.includes(u) && u !== w.holePhase, `${w.id}: untimed phase ${u} is a phase, not the hole phase`);
       assert.deepEqual(w.phases, scanPhases(SCAN_OPTIONS[w.id]), `${w.id}: phases as the program marks them`);
       assert.ok(w.access.length > 0);
       if (w.access.length < 2) assert.ok(w.accessNote, `${w.id}: says why it does not take every access method`);
@@ -203,6 +203,31 @@ describe('workload registry', () => {
 
   test('capacity: a workload whose marks do not fit is refused before any VM exists', () => {
     assert.throws(() => checkCapacity({ ...rescan, passes: 40 }), /phase marks/);
+  });
+
+  test('capacity: the scan program refuses topologies that would overrun its stack (checkTopology)', () => {
+    const bridge = (dev: number, fn: number, children: FunctionSpec[] = []): FunctionSpec => ({
+      dev,
+      fn,
+      vendor: 0x8086,
+      device: 0x244e,
+      classCode: 0x060400,
+      name: 'bridge',
+      multifunction: fn === 0,
+      bridge: { children },
+    });
+    const bridgesOnBus0 = (n: number) => Array.from({ length: n }, (_, i) => bridge(i >> 3, i & 7));
+    for (const w of workloads) {
+      assert.ok(w.checkTopology, `${w.id}: the scan program checks its topology`);
+      assert.doesNotThrow(() => checkCapacity({ ...w, topology: bridgesOnBus0(MAX_BRIDGES_PER_BUS) }), `${w.id}: ${MAX_BRIDGES_PER_BUS} bridges on one bus fit`);
+      assert.throws(() => checkCapacity({ ...w, topology: bridgesOnBus0(MAX_BRIDGES_PER_BUS + 1) }), new RegExp(`^Error: ${w.id}: ${MAX_BRIDGES_PER_BUS + 1} bridges on bus 0: the guest's scan_bus keeps at most ${MAX_BRIDGES_PER_BUS} per bus`));
+    }
+    // A bus deeper in the tree: 33 bridges behind 00:01.0 (bus 1).
+    assert.throws(() => checkCapacity({ ...linuxQ35Boot, topology: [bridge(1, 0, bridgesOnBus0(MAX_BRIDGES_PER_BUS + 1))] }), /33 bridges on bus 1:/);
+    // A chain of bridges deeper than the vCPU stack holds.
+    const chain = (depth: number): FunctionSpec[] => (depth === 0 ? [] : [bridge(0, 0, chain(depth - 1))]);
+    assert.doesNotThrow(() => checkCapacity({ ...linuxQ35Boot, topology: chain(40) }));
+    assert.throws(() => checkCapacity({ ...linuxQ35Boot, topology: chain(200) }), /nested \d+ buses deep/);
   });
 
   test('every workload: the analytic counts equal a re-enactment of the guest over the device model', () => {
@@ -341,11 +366,15 @@ describe('multi-vCPU plumbing (no KVM)', () => {
       phases: ['bus-scan', 'barrier', 'peer-bridge'].map((name, i) => ({ name, ns: ns[i], accesses: holes[i] + 1, holeAccesses: holes[i] })),
       nsPerAccess: null,
     });
-    const [c] = combineScans([[scan([100, 5, 1000], [33, 0, 4096])], [scan([0, 120, 900], [0, 0, 4064])]], parallel2Vcpu);
+    const perVcpu = [[scan([100, 5, 1000], [33, 0, 4096])], [scan([0, 120, 900], [0, 0, 4064])]];
+    assert.deepEqual(parallel2Vcpu.untimedPhases, ['barrier']);
+    const [c] = combineScans(perVcpu, parallel2Vcpu);
     assert.deepEqual(c.phases.map((p) => p.ns), [100, 120, 1000]);
     assert.deepEqual(c.phases.map((p) => p.holeAccesses), [33, 0, 8160]);
     assert.equal(c.ns, 1100);
     assert.equal(c.nsPerAccess, 1000 / 8160);
+    // The runner knows no phase names: without untimedPhases every phase counts.
+    assert.equal(combineScans(perVcpu, { holePhase: 'peer-bridge' })[0].ns, 1220);
   });
 
   test('ExitLoop applies queued (coalesced) writes before it answers the next exit', () => {
@@ -461,13 +490,16 @@ describe('cloud-dense: strategies that change what the present devices see', { s
     assert.equal(r.sample.exits.coalesced, 0);
   });
 
-  const ringBug = (KVM_COALESCED_MMIO_PAGE_OFFSET as number) !== 2 ? 'BUG in runner/kvm-abi.ts: KVM_COALESCED_MMIO_PAGE_OFFSET is 1 (the PIO data page); x86 has the ring at page 2, so the drain never sees the queued writes' : false;
-  test('mmio-bus-device: the coalesced ring absorbs every config write and is drained before the next exit', { todo: ringBug }, () => {
+  // The coalesced zones cover only the hole runs of the window (strategies/mmio-bus-device.ts):
+  // present functions' config writes must reach the VMM at once, and Linux never writes a hole.
+  // (The ring's drain order is tested above with a scripted vCPU.)
+  test('mmio-bus-device: present-device writes still exit, hole reads stay in the kernel, nothing is queued', () => {
     const r = run(cloudDense, 'mmio-bus-device', '', 'ecam');
-    const exp = checkCounts(cloudDense, 'mmio-bus-device', '', 'ecam', r); // discovery needs the bus numbers applied in order
-    assert.equal(r.sample.exits.mmio_write, 0, 'no write exits');
-    assert.equal(r.sample.exits.coalesced, total(exp.writes), 'each write applied once, from the ring');
+    const exp = checkCounts(cloudDense, 'mmio-bus-device', '', 'ecam', r);
+    assert.equal(r.sample.exits.mmio_write, total(exp.writes), 'every BAR-sizing and bus-number write exits');
+    assert.equal(r.sample.exits.coalesced, 0, 'no write lands in a zone');
     assert.equal(r.sample.exits.mmio_read, total(exp.accesses) - total(exp.holes) - total(exp.writes), 'only present-device reads exit');
+    assert.equal(r.sample.vmmHoleExits, 0);
   });
 
   test('guest-enlightenment and right-sized-window program the same bus numbers and find the same functions', () => {
@@ -480,15 +512,16 @@ describe('cloud-dense: strategies that change what the present devices see', { s
   });
 });
 
-describe('rescan: first-touch costs amortise, exits do not', { skip }, () => {
+describe('rescan: every pass of one VM is measured', { skip }, () => {
+  // How much the warm scans gain is a benchmark result (bench run --workload rescan), not a test.
   const ratio = (s: Sample) => (s.scans[s.scans.length - 1].nsPerAccess as number) / (s.scans[0].nsPerAccess as number);
-  test('ro-page/4k: the warm scan is far faster than the cold one; userspace-exit stays about the same', () => {
-    const ro = run(rescan, 'ro-page', '4k', 'ecam');
-    checkCounts(rescan, 'ro-page', '4k', 'ecam', ro);
-    assert.ok(ratio(ro.sample) < 0.2, `ro-page/4k warm/cold = ${ratio(ro.sample).toFixed(3)}`);
-    const u = run(rescan, 'userspace-exit', '', 'ecam');
-    checkCounts(rescan, 'userspace-exit', '', 'ecam', u);
-    assert.ok(ratio(u.sample) > 0.33, `userspace-exit warm/cold = ${ratio(u.sample).toFixed(3)}`);
+  test('ro-page/4k and userspace-exit: counts of every pass, ns per access for each', (t: TestContext) => {
+    for (const [id, variant] of [['ro-page', '4k'], ['userspace-exit', '']] as const) {
+      const r = run(rescan, id, variant, 'ecam');
+      checkCounts(rescan, id, variant, 'ecam', r);
+      for (const scan of r.sample.scans) assert.ok((scan.nsPerAccess as number) > 0 && Number.isFinite(scan.nsPerAccess), `${id} pass ${scan.pass}: ns per access`);
+      t.diagnostic(`${id}${variant ? '/' + variant : ''} warm/cold ns per access = ${ratio(r.sample).toFixed(3)}`);
+    }
   });
 });
 
@@ -544,7 +577,10 @@ describe('parallel-2vcpu', { skip }, () => {
 
   test('userspace-exit: the peer-bridge holes of both halves (8160) exit, KVM statistics summed over vCPUs', () => {
     const r = run(parallel2Vcpu, 'userspace-exit', '', 'ecam');
-    checkCounts(parallel2Vcpu, 'userspace-exit', '', 'ecam', r);
-    assert.equal(r.sample.kvmStats['vcpu.mmio_exits'] ?? r.sample.exits.mmio_read, r.sample.exits.mmio_read + r.sample.exits.mmio_write);
+    const exp = checkCounts(parallel2Vcpu, 'userspace-exit', '', 'ecam', r);
+    assert.equal(r.sample.exits.mmio_read + r.sample.exits.mmio_write, total(exp.accesses), 'every access of both vCPUs exited to the VMM');
+    const kvmMmio = r.sample.kvmStats['vcpu.mmio_exits'];
+    assert.equal(typeof kvmMmio, 'number', 'KVM reports vcpu.mmio_exits (summed over the vCPUs)');
+    assert.equal(kvmMmio, r.sample.exits.mmio_read + r.sample.exits.mmio_write, 'KVM counted the MMIO exits the VMM answered');
   });
 });

@@ -1,6 +1,6 @@
 import type { FunctionSpec } from '../runner/pci-model.js';
 import type { Workload } from './types.js';
-import { LINUX_PHASES, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
 import { q35Topology } from './q35-topology.js';
 import { EXT_ATS, pcieSwitch, rootPort, virtio, virtioSlot } from './virtio-devices.js';
 
@@ -59,6 +59,7 @@ export const cloudDense: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
+  checkTopology: checkScanTopology,
   program: (access, guest) => scanProgram(access, guest, SCAN),
   expected: (lastBus, guest, access = 'ecam') => scanExpected(cloudDenseTopology, lastBus, guest, SCAN, access),
 };

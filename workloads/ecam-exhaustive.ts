@@ -1,5 +1,5 @@
 import type { Workload } from './types.js';
-import { LINUX_PHASES, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
 import { q35Topology } from './q35-topology.js';
 
 // Every devfn of bus 0 (firmware brute force; Linux with isolated functions), then every devfn
@@ -18,6 +18,7 @@ export const ecamExhaustive: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
+  checkTopology: checkScanTopology,
   program: (access, guest) => scanProgram(access, guest, SCAN),
   expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, SCAN, access),
 };

@@ -1,5 +1,5 @@
 import type { Workload } from './types.js';
-import { LINUX_PHASES, scanExpected, scanProgram } from './linux-scan.js';
+import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram } from './linux-scan.js';
 import { q35Topology } from './q35-topology.js';
 
 /** A q35 direct-kernel boot's PCI enumeration: bus-0 scan, then the peer-bridge fixup over buses 1..255. */
@@ -13,6 +13,7 @@ export const linuxQ35Boot: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
+  checkTopology: checkScanTopology,
   program: (access, guest) => scanProgram(access, guest),
   expected: (lastBus, guest) => scanExpected(q35Topology, lastBus, guest),
 };

@@ -20,7 +20,7 @@
 //                      buses 1..lastBus in the peer-bridge phase; type-1 accesses take a lock
 //                      (pci_config_lock), so under conf1 the vCPUs' probes serialise as in Linux
 import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest-program.js';
-import { info } from '../runner/guest-layout.js';
+import { STACK_SIZE, info } from '../runner/guest-layout.js';
 import { mem, r } from '../runner/x86.js';
 import type { FunctionSpec } from '../runner/pci-model.js';
 import type { Access } from '../reports/schema.js';
@@ -39,8 +39,38 @@ export interface ScanOptions {
 }
 
 export const LINUX_PHASES = ['bus-scan', 'peer-bridge'];
+/** The start barrier of the multi-vCPU program: an untimed phase (Workload.untimedPhases). */
+export const BARRIER_PHASE = 'barrier';
 /** Multi-vCPU: vCPU 0 scans bus 0; everyone waits at the barrier; everyone scans its share of the peer buses. */
-export const PARALLEL_PHASES = ['bus-scan', 'barrier', 'peer-bridge'];
+export const PARALLEL_PHASES = ['bus-scan', BARRIER_PHASE, 'peer-bridge'];
+
+/** Bridges scan_bus remembers per bus: its stack frame holds one u64 per bridge. */
+export const MAX_BRIDGES_PER_BUS = 32;
+/** Stack bytes per level of bus nesting: the caller's saved bridge, the return address,
+ *  scan_bus's four saved registers, its bridge slots and the saved devfn limit. */
+const SCAN_BUS_STACK = 8 + 8 + 4 * 8 + MAX_BRIDGES_PER_BUS * 8 + 8;
+/** Stack the pass loop and the leaf routines (found, config accessors, device setup) need
+ *  below the deepest scan_bus frame (they use under 200 bytes). */
+const STACK_RESERVE = 512;
+
+/** Workload.checkTopology of the scan programs: throws when scan_bus would overrun its frame
+ *  (more than MAX_BRIDGES_PER_BUS bridges on one bus) or the vCPU's stack (bridges nested too
+ *  deep), instead of letting the guest corrupt its stack. Counts every bridge of a bus, as
+ *  scanExpected walks them. */
+export function checkScanTopology(topology: FunctionSpec[]): void {
+  const maxDepth = Math.floor((STACK_SIZE - STACK_RESERVE) / SCAN_BUS_STACK);
+  let maxBus = 0;
+  const walk = (fns: FunctionSpec[], bus: number, depth: number) => {
+    if (depth > maxDepth) throw new Error(`bridges nested ${depth} buses deep (bus ${bus}): the guest's scan_bus recursion fits ${maxDepth} levels in a ${STACK_SIZE}-byte vCPU stack`);
+    const bridges = sortByDevfn(fns).filter((f) => f.bridge);
+    if (bridges.length > MAX_BRIDGES_PER_BUS) throw new Error(`${bridges.length} bridges on bus ${bus}: the guest's scan_bus keeps at most ${MAX_BRIDGES_PER_BUS} per bus`);
+    for (const b of bridges) {
+      if (++maxBus > 255) throw new Error('more than 256 buses: bus numbers are 8 bits');
+      walk(b.bridge?.children ?? [], maxBus, depth + 1);
+    }
+  };
+  walk(topology, 0, 1);
+}
 
 /** The phases scanProgram marks for these options. */
 export function scanPhases(opts: ScanOptions = {}): string[] {
@@ -72,7 +102,9 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
   a.ret();
 
   // scan_bus(edi = bus, esi = devfn limit: 256, or 8 behind a PCIe downstream port): pci_scan_child_bus
-  const FRAME = 32 * 8; // found bridges: bdf | downstream << 16, in devfn order; then the limit
+  // Found bridges: bdf | downstream << 16, in devfn order; then the limit. No bounds check in the
+  // guest: checkScanTopology rejects topologies with more bridges on a bus before any VM runs.
+  const FRAME = MAX_BRIDGES_PER_BUS * 8;
   a.bind(scanBus);
   for (const x of [r.rbx, r.rbp, r.r8, r.r9]) a.push(x);
   a.sub(r.rsp, FRAME + 8);

@@ -1,6 +1,6 @@
 import type { FunctionSpec } from '../runner/pci-model.js';
 import type { Workload } from './types.js';
-import { LINUX_PHASES, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
 import { virtio } from './virtio-devices.js';
 
 /** QEMU `-M microvm,pcie=on`: the GPEX host bridge (1b36:0008) and virtio devices on its root
@@ -28,6 +28,7 @@ export const microvmPcie: Workload = {
   passes: 1,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
+  checkTopology: checkScanTopology,
   program: (access, guest) => scanProgram(access, guest, SCAN),
   expected: (lastBus, guest, access = 'ecam') => scanExpected(microvmTopology, lastBus, guest, SCAN, access),
 };

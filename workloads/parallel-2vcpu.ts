@@ -1,5 +1,5 @@
 import type { Workload } from './types.js';
-import { PARALLEL_PHASES, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import { BARRIER_PHASE, PARALLEL_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
 import { q35Topology } from './q35-topology.js';
 
 export const SCAN: ScanOptions = { vcpus: 2 };
@@ -22,6 +22,8 @@ export const parallel2Vcpu: Workload = {
   passes: 1, // the barrier counter is never reset
   phases: PARALLEL_PHASES,
   holePhase: 'peer-bridge',
+  untimedPhases: [BARRIER_PHASE],
+  checkTopology: checkScanTopology,
   program: (access, guest) => scanProgram(access, guest, SCAN),
   expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, SCAN, access),
 };

@@ -1,5 +1,5 @@
 import type { Workload } from './types.js';
-import { LINUX_PHASES, scanExpected, scanProgram } from './linux-scan.js';
+import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram } from './linux-scan.js';
 import { q35Topology } from './q35-topology.js';
 
 /** Scans per VM: the first is cold, the others show the steady state (hotplug polling, rescans). */
@@ -16,6 +16,7 @@ export const rescan: Workload = {
   passes: RESCAN_PASSES,
   phases: LINUX_PHASES,
   holePhase: 'peer-bridge',
+  checkTopology: checkScanTopology,
   program: (access, guest) => scanProgram(access, guest),
   expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, {}, access),
 };

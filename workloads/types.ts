@@ -33,6 +33,13 @@ export interface Workload {
   phases: string[];
   /** The phase made only of hole accesses (ns per access is measured on it), if any. */
   holePhase: string | null;
+  /** Phases kept in a scan's `phases` but left out of its total ns (e.g. a start barrier, whose
+   *  length is mostly host scheduling, not guest work). Default: none. */
+  untimedPhases?: string[];
+  /** Throws an Error naming the limit when the program cannot handle this topology (e.g. more
+   *  bridges on one bus than its stack frame holds). runner/sample.ts checkCapacity calls it
+   *  with the workload's own topology before any VM exists. */
+  checkTopology?(topology: FunctionSpec[]): void;
   /** Builds the guest program. Identical bytes for every strategy of the same guest kind. */
   program(access: Access, guest: GuestKind): Uint8Array;
   /** Analytic accesses and hole accesses of one pass when the VMM declares buses 0..lastBus.
