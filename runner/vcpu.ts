@@ -266,14 +266,6 @@ export class Vcpu {
     return this.statsFd;
   }
 
-  /** Unmaps this object's kvm_run view but keeps the fd: a second Vcpu over the same fd on another thread. */
-  unmapOnly(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.statsFd?.close();
-    munmap(this.runPtr, this.runSize);
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

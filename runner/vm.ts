@@ -73,7 +73,13 @@ export class Vm {
 
   createVcpu(id = this.vcpus.length): Vcpu {
     const fd = retrying(`KVM_CREATE_VCPU ${id}`, () => ioctlInt(this.fd, ioctls.KVM_CREATE_VCPU, id));
-    const v = new Vcpu(this, fd, id);
+    let v: Vcpu;
+    try {
+      v = new Vcpu(this, fd, id);
+    } catch (e) {
+      close(fd); // the kvm_run mmap failed: the fd is not owned by any Vcpu yet
+      throw e;
+    }
     this.vcpus.push(v);
     return v;
   }
