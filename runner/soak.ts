@@ -8,19 +8,33 @@ import type { Workload } from '../workloads/types.js';
 export interface SoakPoint {
   vms: number;
   fds: number;
-  /** VMAs of this process (/proc/self/maps lines). */
+  /** VMAs of this process (/proc/self/maps lines); grows a little as glibc and V8 add arenas. */
   maps: number;
+  /** VMAs a VM leaves behind if it leaks: kvm_run mappings, memfds, and anonymous read-write
+   *  mappings of 8 MiB or more (guest RAM, 0xff backings). Must not grow at all. */
+  vmMaps: number;
   rssBytes: number;
 }
 
 export function processPoint(vms: number): SoakPoint {
   const status = readFileSync('/proc/self/status', 'utf8');
+  const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter(Boolean);
   return {
     vms,
     fds: readdirSync('/proc/self/fd').length,
-    maps: readFileSync('/proc/self/maps', 'utf8').split('\n').filter(Boolean).length,
+    maps: maps.length,
+    vmMaps: maps.filter(isVmMapping).length,
     rssBytes: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024,
   };
+}
+
+function isVmMapping(line: string): boolean {
+  if (/kvm|memfd:/.test(line)) return true;
+  const [range, perms, , , inode, path] = line.split(/\s+/);
+  if (perms !== 'rw-p' && perms !== 'rw-s') return false;
+  if (inode !== '0' || (path ?? '') !== '') return false;
+  const [lo, hi] = range.split('-').map((x) => BigInt(`0x${x}`));
+  return hi - lo >= 8n << 20n;
 }
 
 /** Runs `vms` fresh VMs one after another in this process; a point every `every` VMs (and after the first). */
