@@ -15,7 +15,6 @@ export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
 export const MAP_NORESERVE = 0x4000;
-export const MAP_HUGETLB = 0x40000;
 export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
 export const MFD_CLOEXEC = 1;
@@ -67,12 +66,6 @@ export const memfdCreate = lib.func('int memfd_create(const char *name, unsigned
 export const ftruncate = lib.func('int ftruncate(int fd, long len)') as (fd: number, len: number | bigint) => number;
 /** sched_yield(2): gives the host CPU away (a vCPU spinning on a guest lock). */
 export const schedYield = lib.func('int sched_yield()') as () => number;
-export const pread = lib.func('long pread(int fd, void *buf, size_t n, long off)') as (
-  fd: number,
-  buf: Buffer,
-  n: number,
-  off: number | bigint,
-) => number;
 
 /** errno of the last failed call on this thread. */
 export function errno(): number {

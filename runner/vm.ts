@@ -25,11 +25,6 @@ export class Vm {
     readonly fd: number,
   ) {}
 
-  /** Slot number that the next addMemory() will use. */
-  get nextSlot(): number {
-    return this.slots.length;
-  }
-
   /** KVM_SET_USER_MEMORY_REGION for a new slot. The host memory must stay mapped until close(). */
   addMemory(gpa: number, size: number, hva: bigint, flags = 0): MemorySlot {
     const slot = { slot: this.slots.length, flags, gpa, size, hva };

@@ -1,6 +1,7 @@
 import type { FunctionSpec } from '../runner/pci-model.js';
 import type { Workload } from './types.js';
-import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import type { ScanOptions } from './linux-scan.js';
+import { linuxWorkload } from './linux-workload.js';
 import { q35Topology } from './q35-topology.js';
 import { EXT_ATS, pcieSwitch, rootPort, virtio, virtioSlot } from './virtio-devices.js';
 
@@ -47,19 +48,11 @@ export const cloudDenseTopology: FunctionSpec[] = [
 export const SCAN: ScanOptions = { setup: 'full' };
 
 /** Full Linux enumeration of a dense cloud VM: present devices dominate the bus-scan phase. */
-export const cloudDense: Workload = {
+export const cloudDense = linuxWorkload({
   id: 'cloud-dense',
   summary:
     'q35 + 14 root ports, a switch, 31 virtio fns on buses 0..23: full Linux enumeration (BARs, caps, ext caps) + peer-bridge fixup (7500 hole reads)',
-  window: { base: 0xb0000000, buses: 256 },
   topology: cloudDenseTopology,
-  access: ['ecam', 'conf1'],
+  scan: SCAN,
   accessNote: 'conf1 reaches only the first 256 bytes: the extended-capability walk is skipped, as Linux does without MMCONFIG',
-  vcpus: 1,
-  passes: 1,
-  phases: LINUX_PHASES,
-  holePhase: 'peer-bridge',
-  checkTopology: checkScanTopology,
-  program: (access, guest) => scanProgram(access, guest, SCAN),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(cloudDenseTopology, lastBus, guest, SCAN, access),
-};
+});

@@ -1,5 +1,5 @@
-import type { Workload } from './types.js';
-import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import type { ScanOptions } from './linux-scan.js';
+import { linuxWorkload } from './linux-workload.js';
 import { q35Topology } from './q35-topology.js';
 
 // Every devfn of bus 0 (firmware brute force; Linux with isolated functions), then every devfn
@@ -8,17 +8,9 @@ import { q35Topology } from './q35-topology.js';
 export const SCAN: ScanOptions = { busScan: 'every-devfn', peerStride: 1 };
 
 /** The brute-force sweep: 65 536 vendor reads over all 256 buses (peer-bridge phase: 65 280 holes). */
-export const ecamExhaustive: Workload = {
+export const ecamExhaustive = linuxWorkload({
   id: 'ecam-exhaustive',
   summary: 'q35, MCFG 256 buses: every devfn of every bus, 65 536 vendor reads (65 530 hole reads; Jailhouse stride 1)',
-  window: { base: 0xb0000000, buses: 256 },
   topology: q35Topology,
-  access: ['ecam', 'conf1'],
-  vcpus: 1,
-  passes: 1,
-  phases: LINUX_PHASES,
-  holePhase: 'peer-bridge',
-  checkTopology: checkScanTopology,
-  program: (access, guest) => scanProgram(access, guest, SCAN),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, SCAN, access),
-};
+  scan: SCAN,
+});

@@ -1,6 +1,7 @@
 import type { FunctionSpec } from '../runner/pci-model.js';
 import type { Workload } from './types.js';
-import { LINUX_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import type { ScanOptions } from './linux-scan.js';
+import { linuxWorkload } from './linux-workload.js';
 import { virtio } from './virtio-devices.js';
 
 /** QEMU `-M microvm,pcie=on`: the GPEX host bridge (1b36:0008) and virtio devices on its root
@@ -17,18 +18,12 @@ export const microvmTopology: FunctionSpec[] = [
 export const SCAN: ScanOptions = { setup: 'full' };
 
 /** A microvm guest's enumeration: ECAM at 0xE0000000 (256 MiB, MCFG end bus 255), six functions on bus 0. */
-export const microvmPcie: Workload = {
+export const microvmPcie = linuxWorkload({
   id: 'microvm-pcie',
   summary: 'QEMU microvm,pcie=on: ECAM 256 MiB at 0xE0000000, GPEX + 5 virtio on bus 0, full setup + peer-bridge fixup (8186 hole reads)',
   window: { base: 0xe0000000, buses: 256 },
   topology: microvmTopology,
+  scan: SCAN,
   access: ['ecam'],
   accessNote: 'microvm has no 0xCF8/0xCFC: its GPEX host bridge is reachable through ECAM only',
-  vcpus: 1,
-  passes: 1,
-  phases: LINUX_PHASES,
-  holePhase: 'peer-bridge',
-  checkTopology: checkScanTopology,
-  program: (access, guest) => scanProgram(access, guest, SCAN),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(microvmTopology, lastBus, guest, SCAN, access),
-};
+});

@@ -1,5 +1,5 @@
-import type { Workload } from './types.js';
-import { BARRIER_PHASE, PARALLEL_PHASES, checkScanTopology, scanExpected, scanProgram, type ScanOptions } from './linux-scan.js';
+import { BARRIER_PHASE, PARALLEL_PHASES, type ScanOptions } from './linux-scan.js';
+import { linuxWorkload } from './linux-workload.js';
 import { q35Topology } from './q35-topology.js';
 
 export const SCAN: ScanOptions = { vcpus: 2 };
@@ -12,18 +12,13 @@ export const SCAN: ScanOptions = { vcpus: 2 };
  * ns/access is wall time per hole read of both vCPUs together (perfect scaling: half of
  * linux-q35-boot's).
  */
-export const parallel2Vcpu: Workload = {
+export const parallel2Vcpu = linuxWorkload({
   id: 'parallel-2vcpu',
   summary: 'q35, 2 vCPUs: bus 0 by vCPU 0, start barrier, each vCPU probes half of buses 1..255 concurrently (8193 hole reads in all)',
-  window: { base: 0xb0000000, buses: 256 },
   topology: q35Topology,
-  access: ['ecam', 'conf1'],
+  scan: SCAN,
   vcpus: 2,
   passes: 1, // the barrier counter is never reset
   phases: PARALLEL_PHASES,
-  holePhase: 'peer-bridge',
   untimedPhases: [BARRIER_PHASE],
-  checkTopology: checkScanTopology,
-  program: (access, guest) => scanProgram(access, guest, SCAN),
-  expected: (lastBus, guest, access = 'ecam') => scanExpected(q35Topology, lastBus, guest, SCAN, access),
-};
+});
