@@ -4,6 +4,11 @@ import { CPUID_ENTRY_SIZE, KVM_API_VERSION, caps, ioctls, type CapName } from '.
 import { HostError } from './errors.js';
 import { Vm } from './vm.js';
 
+/** Why this API version cannot be used (KVM's API has been 12 since Linux 2.6.22), or null. */
+export function apiVersionProblem(version: number, path: string): string | null {
+  return version === KVM_API_VERSION ? null : `${path} reports KVM API version ${version}, this tool speaks version ${KVM_API_VERSION}`;
+}
+
 export class Kvm {
   private constructor(
     readonly fd: number,
@@ -29,9 +34,10 @@ export class Kvm {
       kvm.close();
       throw new HostError(`${path} is not a KVM device (KVM_GET_API_VERSION: ${e instanceof SysError ? e.code : String(e)})`);
     }
-    if (v !== KVM_API_VERSION) {
+    const problem = apiVersionProblem(v, path);
+    if (problem) {
       kvm.close();
-      throw new HostError(`${path} reports KVM API version ${v}, this tool speaks version ${KVM_API_VERSION}`);
+      throw new HostError(problem);
     }
     return kvm;
   }

@@ -131,3 +131,12 @@ describe('interrupted run', { skip: !hasKvm && 'no /dev/kvm' }, () => {
     assert.equal(runDirs(out).length, 2, 'a second run never overwrites the first');
   });
 });
+
+describe('KVM API version', () => {
+  test('anything but 12 is refused with the version named', async () => {
+    const { apiVersionProblem } = await import('../runner/kvm.js');
+    assert.equal(apiVersionProblem(12, '/dev/kvm'), null);
+    assert.match(apiVersionProblem(11, '/dev/kvm') ?? '', /\/dev\/kvm reports KVM API version 11, this tool speaks version 12/);
+    assert.match(apiVersionProblem(13, '/dev/kvm') ?? '', /version 13/);
+  });
+});
