@@ -25,6 +25,11 @@ const KEY_PARAMS: Record<string, string[]> = {
   kvm_pvm: ['pvm_native', 'pvm_emul_batch', 'force'],
 };
 
+/** A /proc/meminfo field (kB or a count); 0 when absent. */
+export function meminfo(key: string): number {
+  return Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(read('/proc/meminfo'))?.[1] ?? 0);
+}
+
 export function kvmBackend(): string {
   return BACKENDS.find((m) => existsSync(`/sys/module/${m}`)) ?? 'unknown';
 }
@@ -43,8 +48,6 @@ export function kvmParams(): Record<string, string> {
 export function fingerprint(kvm: Kvm, tscKhz: number): HostFingerprint {
   const capabilities: Record<string, number> = {};
   for (const c of Object.keys(caps) as CapName[]) capabilities[c] = kvm.checkExtension(c);
-  const meminfo = read('/proc/meminfo');
-  const mi = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0);
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(read('/proc/cpuinfo'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const fp: Omit<HostFingerprint, 'id'> = {
     kernel: release(),
@@ -61,7 +64,7 @@ export function fingerprint(kvm: Kvm, tscKhz: number): HostFingerprint {
       defrag: bracketed(read('/sys/kernel/mm/transparent_hugepage/defrag', 'unavailable')),
       shmemEnabled: bracketed(read('/sys/kernel/mm/transparent_hugepage/shmem_enabled', 'unavailable')),
     },
-    hugetlb: { nrHugepages: mi('HugePages_Total'), freeHugepages: mi('HugePages_Free'), hugepageSizeKb: mi('Hugepagesize') },
+    hugetlb: { nrHugepages: meminfo('HugePages_Total'), freeHugepages: meminfo('HugePages_Free'), hugepageSizeKb: meminfo('Hugepagesize') },
     maxMapCount: Number(read('/proc/sys/vm/max_map_count', '0')),
     isRoot: process.getuid?.() === 0,
     node: process.version,

@@ -1,5 +1,5 @@
 // Probe checks shared by the memslot strategies.
-import { readFileSync } from 'node:fs';
+import { meminfo } from '../runner/host.js';
 import type { HostNeed } from '../runner/host-prep.js';
 import type { HostInfo, ProbeResult } from './types.js';
 
@@ -19,14 +19,6 @@ export function thpProbe(host: HostInfo): ProbeResult | null {
 
 /** hugetlb pages in use by others plus `pages` for us. */
 export function hugepagesFor(pages: number, why: string): HostNeed {
-  let inUse = 0;
-  try {
-    const mi = readFileSync('/proc/meminfo', 'utf8');
-    const total = Number(/^HugePages_Total:\s+(\d+)/m.exec(mi)?.[1] ?? 0);
-    const free = Number(/^HugePages_Free:\s+(\d+)/m.exec(mi)?.[1] ?? 0);
-    inUse = total - free;
-  } catch {
-    /* no hugetlb on this kernel: ensureHostNeeds reports it */
-  }
+  const inUse = meminfo('HugePages_Total') - meminfo('HugePages_Free');
   return { sysctl: 'vm.nr_hugepages', atLeast: inUse + pages, why: `${why} (${pages} × 2 MiB hugetlb pages)` };
 }
