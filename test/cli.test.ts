@@ -1,13 +1,14 @@
 // The command line as a user meets it: bad input is one line and exit 2, runaway and faulting
 // guests become failed rows while the run goes on, an interrupted run keeps its samples.
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateResults, type ResultsFile } from '../reports/schema.js';
+import { noAccessUnavailable, runWithoutKvmAccess } from './no-access.js';
 
 const CLI = fileURLToPath(new URL('../runner/cli.js', import.meta.url));
 const hasKvm = existsSync('/dev/kvm');
@@ -27,6 +28,15 @@ function assertBadInput(r: ReturnType<typeof bench>, what: string | RegExp) {
   if (typeof what === 'string') assert.ok(lines[0].includes(what), `names ${what}: ${lines[0]}`);
   else assert.match(lines[0], what);
 }
+
+const made: string[] = [];
+/** A temporary folder removed when the file's tests end. */
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function runDirs(out: string): string[] {
   return existsSync(out) ? readdirSync(out).map((d) => join(out, d)) : [];
@@ -54,19 +64,19 @@ describe('bad input: one line, exit 2', () => {
   test('--order bogus', () => assertBadInput(bench(['run', '--order', 'random']), '--order random'));
   test('--pci-hole-cap without --pci-hole-flag', () => assertBadInput(bench(['run', '--pci-hole-cap', '300']), '--pci-hole-flag'));
   test('an output folder that cannot be written', { skip: !hasKvm && 'no /dev/kvm' }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pcihole-ro-'));
+    const dir = tempDir('pcihole-ro-');
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     assertBadInput(bench(['run', '--strategy', 'userspace-exit', '--samples', '1', '--out', join(file, 'sub')]), '--out');
   });
   test('/dev/kvm missing names the fix', () => assertBadInput(bench(['env'], { PCIHOLE_KVM_DEVICE: '/nonexistent/kvm' }), /does not exist: KVM is not available/));
   test('a device that is not KVM', () => assertBadInput(bench(['env'], { PCIHOLE_KVM_DEVICE: '/dev/null' }), /not a KVM device/));
-  test('permission denied names the kvm group', { skip: (!hasKvm || process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) && 'needs root, setpriv and /dev/kvm' }, () => {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'env'], { encoding: 'utf8' });
+  test('permission denied names the kvm group', { skip: noAccessUnavailable() ?? false }, () => {
+    const r = runWithoutKvmAccess([process.execPath, CLI, 'env']);
     assertBadInput({ code: r.status, stdout: r.stdout, stderr: r.stderr }, /permission denied on .*kvm group/);
   });
   test('report: missing, corrupt and wrong-schema files', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pcihole-bad-'));
+    const dir = tempDir('pcihole-bad-');
     writeFileSync(join(dir, 'corrupt.json'), '{"schema": ');
     writeFileSync(join(dir, 'other.json'), JSON.stringify({ schema: 'something-else', rows: [] }));
     assertBadInput(bench(['report', join(dir, 'missing.json')]), 'missing.json');
@@ -86,8 +96,8 @@ describe('bad input: one line, exit 2', () => {
 
 describe('runaway and faulting guests', { skip: !hasKvm && 'no /dev/kvm' }, () => {
   test('a guest that never signals done times out, a faulting one reports registers, the run goes on', () => {
-    const out = mkdtempSync(join(tmpdir(), 'pcihole-faulty-'));
-    const r = bench(['run', '--strategy', 'userspace-exit', '--workload', 'test-hang,test-fault,linux-q35-boot', '--samples', '2', '--timeout', '2', '--out', out, '--no-report'], {
+    const out = tempDir('pcihole-faulty-');
+    const r = bench(['run', '--strategy', 'userspace-exit', '--workload', 'test-hang,test-fault,linux-q35-boot', '--samples', '2', '--timeout', '5', '--out', out, '--no-report'], {
       PCIHOLE_TEST_WORKLOADS: '1',
     });
     assert.equal(r.code, 1, 'failed rows make exit status 1');
@@ -106,7 +116,7 @@ describe('runaway and faulting guests', { skip: !hasKvm && 'no /dev/kvm' }, () =
 
 describe('interrupted run', { skip: !hasKvm && 'no /dev/kvm' }, () => {
   test('SIGTERM leaves valid results of the finished samples, marked incomplete; a second run gets its own folder', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pcihole-int-'));
+    const out = tempDir('pcihole-int-');
     const child = spawn(process.execPath, [CLI, 'run', '--strategy', 'userspace-exit', '--samples', '200', '--out', out, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
