@@ -77,16 +77,14 @@ export class ExitLoop {
     // Queued writes happened before this exit: apply them first (as QEMU's and kvmtool's loops do).
     if (this.drainCoalesced) c.coalesced += vcpu.drainCoalesced(this.sink);
     if (e.kind === 'mmio') {
-      const off = e.addr - this.ecam.base;
-      const cfg = off - this.ecam.configOffset;
-      const inWindow = off >= 0 && off < this.ecam.size && cfg >= 0;
+      const cfg = this.configOffsetOf(e.addr);
       if (e.isWrite) {
         c.mmio_write++;
-        if (inWindow) this.pci.ecamWrite(cfg, e.len, getLE(e.data, e.len));
+        if (cfg >= 0) this.pci.ecamWrite(cfg, e.len, getLE(e.data, e.len));
         else c.other++;
       } else {
         c.mmio_read++;
-        if (inWindow) putLE(e.data, e.len, this.pci.ecamRead(cfg, e.len));
+        if (cfg >= 0) putLE(e.data, e.len, this.pci.ecamRead(cfg, e.len));
         else {
           c.other++;
           e.data.fill(0xff);
@@ -120,9 +118,16 @@ export class ExitLoop {
     return false;
   }
 
+  /** Offset from the guest's config base of a GPA in the ECAM window; -1 outside it. */
+  private configOffsetOf(gpa: number): number {
+    const off = gpa - this.ecam.base;
+    const cfg = off - this.ecam.configOffset;
+    return off >= 0 && off < this.ecam.size && cfg >= 0 ? cfg : -1;
+  }
+
   private readonly sink = (addr: number, len: number, value: number): void => {
-    const cfg = addr - this.ecam.base - this.ecam.configOffset;
-    if (cfg >= 0 && addr - this.ecam.base < this.ecam.size) this.pci.ecamWrite(cfg, len, value);
+    const cfg = this.configOffsetOf(addr);
+    if (cfg >= 0) this.pci.ecamWrite(cfg, len, value);
   };
 }
 

@@ -22,7 +22,7 @@ export interface RunRequest {
 export type ChildMessage =
   | { type: 'sample'; sample: Sample }
   | { type: 'sample-error'; message: string }
-  | { type: 'done'; tinybench: { samplesMs: number[] } }
+  | { type: 'done' }
   | { type: 'error'; message: string };
 
 let kvm: Kvm | null = null;
@@ -68,8 +68,7 @@ function serve(req: RunRequest): void {
     { async: false }, // declared sync: tinybench would otherwise call it once more to find out
   );
   bench.runSync();
-  const samplesMs = [...((bench.tasks[0].result as { latency?: { samples?: number[] } })?.latency?.samples ?? [])];
-  send({ type: 'done', tinybench: { samplesMs } });
+  send({ type: 'done' });
 }
 
 process.on('message', (req: RunRequest) => {

@@ -249,15 +249,8 @@ export class Vcpu {
     b.writeBigUInt64LE(BigInt(gpa), 0);
     b.writeBigUInt64LE(BigInt(size), 8);
     // The ioctl may stop early and update gpa/size: loop until the range is done (api.rst).
-    for (;;) {
-      const rc = ioctlBuf(this.fd, ioctls.KVM_PRE_FAULT_MEMORY, b);
-      if (rc < 0) {
-        const e = errno();
-        if (errnoName(e) === 'EINTR' || errnoName(e) === 'EAGAIN') continue;
-        throw new SysError('KVM_PRE_FAULT_MEMORY', e);
-      }
-      if (b.readBigUInt64LE(8) === 0n) return;
-    }
+    do retrying('KVM_PRE_FAULT_MEMORY', () => ioctlBuf(this.fd, ioctls.KVM_PRE_FAULT_MEMORY, b));
+    while (b.readBigUInt64LE(8) !== 0n);
   }
 
   /** Per-vCPU binary statistics, opened once. */
