@@ -5,6 +5,7 @@ import { runCommand } from './run-command.js';
 import { envCommand, listCommand } from './info-commands.js';
 import { referenceCommand } from './reference-command.js';
 import { soakCommand } from './soak-command.js';
+import { labCommand } from './lab/lab-command.js';
 import { reportCommand } from '../reports/report-command.js';
 import { gateCommand, gateEvalCommand } from '../reports/gate-command.js';
 
@@ -21,11 +22,13 @@ usage: bench <command> [options]        bench <command> --help for its options
   gate-eval  false-alarm and detection rate of the gate on a real results file
   reference  the same scan through a minimal C KVM_RUN loop, beside this harness
   soak       hundreds of fresh VMs in one process: fds, mappings and RSS must stay flat
+  lab        any of these inside a VM of the suite's own with a real KVM (hosts without /dev/kvm)
 
 examples:
   npx bench run                                   # every strategy on linux-q35-boot, 10 VMs each
   npx bench run --strategy userspace-exit --access all --samples 5
   npx bench report results/*/results.json --out compare.html
+  npx bench lab -- run --samples 3                # the same, in the lab VM (no /dev/kvm here)
   npx bench gate --baseline test/perf-baseline.json --current results/<run> --ratios`;
 
 const commands: Record<string, (args: string[]) => Promise<number> | number> = {
@@ -37,6 +40,7 @@ const commands: Record<string, (args: string[]) => Promise<number> | number> = {
   'gate-eval': gateEvalCommand,
   reference: referenceCommand,
   soak: soakCommand,
+  lab: labCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,67 @@
+// The lab VM's initramfs, built on the fly: Debian's static busybox, the guest kernel's own
+// modules for 9p and KVM (with their dependencies, from modules.dep), and an /init script.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { cpioNewc, type CpioEntry } from './cpio.js';
+import { LAB_INIT } from './lab-init.js';
+
+/** What the guest needs before it can reach the host's root: virtio-pci, 9p over virtio. */
+export const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p'];
+/** KVM itself; the init loads whichever vendor module the (virtual) CPU supports. */
+export const KVM_MODULES = ['kvm', 'kvm_amd', 'kvm_intel'];
+
+const modName = (path: string) => basename(path).replace(/\.ko(\.[a-z]+)?$/, '').replace(/-/g, '_');
+
+/**
+ * Every module file needed for `wanted`, dependencies first, in the order insmod must load them.
+ * modules.dep lists "path: dep dep …" relative to the modules directory (depmod(8)).
+ */
+export function moduleLoadOrder(modulesDep: string, wanted: string[]): string[] {
+  const deps = new Map<string, { path: string; deps: string[] }>();
+  for (const line of modulesDep.split('\n')) {
+    const m = /^([^:]+):\s*(.*)$/.exec(line.trim());
+    if (m) deps.set(modName(m[1]), { path: m[1], deps: m[2].split(/\s+/).filter(Boolean).map(modName) });
+  }
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const d = deps.get(name);
+    if (!d) throw new Error(`module ${name} is not in modules.dep`);
+    d.deps.forEach(visit);
+    order.push(d.path);
+  };
+  wanted.forEach(visit);
+  return order;
+}
+
+export interface InitramfsInput {
+  /** The guest kernel's modules directory (/lib/modules/VERSION). */
+  modulesDir: string;
+  /** A statically linked busybox. */
+  busybox: string;
+  /** Module files that replace the kernel's own by name (e.g. a patched kvm.ko), or none. */
+  overrides?: Map<string, string>;
+}
+
+/** The initramfs as one uncompressed newc archive. */
+export function buildInitramfs(input: InitramfsInput): Buffer {
+  const dep = readFileSync(join(input.modulesDir, 'modules.dep'), 'utf8');
+  const files = moduleLoadOrder(dep, [...BOOT_MODULES, ...KVM_MODULES]);
+  const compressed = files.find((f) => !f.endsWith('.ko'));
+  if (compressed) throw new Error(`${compressed}: compressed modules are not supported by the lab's busybox insmod; use a kernel with uncompressed .ko modules`);
+  const entries: CpioEntry[] = ['bin', 'dev', 'proc', 'sys', 'host', 'modules'].map((name) => ({ name, kind: 'dir', mode: 0o755 }));
+  entries.push({ name: 'bin/busybox', kind: 'file', mode: 0o755, data: readFileSync(input.busybox) });
+  entries.push({ name: 'init', kind: 'file', mode: 0o755, data: Buffer.from(LAB_INIT) });
+  const order: string[] = [];
+  for (const f of files) {
+    const name = modName(f);
+    const src = input.overrides?.get(name) ?? join(input.modulesDir, f);
+    if (!existsSync(src)) throw new Error(`module file ${src} is missing`);
+    entries.push({ name: `modules/${name}.ko`, kind: 'file', mode: 0o644, data: readFileSync(src) });
+    order.push(name);
+  }
+  entries.push({ name: 'modules/order', kind: 'file', mode: 0o644, data: Buffer.from(order.join('\n') + '\n') });
+  return cpioNewc(entries);
+}

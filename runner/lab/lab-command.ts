@@ -1,0 +1,123 @@
+// `bench lab`: runs any bench command (or, with --exec, any program) inside a VM of the suite's
+// own whose kernel has a real KVM, and brings the results back into the host's results/ folder.
+import { mkdirSync, realpathSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { dirname, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseCount } from '../args.js';
+import { HostError, UsageError } from '../errors.js';
+import { chooseAccel, readAccelFacts, type Accel } from './accel.js';
+import { findLabHost, installLabPackages, LAB_PACKAGES } from './lab-host.js';
+import { runLab } from './lab-vm.js';
+
+export const LAB_HELP = `usage: bench lab [options] -- <bench command and arguments>
+       bench lab [options] --exec -- <program and arguments>
+
+Runs a bench command inside a VM of the suite's own — Debian's kernel booted by QEMU with a real
+KVM inside it — for hosts without /dev/kvm, or to measure another KVM backend or a patched KVM.
+The host's / is shared read-only (the same checkout, node and node_modules); results/ and any
+--out folder are shared writable, so results land in the host's normal run folders. The
+command's exit status is bench lab's (0 pass, 1 regression/failure, 2 bad input).
+
+  --accel auto|kvm|tcg   kvm: QEMU on the host's KVM (-cpu host), needs kvm_intel/kvm_amd with
+                         nested=1; tcg: QEMU's emulator (-cpu max: SVM with nested paging), on
+                         any host. auto (default) picks kvm when it can and says why.
+                         Under tcg, counts are exact and times are emulated: relative path
+                         lengths, not hardware time (results are labelled so).
+  --cpus N               vCPUs of the lab VM (default 2)
+  --memory MIB           its memory in MiB (default 6144)
+  --timeout S            stop the VM after S seconds (default 3600)
+  --kernel FILE          guest kernel (default: the newest /boot/vmlinuz-* with KVM modules)
+  --modules DIR          its /lib/modules/VERSION folder (required with --kernel)
+  --append ARGS          extra guest kernel arguments (e.g. transparent_hugepage=madvise)
+  --share DIR            another host folder the command may write (repeatable)
+  --exec                 the words after -- are a program, not bench arguments
+  --verbose              show the guest kernel's boot messages
+  --setup                install what the lab needs (root): ${LAB_PACKAGES.join(' ')}
+
+examples:
+  npx bench lab -- env
+  npx bench lab -- run --strategy all --samples 3
+  npx bench lab --accel tcg -- run --workload all --strategy userspace-exit,ro-page --samples 2`;
+
+/** Parses "6144", "6G" or "512M" into MiB. */
+export function parseMemoryMiB(value: string): number {
+  const m = /^(\d+)\s*([MG]i?B?)?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * (m[2]?.toUpperCase().startsWith('G') ? 1024 : 1) : NaN;
+  if (!Number.isFinite(n) || n < 1024 || n > 262144) throw new UsageError(`--memory ${value}: expected MiB from 1024 to 262144 (or e.g. 6G)`);
+  return n;
+}
+
+/** Writable folders a bench command needs: results/ and the folder of any --out. */
+export function benchShares(argv: string[], cwd: string): string[] {
+  const dirs = [resolve(cwd, 'results')];
+  argv.forEach((a, i) => {
+    const out = a === '--out' || a === '-o' ? argv[i + 1] : a.startsWith('--out=') ? a.slice(6) : undefined;
+    if (out) dirs.push(extname(out) ? dirname(resolve(cwd, out)) : resolve(cwd, out));
+  });
+  return [...new Set(dirs)];
+}
+
+/** What the fingerprint records about the lab (read by runner/host.ts from PCIHOLE_LAB). */
+export function labInfo(accel: Accel, qemu: string, guestKernel: string): Record<string, string> {
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  return { accel, outerKernel: release(), outerCpu: cpu, qemu, guestKernel };
+}
+
+export async function labCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      accel: { type: 'string', default: 'auto' },
+      cpus: { type: 'string', default: '2' },
+      memory: { type: 'string', default: '6144' },
+      timeout: { type: 'string', default: '3600' },
+      kernel: { type: 'string' },
+      modules: { type: 'string' },
+      append: { type: 'string' },
+      share: { type: 'string', multiple: true },
+      exec: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      setup: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(LAB_HELP);
+    return 0;
+  }
+  if (values.setup) {
+    installLabPackages();
+    if (!positionals.length) return 0;
+  }
+  if (!['auto', 'kvm', 'tcg'].includes(values.accel)) throw new UsageError(`--accel ${values.accel}: expected auto, kvm or tcg`);
+  const cpuCount = parseCount('--cpus', values.cpus, 1, 64);
+  const memoryMiB = parseMemoryMiB(values.memory);
+  const timeoutS = parseCount('--timeout', values.timeout, 1, 86400);
+  if (!positionals.length) throw new UsageError(`bench lab: give the command to run after --, e.g. bench lab -- run --samples 3 (bench lab --help)`);
+  if (!values.exec && positionals[0] === 'lab') throw new UsageError('bench lab -- lab: the lab does not nest');
+  const choice = chooseAccel(values.accel as 'auto' | Accel, readAccelFacts());
+  if ('error' in choice) throw new HostError(choice.error);
+  const host = findLabHost({ kernel: values.kernel, modules: values.modules });
+  const cwd = process.cwd();
+  const cli = realpathSync(fileURLToPath(new URL('../cli.js', import.meta.url)));
+  const argv = values.exec ? positionals : [process.execPath, cli, ...positionals];
+  const shares = [...(values.exec ? [] : benchShares(positionals, cwd)), ...(values.share ?? []).map((d) => resolve(cwd, d))];
+  for (const d of shares) mkdirSync(d, { recursive: true });
+  const env: Record<string, string> = { HOME: '/tmp', TERM: 'dumb', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (/^(PCIHOLE_|NODE_)/.test(k) || k === 'CI' || k === 'LANG')) env[k] = v;
+  env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion));
+  const say = (l: string) => process.stderr.write(l + '\n');
+  say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
+  const out = await runLab({ host, accel: choice.accel, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, append: values.append, verbose: values.verbose }, say);
+  if (out.signal) return 128 + out.signal;
+  if (out.status === null) {
+    say(`lab: ${out.problem}`);
+    return 2;
+  }
+  say(`lab: the command exited ${out.status} after ${out.totalSeconds.toFixed(1)} s (boot ${out.bootSeconds?.toFixed(1) ?? '?'} s)`);
+  return out.status;
+}

@@ -1,0 +1,40 @@
+// /init of the lab VM (busybox sh). It loads the modules listed in /modules/order, mounts the
+// host's root read-only over 9p (cache=loose: without it node starts ~10x slower), gives it a
+// fresh /proc, /sys, /dev, /tmp, mounts the job share and the writable result shares, runs the
+// job's run.sh in a chroot, writes its exit status to the job share, and powers off.
+// Lines starting "pcihole-lab:" are read by the host side (runner/lab/qemu.ts).
+export const LAB_INIT = `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+say() { echo "pcihole-lab: $*"; }
+fail() { say "error: $*"; sync; poweroff -f; }
+for m in $(cat /modules/order); do
+  case "$m" in
+    kvm_amd) grep -qw svm /proc/cpuinfo || continue ;;
+    kvm_intel) grep -qw vmx /proc/cpuinfo || continue ;;
+  esac
+  insmod /modules/$m.ko 2>/tmp.err || say "insmod $m failed: $(cat /tmp.err)"
+done
+[ -e /dev/kvm ] || say "warning: no /dev/kvm in the lab VM (the virtual CPU has neither svm nor vmx)"
+o=trans=virtio,version=9p2000.L,msize=512000
+mount -t 9p -o $o,cache=loose,ro hostroot /host || fail "cannot mount the host root over 9p"
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t devtmpfs dev /host/dev
+mkdir -p /host/dev/shm /host/dev/pts
+mount -t tmpfs shm /host/dev/shm
+mount -t tmpfs tmp /host/tmp
+mkdir -p /host/tmp/.pcihole-lab
+mount -t 9p -o $o job /host/tmp/.pcihole-lab || fail "cannot mount the job share"
+while IFS="$(printf '\\t')" read -r tag path; do
+  [ -n "$tag" ] && { mount -t 9p -o $o "$tag" "/host$path" || fail "cannot mount $path"; }
+done < /host/tmp/.pcihole-lab/mounts
+say "ready $(uname -r) kvm=$(ls /sys/module | grep -E '^kvm_(amd|intel)$' | tr '\\n' ' ')"
+chroot /host /bin/sh /tmp/.pcihole-lab/run.sh
+echo $? > /host/tmp/.pcihole-lab/status
+sync
+poweroff -f
+`;
