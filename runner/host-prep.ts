@@ -1,21 +1,37 @@
-// Host limits a strategy needs (vm.max_map_count, hugetlb pages): raised when we are root and
+// Host limits a strategy needs (vm.max_map_count, 2 MiB hugetlb pages): raised when we are root and
 // restored when the tool exits; otherwise they become the "unsupported, because …, run: …" reason.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface HostNeed {
-  /** sysctl name, e.g. vm.max_map_count */
-  sysctl: 'vm.max_map_count' | 'vm.nr_hugepages';
+  /** What the user knows it as: vm.max_map_count, hugepages-2048kB/nr_hugepages. */
+  name: string;
+  /** The file that holds it (under /proc/sys or /sys). */
+  path: string;
   /** The value it must reach. */
   atLeast: number;
   /** Why, in a few words. */
   why: string;
+  /** The command that raises it by hand (told to a user who is not root). */
+  fix: string;
 }
 
-const path = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;
-const originals = new Map<string, string>();
+const sysctlPath = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;
+/** Raised files (by path): the value to put back and the name to report. */
+const originals = new Map<string, { name: string; value: string }>();
 
 export function readSysctl(name: string): number {
-  return Number(readFileSync(path(name), 'utf8').trim());
+  return readNumber(sysctlPath(name));
+}
+
+/** A /proc/sys/... need, e.g. sysctlNeed('vm.max_map_count', 73728, 'aliasing …'). */
+export function sysctlNeed(name: string, atLeast: number, why: string): HostNeed {
+  return { name, path: sysctlPath(name), atLeast, why, fix: `sudo sysctl ${name}=${atLeast}` };
+}
+
+function readNumber(path: string): number {
+  const v = Number(readFileSync(path, 'utf8').trim());
+  if (!Number.isFinite(v)) throw new Error(`${path} is not a number`);
+  return v;
 }
 
 /** Meets every need or returns the reason (with the command to run) why it cannot. */
@@ -23,22 +39,21 @@ export function ensureHostNeeds(needs: HostNeed[], isRoot: boolean): string | nu
   for (const n of needs) {
     let have: number;
     try {
-      have = readSysctl(n.sysctl);
+      have = readNumber(n.path);
     } catch {
-      return `${n.sysctl} is not readable on this host (${n.why})`;
+      return `${n.name} is not readable on this host (${n.why})`;
     }
     if (have >= n.atLeast) continue;
-    const fix = `sudo sysctl ${n.sysctl}=${n.atLeast}`;
-    if (!isRoot) return `${n.sysctl} is ${have}, ${n.why} needs ${n.atLeast}; run: ${fix}`;
-    if (!originals.has(n.sysctl)) originals.set(n.sysctl, String(have));
+    if (!isRoot) return `${n.name} is ${have}, ${n.why} needs ${n.atLeast}; run: ${n.fix}`;
+    if (!originals.has(n.path)) originals.set(n.path, { name: n.name, value: String(have) });
     try {
-      writeFileSync(path(n.sysctl), String(n.atLeast));
+      writeFileSync(n.path, String(n.atLeast));
     } catch (e) {
-      return `cannot raise ${n.sysctl} to ${n.atLeast} (${(e as NodeJS.ErrnoException).code}); run: ${fix}`;
+      return `cannot raise ${n.name} to ${n.atLeast} (${(e as NodeJS.ErrnoException).code}); run: ${n.fix}`;
     }
-    const now = readSysctl(n.sysctl);
+    const now = readNumber(n.path);
     // The kernel may reserve fewer hugepages than asked when memory is fragmented.
-    if (now < n.atLeast) return `${n.sysctl}: asked for ${n.atLeast}, the kernel gave ${now} (${n.why}); free memory or run: ${fix}`;
+    if (now < n.atLeast) return `${n.name}: asked for ${n.atLeast}, the kernel gave ${now} (${n.why}); free memory or run: ${n.fix}`;
   }
   return null;
 }
@@ -49,13 +64,13 @@ export function describeHostNeeds(needs: HostNeed[], isRoot: boolean): { blocked
   for (const n of needs) {
     let have: number;
     try {
-      have = readSysctl(n.sysctl);
+      have = readNumber(n.path);
     } catch {
-      return { blocked: `${n.sysctl} is not readable on this host (${n.why})`, raises };
+      return { blocked: `${n.name} is not readable on this host (${n.why})`, raises };
     }
     if (have >= n.atLeast) continue;
-    if (!isRoot) return { blocked: `${n.sysctl} is ${have}, ${n.why} needs ${n.atLeast}; run: sudo sysctl ${n.sysctl}=${n.atLeast}`, raises };
-    raises.push(`${n.sysctl} ${have} → ${n.atLeast} during the run`);
+    if (!isRoot) return { blocked: `${n.name} is ${have}, ${n.why} needs ${n.atLeast}; run: ${n.fix}`, raises };
+    raises.push(`${n.name} ${have} → ${n.atLeast} during the run`);
   }
   return { blocked: null, raises };
 }
@@ -78,11 +93,11 @@ export function restoreOnExit(first?: (signal: string) => void): void {
   }
 }
 
-/** Puts back every sysctl this process raised. Safe to call more than once. */
+/** Puts back every limit this process raised. Safe to call more than once. */
 export function restoreHost(): void {
-  for (const [name, value] of originals) {
+  for (const [path, { name, value }] of originals) {
     try {
-      writeFileSync(path(name), value);
+      writeFileSync(path, value);
     } catch {
       process.stderr.write(`bench: could not restore ${name} to ${value}\n`);
     }
@@ -90,7 +105,7 @@ export function restoreHost(): void {
   originals.clear();
 }
 
-/** sysctls raised so far (for the results and the closing message). */
+/** Names of the limits raised so far (for the results and the closing message). */
 export function raisedSysctls(): string[] {
-  return [...originals.keys()];
+  return [...originals.values()].map((o) => o.name);
 }

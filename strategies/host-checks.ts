@@ -1,6 +1,6 @@
 // Probe checks shared by the memslot strategies.
-import { meminfo } from '../runner/host.js';
 import type { HostNeed } from '../runner/host-prep.js';
+import { hugepages2mNeed } from '../runner/hugetlb.js';
 import type { HostInfo, ProbeResult } from './types.js';
 
 /** A read-only memslot needs KVM_CAP_READONLY_MEM and ECAM (port I/O never touches memory). */
@@ -17,8 +17,7 @@ export function thpProbe(host: HostInfo): ProbeResult | null {
   return { status: 'unsupported', reason: `transparent hugepages are '${t}'; run: echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled` };
 }
 
-/** hugetlb pages in use by others plus `pages` for us. */
-export function hugepagesFor(pages: number, why: string): HostNeed {
-  const inUse = meminfo('HugePages_Total') - meminfo('HugePages_Free');
-  return { sysctl: 'vm.nr_hugepages', atLeast: inUse + pages, why: `${why} (${pages} × 2 MiB hugetlb pages)` };
+/** 2 MiB hugetlb pages in use by others plus `pages` for us (the 2048kB pool, not the default size's). */
+export function hugepagesFor(pages: number, why: string, sysRoot?: string): HostNeed {
+  return hugepages2mNeed(pages, why, sysRoot);
 }

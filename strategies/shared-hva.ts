@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
 import { HUGE_2M, PAGE } from '../runner/host-memory.js';
+import { sysctlNeed } from '../runner/host-prep.js';
 import { aliasRegion, allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { hugepagesFor, memslotProbe } from './host-checks.js';
 import { addHoleSlots } from './window-slots.js';
@@ -19,7 +20,7 @@ export const sharedHva: Strategy = {
   hostNeeds(variant, w) {
     const size = w.window.buses << 20;
     if (variant === '2m') return [hugepagesFor(1, 'one 2 MiB page of 0xff aliased over the window')];
-    return [{ sysctl: 'vm.max_map_count', atLeast: size / PAGE + MAP_HEADROOM, why: `aliasing ${size / PAGE} pages (one VMA each)` }];
+    return [sysctlNeed('vm.max_map_count', size / PAGE + MAP_HEADROOM, `aliasing ${size / PAGE} pages (one VMA each)`)];
   },
   probe: (host, _variant, access) => memslotProbe(host, access) ?? { status: 'measured' },
   plan: fullWindowPlan,

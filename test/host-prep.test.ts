@@ -1,14 +1,19 @@
 // Host limits (runner/host-prep.ts): already met, not root (the reason names the sysctl to run),
-// and as root: raised, then put back by restoreHost(). Uses vm.max_map_count.
+// and as root: raised, then put back by restoreHost(). Uses vm.max_map_count, and a sysfs tree
+// of its own for the 2 MiB hugetlb pool (runner/hugetlb.ts).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { ensureHostNeeds, raisedSysctls, readSysctl, restoreHost, type HostNeed } from '../runner/host-prep.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeHostNeeds, ensureHostNeeds, raisedSysctls, readSysctl, restoreHost, sysctlNeed, type HostNeed } from '../runner/host-prep.js';
+import { hugepages2m, hugepages2mDir } from '../runner/hugetlb.js';
+import { hugepagesFor } from '../strategies/host-checks.js';
 
 const PROC = '/proc/sys/vm/max_map_count';
 const readProc = () => Number(readFileSync(PROC, 'utf8').trim());
 const isRoot = process.getuid?.() === 0;
-const need = (atLeast: number): HostNeed => ({ sysctl: 'vm.max_map_count', atLeast, why: 'a test' });
+const need = (atLeast: number): HostNeed => sysctlNeed('vm.max_map_count', atLeast, 'a test');
 
 // Never leave the host changed, whatever fails.
 after(() => restoreHost());
@@ -39,7 +44,7 @@ describe('ensureHostNeeds', () => {
   });
 
   test('a sysctl that does not exist is reported, not thrown', () => {
-    const r = ensureHostNeeds([{ sysctl: 'vm.no_such_knob' as HostNeed['sysctl'], atLeast: 1, why: 'a test' }], true);
+    const r = ensureHostNeeds([sysctlNeed('vm.no_such_knob', 1, 'a test')], true);
     assert.match(r ?? '', /vm\.no_such_knob is not readable/);
   });
 
@@ -56,5 +61,56 @@ describe('ensureHostNeeds', () => {
     assert.deepEqual(raisedSysctls(), []);
     restoreHost(); // safe twice
     assert.equal(readProc(), original);
+  });
+});
+
+describe('2 MiB hugetlb pages come from the 2048kB pool, not the default hugepage size', () => {
+  // A sysfs tree shaped like a host booted with default_hugepagesz=1G: the default-size pool
+  // (1048576kB, what vm.nr_hugepages and /proc/meminfo HugePages_* describe) and the 2 MiB pool.
+  const root = mkdtempSync(join(tmpdir(), 'pcihole-sysfs-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const pool = (kb: number, nr: number, free: number) => {
+    const dir = join(root, 'kernel/mm/hugepages', `hugepages-${kb}kB`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'nr_hugepages'), `${nr}\n`);
+    writeFileSync(join(dir, 'free_hugepages'), `${free}\n`);
+    return dir;
+  };
+  const giga = pool(1048576, 4, 4);
+  const two = pool(2048, 10, 6);
+  const read = (dir: string) => Number(readFileSync(join(dir, 'nr_hugepages'), 'utf8'));
+
+  test('the pool read is hugepages-2048kB under the given sysfs root', () => {
+    assert.equal(hugepages2mDir(root), two);
+    assert.equal(hugepages2mDir(), '/sys/kernel/mm/hugepages/hugepages-2048kB');
+    assert.deepEqual(hugepages2m(root), { nr: 10, free: 6 });
+    assert.equal(hugepages2m(join(root, 'nowhere')), null, 'no 2 MiB pool: null, not 0 pages');
+  });
+
+  test('a need for 128 pages asks the 2 MiB pool for the 4 in use plus 128, with a tee command, never vm.nr_hugepages', () => {
+    const n = hugepagesFor(128, 'a test', root);
+    assert.equal(n.path, join(two, 'nr_hugepages'));
+    assert.equal(n.atLeast, 4 + 128);
+    assert.equal(n.name, 'hugepages-2048kB/nr_hugepages');
+    assert.doesNotMatch(`${n.name} ${n.fix}`, /vm\.nr_hugepages/);
+    const r = ensureHostNeeds([n], false);
+    assert.equal(r, `hugepages-2048kB/nr_hugepages is 10, a test (128 × 2 MiB hugetlb pages) needs 132; run: echo 132 | sudo tee ${join(two, 'nr_hugepages')}`);
+    assert.match(describeHostNeeds([n], true).raises.join(), /hugepages-2048kB\/nr_hugepages 10 → 132/);
+    assert.equal(read(two), 10, 'not root: nothing written');
+  });
+
+  test('as root: the 2 MiB pool is raised and restored; the default-size pool is never touched', () => {
+    assert.equal(ensureHostNeeds([hugepagesFor(128, 'a test', root)], true), null);
+    assert.equal(read(two), 132);
+    assert.deepEqual(raisedSysctls(), ['hugepages-2048kB/nr_hugepages']);
+    restoreHost();
+    assert.equal(read(two), 10);
+    assert.equal(read(giga), 4);
+    assert.deepEqual(raisedSysctls(), []);
+  });
+
+  test('a host without a 2 MiB pool: the need is reported as not readable', () => {
+    const r = ensureHostNeeds([hugepagesFor(1, 'a test', join(root, 'nowhere'))], true);
+    assert.match(r ?? '', /hugepages-2048kB\/nr_hugepages is not readable/);
   });
 });
