@@ -2,7 +2,10 @@
 // Bump SCHEMA_VERSION on any change a reader must know about.
 
 export const SCHEMA_ID = 'pcihole-bench/results';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** Versions this tool reads. 2 added host.lab, host.timing and null kvmStats; a version-1 file
+ *  has none of them and reads as hardware timing with whatever statistics it recorded. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 
 /** measured: the mechanism itself ran. proxy: a labelled stand-in measured on real KVM.
  *  unsupported: cannot run on this host (reason says why and how to enable it).
@@ -10,6 +13,35 @@ export const SCHEMA_VERSION = 1;
 export type Status = 'measured' | 'proxy' | 'unsupported' | 'failed';
 
 export type Access = 'ecam' | 'conf1';
+
+/** The lab VM a run happened in (`bench lab`), from the PCIHOLE_LAB environment variable. */
+export interface LabInfo {
+  /** How QEMU ran the lab VM: tcg (emulated, times are path lengths) or kvm (nested, near hardware). */
+  accel: 'tcg' | 'kvm';
+  /** `uname -r` of the machine that ran QEMU. */
+  outerKernel: string;
+  /** CPU model of the machine that ran QEMU. */
+  outerCpu: string;
+  /** That machine's own fingerprint id, when it had one. */
+  outerHostId?: string;
+  /** QEMU version. */
+  qemu: string;
+  /** The kernel booted inside the lab VM (the one whose KVM was measured). */
+  guestKernel: string;
+}
+
+/** A LabInfo when `x` is one (extra fields dropped), else undefined. */
+export function asLabInfo(x: unknown): LabInfo | undefined {
+  if (!isObj(x)) return undefined;
+  const o = x as Record<string, unknown>;
+  if (o.accel !== 'tcg' && o.accel !== 'kvm') return undefined;
+  const text = ['outerKernel', 'outerCpu', 'qemu', 'guestKernel'] as const;
+  if (!text.every((k) => typeof o[k] === 'string')) return undefined;
+  if (o.outerHostId !== undefined && typeof o.outerHostId !== 'string') return undefined;
+  const lab: LabInfo = { accel: o.accel, outerKernel: o.outerKernel as string, outerCpu: o.outerCpu as string, qemu: o.qemu as string, guestKernel: o.guestKernel as string };
+  if (typeof o.outerHostId === 'string') lab.outerHostId = o.outerHostId;
+  return lab;
+}
 
 /** What identifies the machine a figure was measured on. */
 export interface HostFingerprint {
@@ -30,11 +62,19 @@ export interface HostFingerprint {
   /** Guest TSC frequency (KVM_GET_TSC_KHZ) used to convert guest timestamps. */
   tscKhz: number;
   thp: { enabled: string; defrag: string; shmemEnabled: string };
-  hugetlb: { nrHugepages: number; freeHugepages: number; hugepageSizeKb: number };
+  /** 2 MiB hugetlb pages (/sys/kernel/mm/hugepages/hugepages-2048kB): the size the strategies allocate,
+   *  whatever the default hugepage size is. defaultSizeKb: /proc/meminfo Hugepagesize, when known. */
+  hugetlb: { nrHugepages: number; freeHugepages: number; hugepageSizeKb: number; defaultSizeKb?: number };
   maxMapCount: number;
   isRoot: boolean;
   node: string;
-  /** A short stable hash of the fields above that decide comparability (kernel, cpu, backend, params). */
+  /** Set when the run happened inside `bench lab`'s VM. */
+  lab?: LabInfo;
+  /** What the times mean (reports/timing.ts): emulated iff lab.accel is tcg. Absent in files
+   *  written before it existed: read them with timingBasis(), which says hardware. */
+  timing?: 'hardware' | 'emulated';
+  /** A short stable hash of the fields above that decide comparability (kernel, cpu, backend, params,
+   *  and lab.accel when there is a lab). */
   id: string;
 }
 
@@ -64,8 +104,10 @@ export interface Sample {
   scans: ScanSample[];
   /** Exits counted by the VMM, by kind (mmio_read, mmio_write, io_in, io_out, …) over all scans. */
   exits: Record<string, number>;
-  /** KVM binary statistics deltas over all scans (vcpu.* and vm.*). */
-  kvmStats: Record<string, number>;
+  /** KVM binary statistics deltas over all scans (vcpu.* and vm.*), plus the gauges vm.*_now.
+   *  null: this kernel has no KVM_GET_STATS_FD (KVM_CAP_BINARY_STATS_FD is 0, Linux < 5.14).
+   *  A statistic this kernel does not have is absent, never 0. */
+  kvmStats: Record<string, number> | null;
   /** Accesses the VMM saw and the device model classed as hole (exits only; in-kernel ones are not seen). */
   vmmHoleExits: number;
   /** Whether the guest's discovered functions equal the topology. */
@@ -145,8 +187,10 @@ export function validateResults(x: unknown, name = 'results'): ResultsFile {
   if (!isObj(x)) fail('not a JSON object');
   const r = x as Record<string, unknown>;
   if (r.schema !== SCHEMA_ID) fail(`not a pcihole-bench results file (schema ${JSON.stringify(r.schema)})`);
-  if (r.schemaVersion !== SCHEMA_VERSION) fail(`schema version ${String(r.schemaVersion)}, this tool reads ${SCHEMA_VERSION}`);
+  if (!READABLE_SCHEMA_VERSIONS.includes(r.schemaVersion as number)) fail(`schema version ${String(r.schemaVersion)}, this tool reads ${READABLE_SCHEMA_VERSIONS.join(' and ')}`);
   if (!isObj(r.host) || typeof (r.host as Record<string, unknown>).id !== 'string') fail('missing host fingerprint');
+  const timing = (r.host as Record<string, unknown>).timing;
+  if (timing !== undefined && timing !== 'hardware' && timing !== 'emulated') fail(`host.timing ${JSON.stringify(timing)} is unknown (hardware or emulated)`);
   if (!Array.isArray(r.rows)) fail('rows is not an array');
   (r.rows as unknown[]).forEach((row, i) => {
     if (!isObj(row)) fail(`rows[${i}] is not an object`);

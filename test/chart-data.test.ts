@@ -149,7 +149,7 @@ test('a 2 MiB mapping made during setup counts: headlines read the gauge vm.page
       { strategy: 'spte-prefetch', variant: '2m', nsPerAccess: 80, pagesTwoM: 0, pagesTwoMInSetup: 64 },
     ],
   });
-  assert.equal(file.rows[2].samples[0].kvmStats['vm.pages_2m'], 0, 'the scan delta is 0');
+  assert.equal(file.rows[2].samples[0].kvmStats?.['vm.pages_2m'], 0, 'the scan delta is 0');
   const h = headlines(file);
   const hugeText = h.find((x) => x.id === 'huge-spte-cost')?.answer.join(' ') ?? '';
   assert.match(hugeText, /KVM held 128 2 MiB mappings after the scan/, hugeText);
@@ -163,7 +163,7 @@ test('a 2 MiB mapping made during setup counts: headlines read the gauge vm.page
 
   // An older file without the gauge: a positive scan delta still proves a mapping; a zero delta says nothing.
   const old = makeResults({ rows: [{ strategy: 'ro-page', variant: '4k', nsPerAccess: 2_600 }, { strategy: 'ro-page', variant: 'thp', nsPerAccess: 76, pagesTwoM: 0 }] });
-  for (const r of old.rows) for (const s of r.samples) delete s.kvmStats['vm.pages_2m_now'];
+  for (const r of old.rows) for (const s of r.samples) delete s.kvmStats?.['vm.pages_2m_now'];
   assert.doesNotMatch(headlines(old).find((x) => x.id === 'huge-spte-cost')?.answer.join(' ') ?? '', /2 MiB mapping/);
 });
 
