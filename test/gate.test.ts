@@ -351,7 +351,7 @@ test('bench gate: missing, corrupt, wrong-schema and incompatible files exit 2 n
   const a = await writeFixture(dir, 'a.json', good);
   const corrupt = await writeFixture(dir, 'corrupt.json', '{"schema": "pcihole-bench/results", "rows": [');
   const wrong = await writeFixture(dir, 'wrong.json', { schema: 'something-else', schemaVersion: 1 });
-  const v2 = await writeFixture(dir, 'v2.json', { ...good, schemaVersion: 2 });
+  const v9 = await writeFixture(dir, 'v9.json', { ...good, schemaVersion: 9 });
   const noHost = await writeFixture(dir, 'nohost.json', { ...good, host: undefined });
   const badRow = await writeFixture(dir, 'badrow.json', { ...good, rows: [{ ...good.rows[0], status: 'great' }] });
   const dupRows = await writeFixture(dir, 'dup.json', { ...good, rows: [good.rows[0], good.rows[0]] });
@@ -360,7 +360,7 @@ test('bench gate: missing, corrupt, wrong-schema and incompatible files exit 2 n
   await rejects2(gateCommand(['--baseline', join(dir, 'gone.json'), '--current', a], sink()), /^--baseline: .*gone\.json: no such/);
   await rejects2(run(corrupt), /^--current: .*corrupt\.json: not valid JSON \(/);
   await rejects2(run(wrong), /^--current: .*wrong\.json: not a pcihole-bench results file/);
-  await rejects2(run(v2), /^--current: .*v2\.json: schema version 2, this tool reads 1$/);
+  await rejects2(run(v9), /^--current: .*v9\.json: schema version 9, this tool reads 1 and 2$/);
   await rejects2(run(noHost), /^--current: .*nohost\.json: missing host fingerprint$/);
   await rejects2(run(badRow), /^--current: .*badrow\.json: rows\[0\]\.status great is unknown$/);
   await rejects2(run(dupRows), /^--current: .*dup\.json: duplicate row userspace-exit/);
