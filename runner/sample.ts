@@ -3,7 +3,10 @@ import { performance } from 'node:perf_hooks';
 import type { Kvm } from './kvm.js';
 import type { Vm } from './vm.js';
 import type { Vcpu } from './vcpu.js';
-import { HostMapping } from './host-memory.js';
+import { guestRam, type HostMapping } from './host-memory.js';
+import { ScanStats, sumRecords } from './scan-stats.js';
+import { faultRegistersText } from './fault-registers.js';
+import { kvmBackend } from './host.js';
 import {
   CODE_MAX,
   MARKS,
@@ -90,7 +93,7 @@ export function runSample(req: SampleRequest): Sample {
   };
   try {
     const vm = (held.vm = kvm.createVm());
-    const ram = (held.ram = HostMapping.anonymous(RAM_SIZE, 'guest RAM'));
+    const ram = (held.ram = guestRam(RAM_SIZE));
     vm.addMemory(0, RAM_SIZE, ram.ptr);
     const window = windowOf(workload);
     const present = presentFunctions(workload);
@@ -129,10 +132,7 @@ export function runSample(req: SampleRequest): Sample {
     const pciBuffer = multi ? PciModel.sharedBuffer(workload.topology) : null;
     const pci = new PciModel(workload.topology, pciBuffer ? { buffer: pciBuffer, init: true } : undefined);
     const loop = new ExitLoop(pci, ecam, vm.coalescedZones > 0);
-    const vcpuStats = vcpus.map((v) => v.stats());
-    const vmStats = vm.vmStats();
-    const before = vcpuStats.map((st) => st.read());
-    const vmBefore = vmStats.read();
+    const stats = ScanStats.begin(kvm.checkExtension('KVM_CAP_BINARY_STATS_FD'), vcpus, vm);
     let threads: VcpuThreads | null = null;
     let others: ThreadResult[] = [];
     const tRun = process.hrtime.bigint();
@@ -162,11 +162,7 @@ export function runSample(req: SampleRequest): Sample {
       if (t.error) throw new Error(`vCPU ${t.id} thread: ${t.error}`);
       if (t.fault) throw new GuestFault(describeFault(t.fault, vcpus[t.id], strategy.id, variant, workload.id, access));
     }
-    const kvmStats = sumRecords(vcpuStats.map((st, i) => st.delta(before[i], st.read())));
-    Object.assign(kvmStats, vmStats.delta(vmBefore, vmStats.read()));
-    const gauges = vmStats.snapshot();
-    kvmStats['vm.pages_4k_now'] = gauges['vm.pages_4k'] ?? 0;
-    kvmStats['vm.pages_2m_now'] = gauges['vm.pages_2m'] ?? 0;
+    const kvmStats = stats.finish();
 
     const tscKhz = vcpus[0].tscKhz();
     const dv = new DataView(ram.bytes.buffer, ram.bytes.byteOffset, ram.bytes.byteLength);
@@ -193,13 +189,6 @@ export function runSample(req: SampleRequest): Sample {
   } finally {
     release();
   }
-}
-
-/** Key-wise sum of records (exit counts, KVM statistics of several vCPUs). */
-function sumRecords(rs: Record<string, number>[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
-  return out;
 }
 
 /**
@@ -316,7 +305,8 @@ function describeFault(f: Fault, vcpu: Vcpu, strategy: string, variant: string, 
   try {
     const g = vcpu.getRegs();
     const s = vcpu.getSregs();
-    regs = ` rip=0x${g.rip.toString(16)} rsp=0x${g.rsp.toString(16)} rflags=0x${g.rflags.toString(16)} cr0=0x${s.cr0.toString(16)} cr2=0x${s.cr2.toString(16)} cr3=0x${s.cr3.toString(16)} cs.dpl=${s.cs.dpl}`;
+    const r = { rip: g.rip, rsp: g.rsp, rflags: g.rflags, cr0: s.cr0, cr2: s.cr2, cr3: s.cr3, csSelector: s.cs.selector, csDpl: s.cs.dpl };
+    regs = faultRegistersText(f.kind, kvmBackend(), r);
   } catch {
     regs = ' (registers unavailable)';
   }
