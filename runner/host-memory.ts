@@ -1,5 +1,6 @@
 // Host memory that backs guest memory: anonymous or memfd mappings, with residency (mincore).
 import {
+  MADV_NOHUGEPAGE,
   MAP_ANONYMOUS,
   MAP_NORESERVE,
   MAP_PRIVATE,
@@ -58,6 +59,24 @@ export class HostMapping {
     this.released = true;
     munmap(this.ptr, this.size);
   }
+}
+
+/**
+ * Guest RAM: anonymous memory advised MADV_NOHUGEPAGE. With THP `always` the host would back it
+ * with 2 MiB pages and KVM map those with 2 MiB SPTEs (the mapping level follows the host page,
+ * arch/x86/kvm/mmu/mmu.c host_pfn_mapping_level), so vm.pages_2m would count guest RAM instead
+ * of only the window's mappings. 2 MiB-aligned, so that without the advice the outcome would not
+ * depend on where mmap happened to place it.
+ */
+export function guestRam(size: number): HostMapping {
+  const ram = HostMapping.anonymous(size, 'guest RAM', HUGE_2M);
+  try {
+    ram.madvise(MADV_NOHUGEPAGE, 'MADV_NOHUGEPAGE');
+  } catch (e) {
+    ram.release();
+    throw e;
+  }
+  return ram;
 }
 
 /** Resident bytes of [ptr, ptr+size) by mincore(2), counted in 4 KiB pages. */
