@@ -5,6 +5,7 @@ import { backingOf, withBacking } from './backing.js';
 import { memslotProbe } from './host-checks.js';
 import { PAGE, holeRuns, presentPages, addHoleSlots, type PageRun } from './window-slots.js';
 import { Strategy, fullWindowPlan } from './types.js';
+import type { HostFingerprint } from '../reports/schema.js';
 
 /** The 2 MiB-aligned pieces of the hole slots to pre-fault: KVM_PRE_FAULT_MEMORY works per range
  *  and must stay inside one memslot, so each run is cut at 2 MiB boundaries. */
@@ -22,9 +23,26 @@ export function prefetchRanges(windowBase: number, runs: PageRun[]): { gpa: numb
   return out;
 }
 
-/** Why KVM_PRE_FAULT_MEMORY cannot run here, from the capability or the ioctl's errno (api.rst). */
-export function prefaultUnsupportedReason(cap: number, err?: SysError): string | null {
-  if (!cap) return 'KVM_CAP_PRE_FAULT_MEMORY is 0: KVM_PRE_FAULT_MEMORY needs Linux >= 6.10 with TDP (EPT/NPT); shadow-paging hosts (kvm.tdp_mmu=N, nested or paravirtual KVM) lack it';
+/** What the reason says about the host: its kernel against 6.10 and its ept/npt parameters. */
+type PrefaultHost = Partial<Pick<HostFingerprint, 'kernel' | 'kvmParams'>>;
+
+/** "; this host: Linux 6.1.0-57-amd64 (older than 6.10), kvm_amd.npt=Y", or '' when nothing is known. */
+function hostText(h: PrefaultHost | undefined): string {
+  const parts: string[] = [];
+  const v = /^(\d+)\.(\d+)/.exec(h?.kernel ?? '');
+  if (h?.kernel) parts.push(`Linux ${h.kernel}${v && (Number(v[1]) < 6 || (Number(v[1]) === 6 && Number(v[2]) < 10)) ? ' (older than 6.10)' : ''}`);
+  const tdp = Object.entries(h?.kvmParams ?? {}).filter(([k]) => k === 'kvm_intel.ept' || k === 'kvm_amd.npt');
+  if (tdp.length) parts.push(...tdp.map(([k, val]) => `${k}=${val}`));
+  else if (h?.kvmParams) parts.push('no kvm_intel.ept or kvm_amd.npt parameter');
+  return parts.length ? `; this host: ${parts.join(', ')}` : '';
+}
+
+/** Why KVM_PRE_FAULT_MEMORY cannot run here, from the capability or the ioctl's errno (api.rst).
+ *  KVM reports the capability whenever TDP is enabled (arch/x86/kvm/x86.c: `r = tdp_enabled`), so
+ *  it follows EPT/NPT, also with kvm.tdp_mmu=N and in an L1 guest running on nested EPT/NPT. */
+export function prefaultUnsupportedReason(cap: number, err?: SysError, host?: PrefaultHost): string | null {
+  if (!cap)
+    return `KVM_CAP_PRE_FAULT_MEMORY is 0: KVM_PRE_FAULT_MEMORY needs Linux >= 6.10 with TDP enabled (kvm_intel.ept=Y or kvm_amd.npt=Y, with or without kvm.tdp_mmu, nested EPT/NPT included)${hostText(host)}`;
   if (!err) return null;
   if (err.code === 'EOPNOTSUPP') return 'KVM_PRE_FAULT_MEMORY answered EOPNOTSUPP: this vCPU uses shadow paging (pre-faulting needs TDP: EPT/NPT)';
   if (err.code === 'ENOENT') return 'KVM_PRE_FAULT_MEMORY answered ENOENT: a range is not covered by a memslot';
@@ -43,7 +61,7 @@ export const sptePrefetch: Strategy = {
   probe(host, _variant, access) {
     const base = memslotProbe(host, access);
     if (base) return base;
-    const why = prefaultUnsupportedReason(host.kvm.checkExtension('KVM_CAP_PRE_FAULT_MEMORY'));
+    const why = prefaultUnsupportedReason(host.kvm.checkExtension('KVM_CAP_PRE_FAULT_MEMORY'), undefined, host.fingerprint);
     return why ? { status: 'unsupported', reason: why } : { status: 'measured' };
   },
   plan: fullWindowPlan,

@@ -89,6 +89,19 @@ describe('prefaultUnsupportedReason', () => {
     assert.equal(prefaultUnsupportedReason(0, err(E.EINVAL)), r);
   });
 
+  test('capability 0: blames neither tdp_mmu=N nor nesting, and shows the host\'s kernel and ept/npt', () => {
+    const r = prefaultUnsupportedReason(0) ?? '';
+    assert.doesNotMatch(r, /shadow-paging hosts|tdp_mmu=N/);
+    assert.match(r, /kvm_intel\.ept=Y or kvm_amd\.npt=Y/);
+    assert.match(r, /nested EPT\/NPT included/);
+    const lab = prefaultUnsupportedReason(0, undefined, { kernel: '6.1.0-57-amd64', kvmParams: { 'kvm.tdp_mmu': 'Y', 'kvm_amd.npt': 'Y', 'kvm_amd.nested': '1' } }) ?? '';
+    assert.match(lab, /; this host: Linux 6\.1\.0-57-amd64 \(older than 6\.10\), kvm_amd\.npt=Y$/);
+    const noEpt = prefaultUnsupportedReason(0, undefined, { kernel: '6.12.0', kvmParams: { 'kvm.tdp_mmu': 'N', 'kvm_intel.ept': 'N' } }) ?? '';
+    assert.match(noEpt, /; this host: Linux 6\.12\.0, kvm_intel\.ept=N$/);
+    const pvm = prefaultUnsupportedReason(0, undefined, { kernel: '6.18.4', kvmParams: { 'kvm.tdp_mmu': 'N', 'kvm_pvm.force': 'N' } }) ?? '';
+    assert.match(pvm, /; this host: Linux 6\.18\.4, no kvm_intel\.ept or kvm_amd\.npt parameter$/);
+  });
+
   test('capability present and no error: supported', () => {
     assert.equal(prefaultUnsupportedReason(1), null);
   });
@@ -122,7 +135,7 @@ describe('sptePrefetch.probe', () => {
   test('unsupported with the capability reason when KVM_CAP_PRE_FAULT_MEMORY is 0', () => {
     const p = sptePrefetch.probe(host({ KVM_CAP_READONLY_MEM: 1 }), '', 'ecam', linuxQ35Boot);
     assert.equal(p.status, 'unsupported');
-    assert.equal(p.reason, prefaultUnsupportedReason(0));
+    assert.equal(p.reason, prefaultUnsupportedReason(0, undefined, {}));
   });
 
   test('measured when the capability is there', () => {
