@@ -9,19 +9,24 @@ export function apiVersionProblem(version: number, path: string): string | null 
   return version === KVM_API_VERSION ? null : `${path} reports KVM API version ${version}, this tool speaks version ${KVM_API_VERSION}`;
 }
 
+/** The one-line fix for a host without a KVM device; `command` is what to run in the lab VM instead. */
+export function noKvmMessage(path: string, command = '<command>'): string {
+  return `${path} does not exist: KVM is not available here; load kvm_intel or kvm_amd (or enable nested virtualization for this VM), or run the suite in its own VM: npx bench lab -- ${command}`;
+}
+
 export class Kvm {
   private constructor(
     readonly fd: number,
     readonly path: string,
   ) {}
 
-  /** Opens /dev/kvm and checks the API version; a missing device or a permission problem becomes a HostError with the fix. */
-  static open(path = process.env.PCIHOLE_KVM_DEVICE ?? '/dev/kvm'): Kvm {
+  /** Opens /dev/kvm and checks the API version; a missing device or a permission problem becomes a
+   *  HostError with the fix (`command`: the bench command the user ran, for the lab hint). */
+  static open(path = process.env.PCIHOLE_KVM_DEVICE ?? '/dev/kvm', command?: string): Kvm {
     const fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
       const e = new SysError(`open ${path}`, errno());
-      if (e.code === 'ENOENT')
-        throw new HostError(`${path} does not exist: KVM is not available here (load kvm_intel or kvm_amd, or enable nested virtualization for this VM)`);
+      if (e.code === 'ENOENT') throw new HostError(noKvmMessage(path, command));
       if (e.code === 'EACCES' || e.code === 'EPERM')
         throw new HostError(`permission denied on ${path}: add your user to the kvm group (sudo usermod -aG kvm $USER, then log in again) or run as root`);
       throw new HostError(`cannot open ${path}: ${e.code}`);

@@ -75,7 +75,7 @@ export async function referenceCommand(args: string[]): Promise<number> {
       writeFileSync(path, ram);
       return path;
     });
-    const kvm = Kvm.open();
+    const kvm = Kvm.open(undefined, 'reference');
     const cpuid = kvm.supportedCpuid();
     const c = MODES.map(() => [] as number[]);
     const ts = MODES.map(() => [] as number[]);

@@ -95,7 +95,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   // Read the baseline before spending minutes on the run: a bad file is bad input now.
   const gateBase = values.gate ? (await loadResults(values.gate, '--gate')).file : null;
-  const kvm = Kvm.open();
+  const kvm = Kvm.open(undefined, 'run');
   const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)), options };
   const dir = createRunDir(values.out);
   const file: ResultsFile = {

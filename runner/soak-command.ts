@@ -48,7 +48,7 @@ export async function soakCommand(args: string[]): Promise<number> {
   const vms = parseCount('--vms', values.vms, 1, 1_000_000);
   const every = parseCount('--every', values.every, 1, 1_000_000);
   restoreOnExit();
-  const kvm = Kvm.open();
+  const kvm = Kvm.open(undefined, 'soak');
   const fp = fingerprint(kvm, guestTscKhz(kvm));
   const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], fp.isRoot);
   const probe = limit ? { status: 'unsupported', reason: limit } : strategy.probe({ kvm, fingerprint: fp, options: {} }, variant, 'ecam', workload);

@@ -4,7 +4,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateResults, type ResultsFile } from '../reports/schema.js';
@@ -69,7 +69,23 @@ describe('bad input: one line, exit 2', () => {
     writeFileSync(file, 'x');
     assertBadInput(bench(['run', '--strategy', 'userspace-exit', '--samples', '1', '--out', join(file, 'sub')]), '--out');
   });
-  test('/dev/kvm missing names the fix', () => assertBadInput(bench(['env'], { PCIHOLE_KVM_DEVICE: '/nonexistent/kvm' }), /does not exist: KVM is not available/));
+  test('/dev/kvm missing: run names the fix, the lab included', () => {
+    const r = bench(['run', '--samples', '1'], { PCIHOLE_KVM_DEVICE: '/nonexistent/kvm' });
+    assertBadInput(r, /does not exist: KVM is not available here; load kvm_intel or kvm_amd .*npx bench lab -- run$/);
+    assert.equal(r.stdout, '', 'nothing else');
+  });
+  test('/dev/kvm missing: env prints the host facts first, then the fix (exit 2)', () => {
+    const r = bench(['env'], { PCIHOLE_KVM_DEVICE: '/nonexistent/kvm' });
+    assertBadInput(r, /does not exist: KVM is not available here; .*npx bench lab -- env$/);
+    for (const fact of ['kernel', 'cpu', 'THP', 'hugetlb', 'max_map_count', 'timing']) assert.match(r.stdout, new RegExp(`^  ${fact}\\s`, 'm'), `env prints ${fact}`);
+    assert.ok(r.stdout.includes(`  kernel        ${release()}\n`), r.stdout);
+    const json = bench(['env', '--json'], { PCIHOLE_KVM_DEVICE: '/nonexistent/kvm' });
+    assert.equal(json.code, 2);
+    const out = JSON.parse(json.stdout) as { host: { kernel: string; thp: unknown }; kvm: null; problem: string };
+    assert.equal(out.host.kernel, release());
+    assert.equal(out.kvm, null);
+    assert.match(out.problem, /npx bench lab -- env/);
+  });
   test('a device that is not KVM', () => assertBadInput(bench(['env'], { PCIHOLE_KVM_DEVICE: '/dev/null' }), /not a KVM device/));
   test('permission denied names the kvm group', { skip: noAccessUnavailable() ?? false }, () => {
     const r = runWithoutKvmAccess([process.execPath, CLI, 'env']);
@@ -108,7 +124,13 @@ describe('runaway and faulting guests', { skip: !hasKvm && 'no /dev/kvm' }, () =
     assert.equal(by('test-hang').status, 'failed');
     assert.match(by('test-hang').reason, /timeout/);
     assert.equal(by('test-fault').status, 'failed');
-    assert.match(by('test-fault').reason, /shutdown under userspace-exit on test-fault .*rip=0x[0-9a-f]+ .*cr3=0x1000/);
+    if (file.host.kvmBackend === 'kvm_amd') {
+      // SVM puts the vCPU through INIT after a triple fault: the report must not print that state as the fault.
+      assert.match(by('test-fault').reason, /shutdown under userspace-exit on test-fault .*the faulting registers are lost: KVM on AMD SVM .*INIT state.*rip=0xfff0/);
+    } else {
+      assert.match(by('test-fault').reason, /shutdown under userspace-exit on test-fault .*rip=0x[0-9a-f]+ .*cr3=0x1000/);
+      assert.doesNotMatch(by('test-fault').reason, /INIT state/);
+    }
     assert.equal(by('linux-q35-boot').status, 'measured', 'the good row still ran');
     assert.equal(by('linux-q35-boot').samples.length, 2);
   });
