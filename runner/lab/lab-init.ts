@@ -30,7 +30,8 @@ mount -t tmpfs tmp /host/tmp
 mkdir -p /host/tmp/.pcihole-lab
 mount -t 9p -o $o job /host/tmp/.pcihole-lab || fail "cannot mount the job share"
 while IFS="$(printf '\\t')" read -r tag path; do
-  [ -n "$tag" ] && { mount -t 9p -o $o "$tag" "/host$path" || fail "cannot mount $path"; }
+  # A share under /tmp needs its folder made in the guest's own tmpfs first.
+  [ -n "$tag" ] && { mkdir -p "/host$path" 2>/dev/null; mount -t 9p -o $o "$tag" "/host$path" || fail "cannot mount $path"; }
 done < /host/tmp/.pcihole-lab/mounts
 say "ready $(uname -r) kvm=$(ls /sys/module | grep -E '^kvm_(amd|intel)$' | tr '\\n' ' ')"
 chroot /host /bin/sh /tmp/.pcihole-lab/run.sh

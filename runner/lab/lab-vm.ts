@@ -94,7 +94,7 @@ export function runLab(r: LabRun, progress: (line: string) => void): Promise<Lab
       if (m[1].startsWith('ready')) bootSeconds = (Date.now() - t0) / 1000;
       if (m[1].startsWith('error')) problem = m[1];
       progress(`lab: ${m[1]}${m[1].startsWith('ready') ? ` (booted in ${bootSeconds!.toFixed(1)} s)` : ''}`);
-    } else if (bootSeconds !== null || r.verbose) {
+    } else if (r.verbose || (bootSeconds !== null && !/^\[\s*[\d.]+\] reboot: /.test(line))) {
       process.stdout.write(line + '\n');
     }
   };

@@ -1,0 +1,204 @@
+// The lab VM's pure parts: the initramfs archive, the module load order, the accelerator choice,
+// the guest's run script and QEMU's arguments. (The lab itself is exercised by `npm test` on a
+// host without /dev/kvm: the real-KVM test files run inside it.)
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpioNewc } from '../runner/lab/cpio.js';
+import { moduleLoadOrder } from '../runner/lab/initramfs.js';
+import { chooseAccel, accelArgs } from '../runner/lab/accel.js';
+import { defaultKernel, isStaticElf } from '../runner/lab/lab-host.js';
+import { benchShares, parseMemoryMiB } from '../runner/lab/lab-command.js';
+import { qemuArgs, runScript, shq, type LabRun } from '../runner/lab/lab-vm.js';
+import { UsageError } from '../runner/errors.js';
+
+const BUSYBOX = '/bin/busybox';
+
+describe('cpio newc archive', () => {
+  const archive = cpioNewc([
+    { name: 'bin', kind: 'dir', mode: 0o755 },
+    { name: 'bin/hello', kind: 'file', mode: 0o755, data: Buffer.from('hi\n') },
+    { name: 'bin/sh', kind: 'symlink', mode: 0o777, data: Buffer.from('busybox') },
+    { name: 'odd-length-name', kind: 'file', mode: 0o644, data: Buffer.from('12345') },
+  ]);
+
+  test('every header starts on a 4-byte boundary and the archive ends with TRAILER!!!', () => {
+    let at = 0;
+    const names: string[] = [];
+    while (at < archive.length) {
+      assert.equal(archive.toString('ascii', at, at + 6), '070701', `magic at ${at}`);
+      const field = (i: number) => parseInt(archive.toString('ascii', at + 6 + i * 8, at + 14 + i * 8), 16);
+      const size = field(6);
+      const nameSize = field(11);
+      const name = archive.toString('ascii', at + 110, at + 110 + nameSize - 1);
+      names.push(name);
+      at += 110 + nameSize;
+      at += (4 - (at % 4)) % 4;
+      at += size;
+      at += (4 - (at % 4)) % 4;
+      if (name === 'TRAILER!!!') break;
+    }
+    assert.deepEqual(names, ['bin', 'bin/hello', 'bin/sh', 'odd-length-name', 'TRAILER!!!']);
+    assert.equal(at, archive.length);
+  });
+
+  test('busybox cpio lists and extracts it (types, modes, contents)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcihole-cpio-'));
+    try {
+      const r = spawnSync(BUSYBOX, ['cpio', '-idmv'], { cwd: dir, input: archive, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const ls = spawnSync(BUSYBOX, ['ls', '-lR', dir], { encoding: 'utf8' }).stdout;
+      assert.match(ls, /-rwxr-xr-x .* hello/);
+      assert.match(ls, /lrwxrwxrwx .* sh -> busybox/);
+      assert.match(ls, /-rw-r--r-- .* odd-length-name/);
+      assert.equal(spawnSync(BUSYBOX, ['cat', join(dir, 'bin/hello')], { encoding: 'utf8' }).stdout, 'hi\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('module load order from modules.dep', () => {
+  const dep = [
+    'kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/netfs/netfs.ko',
+    'kernel/net/9p/9pnet.ko:',
+    'kernel/fs/netfs/netfs.ko:',
+    'kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio_ring.ko',
+    'kernel/drivers/virtio/virtio_ring.ko:',
+    'kernel/arch/x86/kvm/kvm.ko: kernel/virt/lib/irqbypass.ko',
+    'kernel/arch/x86/kvm/kvm-amd.ko: kernel/drivers/crypto/ccp/ccp.ko kernel/arch/x86/kvm/kvm.ko kernel/virt/lib/irqbypass.ko',
+    'kernel/virt/lib/irqbypass.ko:',
+    'kernel/drivers/crypto/ccp/ccp.ko:',
+  ].join('\n');
+
+  test('dependencies come before the modules that need them, each once', () => {
+    const order = moduleLoadOrder(dep, ['9pnet_virtio', '9p', 'kvm_amd']);
+    assert.equal(new Set(order).size, order.length);
+    const at = (m: string) => order.findIndex((p) => p.endsWith(`/${m}.ko`));
+    assert.ok(at('9pnet') < at('9pnet_virtio') && at('9pnet') < at('9p'));
+    assert.ok(at('netfs') < at('9p') && at('virtio_ring') < at('9pnet_virtio'));
+    assert.ok(at('irqbypass') < at('kvm') && at('kvm') < at('kvm-amd') && at('ccp') < at('kvm-amd'));
+    assert.equal(order.length, 9);
+  });
+
+  test('a module the kernel does not have is named', () => {
+    assert.throws(() => moduleLoadOrder(dep, ['kvm_intel']), /module kvm_intel is not in modules.dep/);
+  });
+});
+
+describe('accelerator choice', () => {
+  const none = { kvmUsable: false, backend: null, nested: null };
+  const pvm = { kvmUsable: true, backend: 'kvm_pvm', nested: null };
+  const intelNested = { kvmUsable: true, backend: 'kvm_intel', nested: 'Y' };
+  const amdFlat = { kvmUsable: true, backend: 'kvm_amd', nested: '0' };
+
+  test('auto: KVM only where the host KVM nests, else TCG with the reason', () => {
+    assert.deepEqual(chooseAccel('auto', intelNested), { accel: 'kvm', why: 'kvm_intel on this host offers nested virtualisation (nested=Y)' });
+    const n = chooseAccel('auto', none);
+    assert.ok('accel' in n && n.accel === 'tcg' && /no usable \/dev\/kvm/.test(n.why));
+    const p = chooseAccel('auto', pvm);
+    assert.ok('accel' in p && p.accel === 'tcg' && /kvm_pvm\) offers no nested/.test(p.why));
+    const a = chooseAccel('auto', amdFlat);
+    assert.ok('accel' in a && a.accel === 'tcg' && /kvm_amd.nested is 0 \(enable it: modprobe kvm_amd nested=1\)/.test(a.why));
+  });
+
+  test('--accel kvm where it cannot work is an error naming why; tcg always works', () => {
+    const e = chooseAccel('kvm', pvm);
+    assert.ok('error' in e && /--accel kvm: .*kvm_pvm.*use --accel tcg/.test(e.error));
+    assert.deepEqual(chooseAccel('tcg', intelNested), { accel: 'tcg', why: 'asked for --accel tcg' });
+  });
+
+  test('QEMU options: host CPU under KVM, max CPU (SVM with NPT) under TCG', () => {
+    assert.deepEqual(accelArgs('kvm'), ['-accel', 'kvm', '-cpu', 'host']);
+    assert.deepEqual(accelArgs('tcg'), ['-accel', 'tcg', '-cpu', 'max']);
+  });
+});
+
+describe('lab host and options', () => {
+  test('static busybox is recognised as static, node as dynamic', () => {
+    assert.equal(isStaticElf(BUSYBOX), true);
+    assert.equal(isStaticElf(process.execPath), false);
+  });
+
+  test('the default kernel is the newest one that has KVM modules', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pcihole-boot-'));
+    try {
+      const boot = join(root, 'boot');
+      const mods = join(root, 'modules');
+      mkdirSync(boot);
+      for (const v of ['6.1.0-9-amd64', '6.1.0-57-amd64', '6.12.0-1-amd64']) writeFileSync(join(boot, `vmlinuz-${v}`), '');
+      for (const v of ['6.1.0-9-amd64', '6.1.0-57-amd64']) {
+        mkdirSync(join(mods, v, 'kernel/arch/x86/kvm'), { recursive: true });
+        writeFileSync(join(mods, v, 'modules.dep'), '');
+      }
+      // 6.12 has no modules: skipped; 57 beats 9 numerically.
+      assert.deepEqual(defaultKernel(boot, mods), { kernel: join(boot, 'vmlinuz-6.1.0-57-amd64'), version: '6.1.0-57-amd64', modulesDir: join(mods, '6.1.0-57-amd64') });
+      assert.equal(defaultKernel(join(root, 'nowhere'), mods), null);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('--memory takes MiB or a G/M suffix and rejects nonsense in one line', () => {
+    assert.equal(parseMemoryMiB('6144'), 6144);
+    assert.equal(parseMemoryMiB('6G'), 6144);
+    assert.equal(parseMemoryMiB('2048M'), 2048);
+    for (const bad of ['', 'lots', '512', '-1', '1T']) assert.throws(() => parseMemoryMiB(bad), (e: unknown) => e instanceof UsageError && /^--memory /.test(e.message));
+  });
+
+  test('results/ and every --out folder are shared writable', () => {
+    assert.deepEqual(benchShares(['run', '--samples', '3'], '/w'), ['/w/results']);
+    assert.deepEqual(benchShares(['run', '--out', 'x/runs'], '/w'), ['/w/results', '/w/x/runs']);
+    assert.deepEqual(benchShares(['report', 'a.json', '--out=/tmp/r/report.html'], '/w'), ['/w/results', '/tmp/r']);
+  });
+});
+
+describe('the guest side', () => {
+  const run: LabRun = {
+    host: { qemu: 'q', qemuVersion: '7.2', kernel: 'k', kernelVersion: '6.1', modulesDir: 'm', busybox: BUSYBOX },
+    accel: 'tcg', cpus: 2, memoryMiB: 4096, timeoutS: 10,
+    argv: ['/usr/bin/printf', '%s|', "it's", 'a b', '$HOME'],
+    cwd: '/',
+    env: { PCIHOLE_LAB: '{"accel":"tcg"}' },
+    shares: ['/a,b'],
+  };
+
+  test('the run script passes every argument and variable through unchanged', () => {
+    const r = spawnSync('sh', ['-c', runScript(run).replace(/^exec /m, 'printf "%s|" "$PCIHOLE_LAB"; exec ')], { encoding: 'utf8' });
+    assert.equal(r.stdout, `{"accel":"tcg"}|it's|a b|$HOME|`);
+    assert.equal(shq("a'b"), `'a'\\''b'`);
+  });
+
+  test('QEMU gets the root read-only, the job and the shares writable, commas escaped', () => {
+    const a = qemuArgs(run, '/k', '/i', '/job').join(' ');
+    assert.match(a, /local,path=\/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap/);
+    assert.match(a, /local,path=\/job,mount_tag=job,/);
+    assert.match(a, /local,path=\/a,,b,mount_tag=share0,/);
+    assert.match(a, /-accel tcg -cpu max -smp 2 -m 4096M/);
+    assert.match(a, /-no-reboot/);
+    assert.match(a, /panic=-1/);
+  });
+});
+
+describe('bench lab bad input', () => {
+  const cli = new URL('../runner/cli.js', import.meta.url).pathname;
+  const bench = (args: string[]) => spawnSync(process.execPath, [cli, 'lab', ...args], { encoding: 'utf8' });
+  for (const [args, msg] of [
+    [['--accel', 'fast', '--', 'env'], /^bench: --accel fast: expected auto, kvm or tcg\n$/],
+    [['--cpus', '0', '--', 'env'], /^bench: --cpus 0: expected a whole number from 1 to 64\n$/],
+    [['--memory', 'x', '--', 'env'], /^bench: --memory x: /],
+    [[], /^bench: bench lab: give the command to run after --/],
+    [['--', 'lab', 'env'], /^bench: bench lab -- lab: the lab does not nest\n$/],
+    [['--kernel', '/nonexistent/vmlinuz', '--accel', 'tcg', '--', 'env'], /^bench: --kernel \/nonexistent\/vmlinuz: no such file\n$/],
+  ] as const) {
+    test(`${args.join(' ') || '(nothing)'}: one line, exit 2`, () => {
+      const r = bench([...args]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stdout, '');
+    });
+  }
+});
