@@ -1,6 +1,6 @@
 // `bench lab`: runs any bench command (or, with --exec, any program) inside a VM of the suite's
 // own whose kernel has a real KVM, and brings the results back into the host's results/ folder.
-import { mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ command's exit status is bench lab's (0 pass, 1 regression/failure, 2 bad input)
   --timeout S            stop the VM after S seconds (default 3600)
   --kernel FILE          guest kernel (default: the newest /boot/vmlinuz-* with KVM modules)
   --modules DIR          its /lib/modules/VERSION folder (required with --kernel)
+  --kvm-modules DIR      load kvm.ko, kvm-amd.ko and kvm-intel.ko from DIR instead of the
+                         kernel's own (e.g. patched modules built for the same kernel)
   --append ARGS          extra guest kernel arguments (e.g. transparent_hugepage=madvise)
   --share DIR            another host folder the command may write (repeatable)
   --exec                 the words after -- are a program, not bench arguments
@@ -59,6 +61,18 @@ export function benchShares(argv: string[], cwd: string): string[] {
   return [...new Set(dirs)];
 }
 
+/** --kvm-modules DIR → module name → file, for the KVM modules found there (kvm.ko at least). */
+export function kvmModuleOverrides(dir: string | undefined): Map<string, string> | undefined {
+  if (!dir) return undefined;
+  const out = new Map<string, string>();
+  for (const name of ['kvm', 'kvm-amd', 'kvm-intel']) {
+    const file = resolve(dir, `${name}.ko`);
+    if (existsSync(file)) out.set(name.replace(/-/g, '_'), file);
+  }
+  if (!out.has('kvm')) throw new UsageError(`--kvm-modules ${dir}: no kvm.ko there`);
+  return out;
+}
+
 /** What the fingerprint records about the lab (read by runner/host.ts from PCIHOLE_LAB). */
 export function labInfo(accel: Accel, qemu: string, guestKernel: string): Record<string, string> {
   const cpu = cpus()[0]?.model ?? 'unknown';
@@ -78,6 +92,7 @@ export async function labCommand(args: string[]): Promise<number> {
       kernel: { type: 'string' },
       modules: { type: 'string' },
       append: { type: 'string' },
+      'kvm-modules': { type: 'string' },
       share: { type: 'string', multiple: true },
       exec: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -102,6 +117,7 @@ export async function labCommand(args: string[]): Promise<number> {
   const choice = chooseAccel(values.accel as 'auto' | Accel, readAccelFacts());
   if ('error' in choice) throw new HostError(choice.error);
   const host = findLabHost({ kernel: values.kernel, modules: values.modules });
+  const overrides = kvmModuleOverrides(values['kvm-modules']);
   const cwd = process.cwd();
   const cli = realpathSync(fileURLToPath(new URL('../cli.js', import.meta.url)));
   const argv = values.exec ? positionals : [process.execPath, cli, ...positionals];
@@ -112,7 +128,7 @@ export async function labCommand(args: string[]): Promise<number> {
   env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion));
   const say = (l: string) => process.stderr.write(l + '\n');
   say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
-  const out = await runLab({ host, accel: choice.accel, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, append: values.append, verbose: values.verbose }, say);
+  const out = await runLab({ host, accel: choice.accel, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, append: values.append, overrides, verbose: values.verbose }, say);
   if (out.signal) return 128 + out.signal;
   if (out.status === null) {
     say(`lab: ${out.problem}`);
