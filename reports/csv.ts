@@ -10,11 +10,14 @@ import {
   exitMedian,
   groupRows,
   hasData,
+  kvmStatMedian,
   med,
   sampleMedian,
   speedupPerAccess,
   speedupScan,
 } from './row-metrics.js';
+import { CHART_KVM_STATS } from './chart-data.js';
+import { EMULATED_NOTE, timingBasis } from './timing.js';
 
 type Cell = string | number;
 
@@ -105,6 +108,18 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   { name: 'origin', doc: 'Where the idea came from (the 2020 review thread).', cell: (c) => c.row.origin ?? '' },
   { name: 'host_id', doc: 'Host fingerprint id (kernel, CPU, KVM backend and parameters): rows compare in absolute ns only within one host id.', cell: (c) => c.file.host?.id ?? '' },
   { name: 'kvm_backend', doc: 'KVM backend module (kvm_intel, kvm_amd, kvm_pvm).', cell: (c) => c.file.host?.kvmBackend ?? '' },
+  {
+    name: 'timing',
+    doc: `What the times of this row mean: \`hardware\`, or \`emulated\` when the run happened in \`bench lab\` under QEMU TCG — ${EMULATED_NOTE}. Compare emulated rows only with each other, and through speed-ups. Files written before this column existed are hardware.`,
+    cell: (c) => timingBasis(c.file.host),
+  },
+  ...CHART_KVM_STATS.map(
+    (name): CsvColumn => ({
+      name: `kvm_${name}`,
+      doc: `KVM binary statistic \`${name}\` per VM, median over samples (${name.endsWith('_now') ? 'a gauge read after the scans, setup included' : 'delta over the scans, setup excluded'}). **Empty when this kernel does not have it** (n/a, never 0): there are no statistics without KVM_GET_STATS_FD (Linux < 5.14), and some (the \`pf_*\` counters) came later.`,
+      cell: (c) => m(c, () => kvmStatMedian(c.row, name)),
+    }),
+  ),
   { name: 'created_at', doc: 'When the run started (ISO 8601).', cell: (c) => c.file.createdAt ?? '' },
 ];
 

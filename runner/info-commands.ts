@@ -109,5 +109,5 @@ function printFacts(f: HostFacts): void {
     console.log(`  lab           ${l.accel} under QEMU ${l.qemu}, guest kernel ${l.guestKernel}; outer host ${l.outerKernel}, ${l.outerCpu}${l.outerHostId ? ` (${l.outerHostId})` : ''}`);
   }
   const timing = f.timing ?? 'hardware';
-  console.log(`  timing        ${timingLabel(timing)}${timing === 'emulated' ? `: ${EMULATED_NOTE}` : ''}`);
+  console.log(`  timing        ${timing === 'emulated' ? EMULATED_NOTE : timingLabel(timing)}`);
 }

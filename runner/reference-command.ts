@@ -14,6 +14,8 @@ import { writeImage } from './guest-image.js';
 import { CODE, INFO, MARKS, PORT_DONE, RAM_SIZE, RECORDS, STACK_TOP } from './guest-layout.js';
 import { summarize } from '../reports/summary.js';
 import { fmtNs, fmtRatio } from '../reports/format.js';
+import { EMULATED_NOTE, timingFromLab } from '../reports/timing.js';
+import { labFromEnv } from './lab-env.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
 import { memslotFlag } from '../strategies/memslot-flag.js';
 import { roPage } from '../strategies/ro-page.js';
@@ -92,6 +94,7 @@ export async function referenceCommand(args: string[]): Promise<number> {
     const med = (xs: number[]) => summarize(xs)!.median;
     const rows = MODES.map(({ mode }, k) => ({ mode, c: med(c[k]), ts: med(ts[k]) }));
     console.log(`linux-q35-boot ecam, peer-bridge phase, ns per hole access (guest TSC), median of ${n} fresh VMs each, alternated C/TS:`);
+    if (timingFromLab(labFromEnv()) === 'emulated') console.log(`${EMULATED_NOTE}.`);
     console.log(`${'mechanism'.padEnd(10)} ${'C loop'.padStart(10)} ${'harness'.padStart(10)} ${'harness/C'.padStart(10)} ${'C speed-up'.padStart(11)} ${'harness speed-up'.padStart(17)}`);
     for (const r of rows) {
       console.log(

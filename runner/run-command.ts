@@ -18,6 +18,7 @@ import { renderReport } from '../reports/html.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../reports/schema.js';
 import { gateCommand, loadResults, parsePercent } from '../reports/gate-command.js';
 import { BASELINE_STRATEGY } from '../reports/row-metrics.js';
+import { timingBasis, timingLabel } from '../reports/timing.js';
 
 export const RUN_HELP = `usage: bench run [--strategy ID|all] [--workload ID|all] [--variant V] [--access ecam|conf1|all]
                  [--samples N] [--timeout SECONDS] [--out DIR] [--gate BASELINE.json] [--no-report]
@@ -153,8 +154,10 @@ export async function runCommand(args: string[]): Promise<number> {
   restoreHost();
   if (raised.length) process.stderr.write(`restored ${raised.join(', ')} to their values before the run\n`);
 
-  console.log(renderTable(file.rows, samples));
-  console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}`);
+  const timing = timingBasis(file.host);
+  console.log(renderTable(file.rows, samples, timing));
+  const lab = file.host.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu} on ${file.host.lab.outerKernel})` : '';
+  console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}${lab}; timing ${timingLabel(timing)}`);
   console.log(`results: ${join(dir, 'results.json')}`);
   console.log(`csv:     ${join(dir, 'results.csv')}`);
   if (!values['no-report']) {
@@ -164,9 +167,10 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const failed = file.rows.filter((r) => r.status === 'failed').length;
   if (values.gate) {
-    // A baseline from another host can only be compared through speed-ups (--ratios).
-    const ratios = (gateBase as ResultsFile).host.id !== file.host.id ? ['--ratios'] : [];
-    if (ratios.length) console.log(`\ngate: baseline host ${(gateBase as ResultsFile).host.id} differs from this host ${file.host.id}: comparing speed-ups (--ratios)`);
+    // A baseline from another host, or of another timing basis, can only be compared through speed-ups (--ratios).
+    const base = gateBase as ResultsFile;
+    const ratios = base.host.id !== file.host.id || timingBasis(base.host) !== timing ? ['--ratios'] : [];
+    if (ratios.length) console.log(`\ngate: baseline host ${base.host.id} (${timingLabel(timingBasis(base.host))}) differs from this host ${file.host.id} (${timingLabel(timing)}): comparing speed-ups (--ratios)`);
     const code = await gateCommand(['--baseline', values.gate, '--current', join(dir, 'results.json'), '--threshold', values['gate-threshold'], ...ratios]);
     if (code !== 0) return code;
   }

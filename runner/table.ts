@@ -2,13 +2,15 @@
 import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../reports/format.js';
 import { baselineRow, exitMedian, groupRows, rowLabel, speedupPerAccess, speedupScan, IO_EXIT_KINDS, MMIO_EXIT_KINDS } from '../reports/row-metrics.js';
 import type { ResultRow } from '../reports/schema.js';
+import { EMULATED_NOTE, type TimingBasis } from '../reports/timing.js';
 
 const HEAD = ['strategy', 'status', 'ns/access (IQR)', 'speed-up', 'scan', 'scan speed-up', 'holes', 'exits', 'memory', 'setup'];
 /** Shown after ns/access when the workload rescans in one VM (cold versus steady state). */
 const WARM = 'warm ns/access';
 
-/** One block per (workload, access): medians over fresh VMs, speed-ups against userspace-exit of the same run. */
-export function renderTable(rows: ResultRow[], samples: number): string {
+/** One block per (workload, access): medians over fresh VMs, speed-ups against userspace-exit of the same run.
+ *  Emulated timing (the lab under TCG) says so under every block's title. */
+export function renderTable(rows: ResultRow[], samples: number, timing: TimingBasis = 'hardware'): string {
   const out: string[] = [];
   for (const g of groupRows(rows)) {
     const base = baselineRow(g.rows);
@@ -33,6 +35,7 @@ export function renderTable(rows: ResultRow[], samples: number): string {
       ];
     });
     out.push(`\n${g.workload} (${g.access}), ${samples} fresh VMs per row asked, cold scan${warm ? ' (and the last scan of each VM, warm)' : ''}, medians:`);
+    if (timing === 'emulated') out.push(`${EMULATED_NOTE}.`);
     const widths = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length > 3).map((b) => (b[i] ?? '').length)));
     const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     out.push(line(head));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CSV_COLUMNS, csvColumnsMarkdown, toCsv } from '../reports/csv.js';
-import { fixtureRow, makeResults } from './fixtures.js';
+import { fixtureLab, fixtureRow, makeResults } from './fixtures.js';
 import { medianOf } from '../reports/row-metrics.js';
 
 /** A minimal RFC 4180 reader, so the test does not trust the writer's own library. */
@@ -148,4 +148,32 @@ test('a row with failed status keeps the figures of its finished samples', () =>
   const recs = records(toCsv(file));
   assert.equal(recs[1].status, 'failed');
   assert.ok(Number(recs[1].ns_per_access) > 0);
+});
+
+test('timing column: emulated for a bench lab run under TCG, hardware otherwise and for files that predate it', () => {
+  const emulated = records(toCsv(makeResults({ lab: fixtureLab('tcg') })));
+  assert.ok(emulated.every((r) => r.timing === 'emulated'));
+  const nested = records(toCsv(makeResults({ lab: fixtureLab('kvm') })));
+  assert.ok(nested.every((r) => r.timing === 'hardware'));
+  const old = makeResults();
+  delete old.host.timing;
+  assert.ok(records(toCsv(old)).every((r) => r.timing === 'hardware'));
+  const doc = CSV_COLUMNS.find((c) => c.name === 'timing')?.doc ?? '';
+  assert.match(doc, /emulated \(TCG\): counts are exact, times are relative path lengths, not hardware time/);
+});
+
+test('KVM statistics columns: a statistic the kernel lacks is empty (n/a), never 0; a real 0 stays 0', () => {
+  const all = records(toCsv(makeResults()));
+  const thp = all.find((r) => r.variant === 'thp') as Record<string, string>;
+  assert.ok(Number(thp.kvm_pf_taken) > 0 && Number(thp.kvm_pages_2m_now) === 128);
+  const userspace = all[0];
+  assert.equal(userspace.kvm_pages_2m_now, '0', 'a recorded zero is 0');
+  const noPf = records(toCsv(makeResults({ kvmStats: 'without-pf' })));
+  for (const r of noPf.filter((x) => x.samples !== '0')) {
+    assert.equal(r.kvm_pf_taken, '', `${r.strategy}: pf_taken n/a`);
+    assert.equal(r.kvm_pf_fixed, '', `${r.strategy}: pf_fixed n/a`);
+    assert.notEqual(r.kvm_exits, '', 'the statistics the kernel has are still there');
+  }
+  const none = records(toCsv(makeResults({ kvmStats: 'none' })));
+  for (const r of none) for (const k of ['kvm_pf_taken', 'kvm_pf_fixed', 'kvm_exits', 'kvm_pages_2m_now']) assert.equal(r[k], '', `${r.strategy} ${k}: no KVM_GET_STATS_FD`);
 });

@@ -3,7 +3,7 @@
 
 import { summarize } from '../reports/summary.js';
 import { SCHEMA_ID, SCHEMA_VERSION, validateResults } from '../reports/schema.js';
-import type { Access, ResultRow, ResultsFile, Sample, Status } from '../reports/schema.js';
+import type { Access, LabInfo, ResultRow, ResultsFile, Sample, Status } from '../reports/schema.js';
 
 /** How one fixture row is shaped. */
 export interface FixtureRowSpec {
@@ -123,11 +123,27 @@ export interface FixtureOptions {
   hostId?: string;
   createdAt?: string;
   kernel?: string;
+  /** KVM backend module (default kvm_pvm). */
+  backend?: string;
+  /** A bench lab run: host.lab and host.timing follow (tcg → emulated). */
+  lab?: LabInfo;
+  /** Which KVM statistics the kernel had: all (default), all but the pf_* counters, or none (no KVM_GET_STATS_FD). */
+  kvmStats?: 'all' | 'without-pf' | 'none';
+}
+
+/** A lab description as bench lab passes it in PCIHOLE_LAB. */
+export function fixtureLab(accel: 'tcg' | 'kvm'): LabInfo {
+  return { accel, outerKernel: '6.18.4-test', outerCpu: 'Test EPYC', qemu: '7.2.19', guestKernel: '6.1.0-57-amd64' };
 }
 
 /** A complete, schema-valid ResultsFile (validated before it is returned). */
 export function makeResults(opts: FixtureOptions = {}): ResultsFile {
   const rows = (opts.rows ?? DEFAULT_ROWS).map(fixtureRow);
+  for (const r of rows)
+    for (const smp of r.samples) {
+      if (opts.kvmStats === 'none') smp.kvmStats = null;
+      else if (opts.kvmStats === 'without-pf') for (const k of Object.keys(smp.kvmStats ?? {})) if (k.includes('.pf_')) delete smp.kvmStats?.[k];
+    }
   const file: ResultsFile = {
     schema: SCHEMA_ID,
     schemaVersion: SCHEMA_VERSION,
@@ -139,7 +155,7 @@ export function makeResults(opts: FixtureOptions = {}): ResultsFile {
       cpuModel: 'Test CPU @ 2.0GHz',
       cpus: 2,
       memoryBytes: 4 * 2 ** 30,
-      kvmBackend: 'kvm_pvm',
+      kvmBackend: opts.backend ?? 'kvm_pvm',
       kvmParams: { 'kvm.tdp_mmu': 'N', 'kvm.mmio_caching': 'N' },
       capabilities: { KVM_CAP_READONLY_MEM: 1, KVM_CAP_PRE_FAULT_MEMORY: 0 },
       apiVersion: 12,
@@ -150,6 +166,7 @@ export function makeResults(opts: FixtureOptions = {}): ResultsFile {
       isRoot: true,
       node: 'v20.0.0',
       id: opts.hostId ?? 'h-test-1',
+      ...(opts.lab ? { lab: opts.lab, timing: opts.lab.accel === 'tcg' ? ('emulated' as const) : ('hardware' as const) } : {}),
     },
     config: {
       samples: 5,
