@@ -12,6 +12,7 @@ import {
   hasData,
   kvmStatKeys,
   kvmStatMedian,
+  kvmStatsAbsent,
   med,
   nsPerAccess,
   proxyText,
@@ -22,6 +23,7 @@ import {
 } from './row-metrics.js';
 import type { RowGroup } from './row-metrics.js';
 import { fmtBytes, fmtNs } from './format.js';
+import { EMULATED_NOTE, timingBasis, type TimingBasis } from './timing.js';
 
 /** The unit of a value axis; the page formats ticks and tooltips with it. */
 export type Unit = 'ns' | 'ms' | 'count' | 'bytes';
@@ -137,11 +139,13 @@ const IQR_CAPTION = 'Error bars span the interquartile range (25th to 75th perce
  * order. `idPrefix` makes canvas ids unique when several files are rendered into one page.
  */
 export function workloadSections(file: ResultsFile, idPrefix = 'f0'): WorkloadSection[] {
-  return groupRows(file.rows).map((g, gi) => sectionFor(g, `${idPrefix}-g${gi}`));
+  const timing = timingBasis(file.host);
+  return groupRows(file.rows).map((g, gi) => sectionFor(g, `${idPrefix}-g${gi}`, timing));
 }
 
-function sectionFor(g: RowGroup, id: string): WorkloadSection {
-  const notes: string[] = [];
+function sectionFor(g: RowGroup, id: string, timing: TimingBasis): WorkloadSection {
+  // Every section's times carry what they mean when they are not hardware time.
+  const notes: string[] = timing === 'emulated' ? [`${EMULATED_NOTE}.`] : [];
   const charts: ChartSpec[] = [];
   const data = g.rows.filter(hasData);
   const colours = rowColours(g.rows);
@@ -167,7 +171,8 @@ function sectionFor(g: RowGroup, id: string): WorkloadSection {
   push(scanChart(data, colours, `${id}-scan`), 'Total scan time: no measured rows.');
   push(exitsChart(data, `${id}-exits`), 'Exits by kind: no exits recorded.');
   push(setupChart(data, `${id}-setup`), 'Setup beside scan: no timings recorded.');
-  push(kvmChart(data, `${id}-kvm`), `KVM statistics: none of ${CHART_KVM_STATS.join(', ')} recorded.`);
+  notes.push(...kvmNaNotes(data));
+  push(kvmChart(data, `${id}-kvm`), `KVM statistics: none of ${CHART_KVM_STATS.join(', ')} is non-zero or recorded.`);
   push(memoryScatter(data, colours, `${id}-memory`), 'Host memory against time per access: no row here has both a per-access figure and backing memory, so there is no trade-off to plot.');
 
   const keys = kvmStatKeys(data);
@@ -336,17 +341,34 @@ function memoryScatter(data: ResultRow[], colours: Map<ResultRow, string>, id: s
   };
 }
 
+/** Which charted statistics are n/a for which rows: a kernel without KVM_GET_STATS_FD has none, an
+ *  older one lacks some (the pf_* counters). n/a is said in words; it is never drawn as 0. */
+export function kvmNaNotes(data: readonly ResultRow[]): string[] {
+  const notes: string[] = [];
+  const absent = data.filter(kvmStatsAbsent);
+  if (absent.length) notes.push(`KVM statistics n/a for ${absent.length === data.length ? 'every row' : absent.map(rowLabel).join(', ')}: this kernel has no KVM_GET_STATS_FD (KVM_CAP_BINARY_STATS_FD is 0, Linux < 5.14).`);
+  const withStats = data.filter((r) => !kvmStatsAbsent(r));
+  for (const name of CHART_KVM_STATS) {
+    const lacking = withStats.filter((r) => kvmStatMedian(r, name) === null);
+    if (!lacking.length) continue;
+    const who = lacking.length === withStats.length ? '' : ` for ${lacking.map(rowLabel).join(', ')}`;
+    notes.push(`KVM statistic ${name} n/a${who}: not among this kernel's KVM statistics (not zero).`);
+  }
+  return notes;
+}
+
 function kvmChart(data: ResultRow[], id: string): BarChartSpec | null {
   const datasets = CHART_KVM_STATS.map((name, i) => ({ label: name, color: SERIES_COLOURS[(i + 2) % SERIES_COLOURS.length], values: data.map((r) => kvmStatMedian(r, name)) })).filter((d) =>
     anyPositive(d.values),
   );
   if (!datasets.length) return null;
+  const na = datasets.flatMap((d) => d.values.flatMap((v, i) => (v === null ? [`${d.label} of ${rowLabel(data[i])}`] : [])));
   return {
     kind: 'hbar',
     id,
     title: 'KVM statistics',
     axis: 'count per VM (log scale)',
-    caption: 'KVM binary statistics per VM, median over samples, log scale (a missing bar is zero). pf_taken, pf_fixed and exits are deltas over the scan (setup excluded); pf_fixed counts faults KVM fixed by mapping a page. pages_2m_now is the number of 2 MiB mappings the VM held after the scan, setup included: > 0 shows that a 2 MiB mapping really happened, also when it was made during setup (spte-prefetch pre-faults there, so its scan delta vm.pages_2m is 0). Every recorded statistic is in the table below.',
+    caption: `KVM binary statistics per VM, median over samples, log scale (a missing bar is zero${na.length ? `, except these, which this kernel does not record (n/a): ${na.join(', ')}` : ''}). pf_taken, pf_fixed and exits are deltas over the scan (setup excluded); pf_fixed counts faults KVM fixed by mapping a page. pages_2m_now is the number of 2 MiB mappings the VM held after the scan, setup included: > 0 shows that a 2 MiB mapping really happened, also when it was made during setup (spte-prefetch pre-faults there, so its scan delta vm.pages_2m is 0). Every recorded statistic is in the table below (n/a where the kernel does not have it).`,
     unit: 'count',
     log: true,
     errorBars: false,

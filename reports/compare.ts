@@ -5,6 +5,7 @@
 import type { ResultRow, ResultsFile, Status } from './schema.js';
 import type { BarChartSpec } from './chart-data.js';
 import { SERIES_COLOURS } from './chart-data.js';
+import { timingBasis, type TimingBasis } from './timing.js';
 import { baselineRow, groupRows, groupTitle, nsPerAccess, rowName, scanNs, speedupPerAccess, speedupScan } from './row-metrics.js';
 
 /** A results file and the label it is shown under (normally its path). */
@@ -19,6 +20,10 @@ export interface ComparedFileHeader {
   hostId: string;
   kernel: string;
   kvmBackend: string;
+  /** hardware, or emulated (a bench lab run under TCG). */
+  timing: TimingBasis;
+  /** "lab tcg, QEMU 7.2 on 6.18…" for bench lab runs, else ''. */
+  lab: string;
   createdAt: string;
   complete: boolean;
 }
@@ -46,6 +51,8 @@ export interface Comparison {
   files: ComparedFileHeader[];
   /** Whether every file comes from the same host fingerprint (absolute ns are comparable). */
   sameHost: boolean;
+  /** Whether the files mix hardware and emulated timing (only speed-ups compare then). */
+  mixedTiming: boolean;
   groups: ComparisonGroup[];
 }
 
@@ -56,6 +63,8 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
     hostId: results.host?.id ?? '',
     kernel: results.host?.kernel ?? '',
     kvmBackend: results.host?.kvmBackend ?? '',
+    timing: timingBasis(results.host),
+    lab: results.host?.lab ? `lab ${results.host.lab.accel}, QEMU ${results.host.lab.qemu} on ${results.host.lab.outerKernel}` : '',
     createdAt: results.createdAt ?? '',
     complete: results.complete !== false,
   }));
@@ -105,5 +114,5 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
     return { title, rows, chart };
   });
 
-  return { files: headers, sameHost: new Set(headers.map((h) => h.hostId)).size <= 1, groups };
+  return { files: headers, sameHost: new Set(headers.map((h) => h.hostId)).size <= 1, mixedTiming: new Set(headers.map((h) => h.timing)).size > 1, groups };
 }

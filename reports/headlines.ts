@@ -165,6 +165,7 @@ function hugeSpteCost(file: ResultsFile, groups: RowGroup[]): Headline {
     const p2 = hugeMappings(huge);
     let s = `${p.strategy} on ${groupTitle(found.g)}: ${p.small} ${fmtNs(nsPerAccess(small))} vs ${p.huge} ${fmtNs(nsPerAccess(huge))} per access, ${fmtRatio(r)} faster with huge mappings; setup ${fmtMs(setupS)} vs ${fmtMs(setupH)} per VM; host memory ${fmtBytes(small.memoryBytes)} vs ${fmtBytes(huge.memoryBytes)}`;
     if (p2 !== null) s += p2 > 0 ? `; KVM held ${fmtCount(p2)} 2 MiB mappings after the scan` : noHugeText(huge);
+    else if (kvmStatMedian(huge, 'pages_2m') === null) s += '; whether KVM held 2 MiB mappings is n/a (no vm.pages_2m statistic on this kernel)';
     answer.push(`${s}.`);
     answer.push(
       ...otherGroups(groups, found.g, (g) => {

@@ -38,6 +38,8 @@ td.muted { color: var(--muted); text-align: center; }
 .status.proxy { background: #efe3fa; color: #5e2a8c; }
 .status.unsupported { background: #eceff1; color: #4a545c; }
 .status.failed { background: #fde2e1; color: #9c1c14; }
+th .backend { font-weight: 600; }
+.timing.emulated { color: #9a4a00; font-weight: 600; }
 details { margin: 8px 0 0; font-size: 13px; }
 summary { cursor: pointer; color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; padding: 24px; border-top: 1px solid var(--line); margin-top: 32px; }

@@ -16,6 +16,7 @@ import { esc, scriptJson, scriptText, umdSource } from './html-assets.js';
 import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
 import { renderCharts } from './report-client.js';
 import { REPORT_CSS } from './html-style.js';
+import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
 
 /** Options of renderReport. */
 export interface RenderOptions {
@@ -102,7 +103,11 @@ ${scripts.map((s) => `<script>${s}</script>`).join('\n')}
 
 function fileSection(file: ResultsFile, label: string, i: number, multi: boolean, sections: WorkloadSection[]): string {
   const head = multi ? `<h2>${esc(label)}</h2>` : '<h2>Results</h2>';
-  const meta = `<p class="sub">Host <code>${esc(file.host?.id)}</code> (${esc(file.host?.kvmBackend)}, kernel ${esc(file.host?.kernel)}), run started ${esc(file.createdAt)}, ${esc(file.tool?.name)} ${esc(file.tool?.version)}; ${fmtCount(file.config?.samples)} fresh VMs per row, ${fmtCount(file.config?.scans)} scan(s) per VM.</p>`;
+  const timing = timingBasis(file.host);
+  const lab = file.host?.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu})` : '';
+  const meta = `<p class="sub">Host <code>${esc(file.host?.id)}</code> (${esc(file.host?.kvmBackend)}, kernel ${esc(file.host?.kernel)}${esc(lab)}), timing ${esc(timingLabel(timing))}, run started ${esc(file.createdAt)}, ${esc(file.tool?.name)} ${esc(file.tool?.version)}; ${fmtCount(file.config?.samples)} fresh VMs per row, ${fmtCount(file.config?.scans)} scan(s) per VM.</p>${
+    timing === 'emulated' ? `\n<p class="warn timing">${esc(EMULATED_NOTE)}. Compare these times only with other emulated runs, through speed-ups.</p>` : ''
+  }`;
   const incomplete = file.complete === false ? '<p class="warn">This run did not complete: the file holds only the rows that finished.</p>' : '';
   return `<section class="file" id="f${i}">
 ${head}
@@ -121,7 +126,7 @@ function headlineSection(file: ResultsFile, i: number): string {
     .map((h) => `<div class="headline"><h4>${esc(h.question)}</h4>${h.answer.map((a) => `<p>${esc(a)}</p>`).join('')}</div>`)
     .join('\n');
   return `<h3 id="f${i}-headline">Headline</h3>
-<p class="sub">Computed from this file's rows (cold scans, medians over fresh VMs). Proxy figures are marked [proxy].</p>
+<p class="sub">Computed from this file's rows (cold scans, medians over fresh VMs). Proxy figures are marked [proxy].${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
 <div class="headlines">${items}</div>`;
 }
 
@@ -140,7 +145,7 @@ function workloadHtml(s: WorkloadSection, id: string): string {
   const omitted = t.omittedZero ? ` ${t.omittedZero} statistics that are zero for every row are left out.` : '';
   const kvm = t.stats.length
     ? `<details><summary>All KVM statistics (median per VM: deltas over the scan (setup excluded), *_now gauges after it)</summary><p class="sub">KVM binary statistics (vcpu.* summed over vCPUs, vm.* per VM). ${esc(KVM_STATS_NOTE)}${omitted}</p><div class="scroll"><table class="num"><thead><tr><th>statistic</th>${t.rows.map((r) => `<th>${esc(r)}</th>`).join('')}</tr></thead><tbody>${t.stats
-        .map((st) => `<tr><th>${esc(st.name)}</th>${st.values.map((v) => `<td>${fmtCount(v)}</td>`).join('')}</tr>`)
+        .map((st) => `<tr><th>${esc(st.name)}</th>${st.values.map((v) => (v === null ? '<td class="muted">n/a</td>' : `<td>${fmtCount(v)}</td>`)).join('')}</tr>`)
         .join('')}</tbody></table></div></details>`
     : '';
   return `<section class="workload" id="${id}">
@@ -188,7 +193,7 @@ function seriesSection(file: ResultsFile, i: number): string {
     .map((r) => `<tr><th>${esc(r.what)}</th><td>${esc(r.series)}</td><td>${esc(r.ours)}</td></tr>`)
     .join('\n');
   return `<h3 id="f${i}-series">The 2020 series' figures beside ours</h3>
-<p class="sub">The KVM_MEM_ALLONES RFC and KVM_MEM_PCI_HOLE v1/v2 quoted these; ours are computed from this file. Absolute times depend on the host (see its fingerprint): compare ratios.</p>
+<p class="sub">The KVM_MEM_ALLONES RFC and KVM_MEM_PCI_HOLE v1/v2 quoted these; ours are computed from this file. Absolute times depend on the host (see its fingerprint): compare ratios.${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
 <div class="scroll"><table><thead><tr><th>quantity</th><th>2020 series</th><th>this file</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>`;
@@ -213,10 +218,17 @@ function hostSection(file: ResultsFile, i: number): string {
     ['KVM API version', esc(h.apiVersion)],
     ['guest TSC', h.tscKhz ? `${esc(fmtCount(h.tscKhz))} kHz` : '—'],
     ['THP', h.thp ? `enabled=${esc(h.thp.enabled)}, defrag=${esc(h.thp.defrag)}, shmem_enabled=${esc(h.thp.shmemEnabled)}` : '—'],
-    ['hugetlb', h.hugetlb ? `${esc(h.hugetlb.nrHugepages)} pages (${esc(h.hugetlb.freeHugepages)} free) of ${esc(fmtBytes(h.hugetlb.hugepageSizeKb * 1024))}` : '—'],
+    ['hugetlb', h.hugetlb ? `${esc(h.hugetlb.nrHugepages)} pages (${esc(h.hugetlb.freeHugepages)} free) of ${esc(fmtBytes(h.hugetlb.hugepageSizeKb * 1024))}${h.hugetlb.defaultSizeKb && h.hugetlb.defaultSizeKb !== h.hugetlb.hugepageSizeKb ? `; default hugepage size ${esc(fmtBytes(h.hugetlb.defaultSizeKb * 1024))}` : ''}` : '—'],
     ['vm.max_map_count', esc(h.maxMapCount)],
     ['root', esc(h.isRoot)],
     ['Node.js', esc(h.node)],
+    ['timing basis', esc(timingBasis(h) === 'emulated' ? EMULATED_NOTE : timingLabel('hardware'))],
+    ...(h.lab
+      ? ([
+          ['lab', `bench lab VM, accelerator <code>${esc(h.lab.accel)}</code>, QEMU ${esc(h.lab.qemu)}, guest kernel ${esc(h.lab.guestKernel)}`],
+          ['lab outer host', `kernel ${esc(h.lab.outerKernel)}, CPU ${esc(h.lab.outerCpu)}${h.lab.outerHostId ? `, fingerprint <code>${esc(h.lab.outerHostId)}</code>` : ''}`],
+        ] as [string, string][])
+      : []),
   ];
   const c = file.config;
   const cfg = c
@@ -228,7 +240,12 @@ ${cfg}`;
 }
 
 function comparisonSection(c: Comparison): string {
-  const head = c.files.map((f, i) => `<th colspan="${i === 0 ? 2 : 3}">${esc(f.label)}<br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)} · ${esc(f.kvmBackend)} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`).join('');
+  const head = c.files
+    .map(
+      (f, i) =>
+        `<th colspan="${i === 0 ? 2 : 3}">${esc(f.label)}<br><span class="backend">${esc(f.kvmBackend)} · <span class="timing ${esc(f.timing)}">${esc(timingLabel(f.timing))}</span></span><br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)}${f.lab ? ` · ${esc(f.lab)}` : ''} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`,
+    )
+    .join('');
   const sub = c.files.map((_, i) => `<th>ns/access</th><th>vs userspace-exit</th>${i ? '<th>÷ first file</th>' : ''}`).join('');
   const groups = c.groups
     .map((g) => {
@@ -256,8 +273,17 @@ ${body}
   return `<section id="comparison">
 <h2>Comparison of ${c.files.length} results files</h2>
 <p class="sub">Per file: the cold-scan median ns per hole access, its speed-up over userspace-exit measured in the same file (the figure that transfers between hosts), and its ratio to the first file (&gt;1 = slower). ${c.sameHost ? 'All files come from the same host fingerprint, so absolute times are comparable too.' : '<strong>The files come from different host fingerprints: compare the speed-ups, not the absolute times.</strong>'}</p>
+${emulatedFiles(c)}
 ${groups}
 </section>`;
+}
+
+/** The timing warning of a comparison: which files are emulated, and that mixed bases compare only as speed-ups. */
+function emulatedFiles(c: Comparison): string {
+  const emu = c.files.filter((f) => f.timing === 'emulated').map((f) => f.label);
+  if (!emu.length) return '';
+  const mixed = c.mixedTiming ? ' The files mix hardware and emulated timing: only the speed-ups compare, never the times.' : '';
+  return `<p class="warn timing">${esc(emu.join(', '))}: ${esc(EMULATED_NOTE)}.${esc(mixed)}</p>`;
 }
 
 /** "5" or "5 and 10" (several files): the fresh VMs per row. */
@@ -276,6 +302,7 @@ function methodologySection(results: ResultsFile[]): string {
 <li><strong>Samples and statistics.</strong> Each row is measured on ${esc(samplesText(results))} fresh VMs; figures are medians over them, and error bars span the interquartile range (25th to 75th percentile, linear interpolation). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
 <li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over the scan (setup excluded): a mapping made during setup, such as spte-prefetch's pre-fault, is not in them. Whether a 2 MiB mapping happened at all is read from the gauge vm.pages_2m_now (with vm.pages_4k_now), taken after the scan, setup included. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
 <li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
+<li><strong>Timing basis.</strong> Each file says whether its times are <em>hardware</em> time or <em>emulated</em>: a run inside <code>bench lab</code>'s VM under QEMU TCG, where ${esc(EMULATED_NOTE)}. The lab's accelerator, QEMU and kernels are in the host fingerprint.</li>
 <li><strong>Comparing.</strong> Absolute costs depend on the host (KVM backend, TDP or shadow paging, CPU): compare strategies as ratios measured in one run, and hosts by their speed-ups over userspace-exit.</li>
 </ul>
 </section>`;

@@ -109,6 +109,11 @@ export function kvmStatMedian(row: ResultRow, name: string): number | null {
   return medianOf(vals);
 }
 
+/** A row with samples none of which has KVM statistics (kvmStats null: no KVM_GET_STATS_FD, Linux < 5.14). */
+export function kvmStatsAbsent(row: ResultRow): boolean {
+  return hasData(row) && row.samples.every((s) => s.kvmStats === null || s.kvmStats === undefined);
+}
+
 /**
  * 2 MiB mappings the VM held after its scans, median over samples: the gauge vm.pages_2m_now,
  * which counts mappings made during setup too (spte-prefetch pre-faults them there). This, not

@@ -1,0 +1,50 @@
+// KVM statistics a kernel does not have are n/a, never 0, in the report: no statistics at all
+// (no KVM_GET_STATS_FD, Linux < 5.14) or only some (the pf_* counters came later). Fixture
+// figures are invented.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { workloadSections } from '../reports/chart-data.js';
+import { headlines } from '../reports/headlines.js';
+import { renderReport } from '../reports/html.js';
+import { kvmStatMedian } from '../reports/row-metrics.js';
+import type { BarChartSpec } from '../reports/chart-data.js';
+import { makeResults } from './fixtures.js';
+
+const kvmChart = (file: ReturnType<typeof makeResults>) => workloadSections(file)[0].charts.find((c) => c.title === 'KVM statistics') as BarChartSpec | undefined;
+
+test('no KVM_GET_STATS_FD: every section says the statistics are n/a and why; no KVM chart, no zeros', () => {
+  const file = makeResults({ kvmStats: 'none' });
+  assert.equal(kvmStatMedian(file.rows[0], 'exits'), null, 'n/a, not 0');
+  const [ecam] = workloadSections(file);
+  assert.ok(ecam.notes.includes('KVM statistics n/a for every row: this kernel has no KVM_GET_STATS_FD (KVM_CAP_BINARY_STATS_FD is 0, Linux < 5.14).'), ecam.notes.join('\n'));
+  assert.equal(kvmChart(file), undefined);
+  assert.deepEqual(ecam.kvmTable.stats, []);
+  const hugeText = headlines(file).find((h) => h.id === 'huge-spte-cost')?.answer.join(' ') ?? '';
+  assert.match(hugeText, /whether KVM held 2 MiB mappings is n\/a/);
+  assert.doesNotMatch(hugeText, /pages_2m_now is 0/);
+});
+
+test('a kernel without the pf_* counters: those are n/a in the notes, the chart and the table; the others are drawn', () => {
+  const file = makeResults({ kvmStats: 'without-pf' });
+  const [ecam] = workloadSections(file);
+  assert.ok(ecam.notes.includes("KVM statistic pf_taken n/a: not among this kernel's KVM statistics (not zero)."), ecam.notes.join('\n'));
+  assert.ok(ecam.notes.includes("KVM statistic pf_fixed n/a: not among this kernel's KVM statistics (not zero)."));
+  const chart = kvmChart(file);
+  assert.ok(chart);
+  assert.deepEqual(chart.datasets.map((d) => d.label).sort(), ['exits', 'pages_2m_now']);
+  assert.ok(!ecam.kvmTable.stats.some((s) => s.name.includes('pf_')), 'no pf_* line with zeros');
+});
+
+test('mixed: a statistic missing for one row is n/a in the caption and in the table, not an empty (zero) bar', () => {
+  const file = makeResults();
+  for (const s of file.rows[1].samples) delete s.kvmStats?.['vcpu.pf_fixed'];
+  const [ecam] = workloadSections(file);
+  const chart = kvmChart(file);
+  assert.ok(chart);
+  assert.match(chart.caption, /a missing bar is zero, except these, which this kernel does not record \(n\/a\): pf_fixed of memslot-flag \[proxy\]\)/);
+  assert.ok(ecam.notes.some((n) => n === "KVM statistic pf_fixed n/a for memslot-flag [proxy]: not among this kernel's KVM statistics (not zero)."));
+  const line = ecam.kvmTable.stats.find((s) => s.name === 'vcpu.pf_fixed');
+  assert.equal(line?.values[1], null);
+  const html = renderReport([file], { generatedAt: 'T' });
+  assert.match(html, /<tr><th>vcpu\.pf_fixed<\/th><td>[^<]+<\/td><td class="muted">n\/a<\/td>/);
+});
