@@ -9,6 +9,7 @@ import { gate } from './gate.js';
 import { firstLine, loadResults, type LoadedResults } from './load-results.js';
 import { formatMarkdown, formatTable } from './gate-format.js';
 import { evaluateGate, evaluateRuns, formatEvaluation } from './gate-eval.js';
+import { timingBasis, timingLabel } from './timing.js';
 
 /** Usage text of `bench gate`. */
 export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json [--threshold 5%] [--alpha 0.01] [--ratios]
@@ -16,10 +17,11 @@ export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json 
   A and B may be results.json files or run directories containing one.
   --threshold  minimum median change, in percent: "5%" or "5" (a bare number below 1 must carry "%")
   --alpha      significance level of the rank test, 0 < alpha < 1 (default 0.01)
-  --ratios     gate on speed-ups over userspace-exit within each file (baseline from another host)
+  --ratios     gate on speed-ups over userspace-exit within each file (baseline from another host,
+               or hardware against emulated timing: a bench lab run under TCG; the verdict warns)
   --markdown   write a GitHub job-summary table to FILE (overwritten)
   --json       write the verdict as JSON to FILE
-exit status: 0 pass, 1 regression, 2 bad input`;
+exit status: 0 pass, 1 regression, 2 bad input (also: different hosts or timing bases without --ratios)`;
 
 /** Usage text of `bench gate-eval`. */
 export const GATE_EVAL_USAGE = `usage: bench gate-eval RESULTS.json... [--pairs 20] [--seed 1] [--slowdown 10%] [--threshold 5%] [--alpha 0.01]
@@ -56,6 +58,13 @@ export async function gateCommand(args: string[], out: Out = process.stdout): Pr
   const opts = { thresholdPct: parsePercent(v.threshold!, '--threshold'), alpha: parseAlpha(v.alpha!), ratios: v.ratios! };
   const baseline = await loadResults(v.baseline, '--baseline');
   const current = await loadResults(v.current, '--current');
+  const tb = timingBasis(baseline.file.host);
+  const tc = timingBasis(current.file.host);
+  if (!opts.ratios && tb !== tc) {
+    throw new UsageError(
+      `--current: ${current.path} has ${timingLabel(tc)} timing, --baseline ${baseline.path} ${timingLabel(tb)}: absolute times do not compare between hardware and emulated results; use --ratios`,
+    );
+  }
   if (!opts.ratios && baseline.file.host.id !== current.file.host.id) {
     throw new UsageError(
       `--current: ${current.path} was measured on host ${current.file.host.id}, --baseline ${baseline.path} on host ${baseline.file.host.id}: absolute times do not compare across hosts; use --ratios`,
@@ -105,6 +114,9 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
     alpha: parseAlpha(v.alpha!),
     ratios: v.ratios!,
   };
+  const mixed = files.find((f) => timingBasis(f.file.host) !== timingBasis(files[0].file.host));
+  if (mixed && !opts.ratios)
+    throw new UsageError(`gate-eval: ${mixed.path} has ${timingLabel(timingBasis(mixed.file.host))} timing, ${files[0].path} ${timingLabel(timingBasis(files[0].file.host))}: use --ratios`);
   const other = files.find((f) => f.file.host.id !== files[0].file.host.id);
   if (other && !opts.ratios) throw new UsageError(`gate-eval: ${other.path} was measured on host ${other.file.host.id}, ${files[0].path} on host ${files[0].file.host.id}: use --ratios`);
   const e = files.length === 1 ? evaluateGate(files[0].file, opts) : evaluateRuns(files.map((f) => f.file), opts);

@@ -17,6 +17,13 @@
 //          is a regression. `yields` is not compared: it counts sched_yield calls of a vCPU
 //          spinning on a guest lock (parallel-2vcpu over conf1), which depend on host scheduling
 //          and differ from run to run.
+// kvm    — whether the VM held a 2 MiB mapping after the scan (vm.pages_2m_now > 0, median) must
+//          not change: hugepages stopping (or starting) to be mapped is a regression. A statistic
+//          absent on either side (a kernel without it, or without KVM_GET_STATS_FD) is skipped,
+//          and the verdict says so; it is never read as 0.
+// timing — absolute times never compare between hardware and emulated (TCG lab) results: refused
+//          unless ratios; in ratios mode the verdict warns that emulated speed-ups are ratios of
+//          path lengths.
 // status — a changed status replaces the other checks (the figures are of another mechanism):
 //          → failed regresses; failed/unsupported → anything and proxy → measured improve;
 //          the rest (measured → proxy, → unsupported) warns. Both unsupported: ok; both failed: warning.
@@ -26,7 +33,8 @@
 import { median } from 'simple-statistics';
 import type { ResultRow, ResultsFile, Status } from './schema.js';
 import { rankSumTest } from './gate-stats.js';
-import { rowKey } from './row-metrics.js';
+import { kvmStatMedian, rowKey } from './row-metrics.js';
+import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
 
 /** What a finding compares. */
 export type FindingKind = 'time' | 'counter' | 'ratio' | 'status' | 'missing';
@@ -94,10 +102,10 @@ export const REFERENCE_STRATEGY = 'userspace-exit';
 export function gate(baseline: ResultsFile, current: ResultsFile, opts: GateOptions): GateVerdict {
   if (!(Number.isFinite(opts.thresholdPct) && opts.thresholdPct >= 0)) throw new RangeError(`thresholdPct ${opts.thresholdPct} is not a percentage ≥ 0`);
   if (!(opts.alpha > 0 && opts.alpha < 1)) throw new RangeError(`alpha ${opts.alpha} is not in (0, 1)`);
-  const problem = duplicateRow(baseline, 'baseline') ?? duplicateRow(current, 'current') ?? hostMismatch(baseline, current, opts);
+  const problem = duplicateRow(baseline, 'baseline') ?? duplicateRow(current, 'current') ?? timingMismatch(baseline, current, opts) ?? hostMismatch(baseline, current, opts);
   if (problem) throw new Error(problem);
 
-  const ctx: Ctx = { baseline, current, opts };
+  const ctx: Ctx = { baseline, current, opts, kvmAbsent: new Map() };
   const inCurrent = new Map(current.rows.map((r) => [rowKey(r), r]));
   const inBaseline = new Set(baseline.rows.map(rowKey));
   const findings: Finding[] = [];
@@ -112,6 +120,8 @@ export function gate(baseline: ResultsFile, current: ResultsFile, opts: GateOpti
   for (const f of findings) counts[f.severity]++;
   const notes: string[] = [];
   if (baseline.host.id !== current.host.id) notes.push(`hosts differ (baseline ${baseline.host.id}, current ${current.host.id}): gating on speed-ups only`);
+  notes.push(...timingNotes(baseline, current));
+  notes.push(...skippedKvmStatNotes(ctx.kvmAbsent));
   if (current.complete === false) notes.push('the current run is incomplete (interrupted): rows may be missing');
   if (baseline.complete === false) notes.push('the baseline run is incomplete (interrupted)');
   return {
@@ -153,10 +163,36 @@ export function hostMismatch(baseline: ResultsFile, current: ResultsFile, opts: 
   return `host fingerprints differ (baseline ${baseline.host.id}, current ${current.host.id}): absolute times do not compare across hosts; use --ratios`;
 }
 
+/** A one-line problem when one file has hardware and the other emulated timing and absolute times are to be compared, else null. */
+export function timingMismatch(baseline: ResultsFile, current: ResultsFile, opts: Pick<GateOptions, 'ratios'>): string | null {
+  const b = timingBasis(baseline.host);
+  const c = timingBasis(current.host);
+  if (opts.ratios || b === c) return null;
+  return `timing bases differ (baseline ${timingLabel(b)}, current ${timingLabel(c)}): absolute times do not compare between hardware and emulated results; use --ratios`;
+}
+
+/** What the verdict says about emulated timing: which side is emulated, and a warning when the bases differ. */
+function timingNotes(baseline: ResultsFile, current: ResultsFile): string[] {
+  const b = timingBasis(baseline.host);
+  const c = timingBasis(current.host);
+  const out: string[] = [];
+  if (b !== c) out.push(`warning: timing bases differ (baseline ${timingLabel(b)}, current ${timingLabel(c)}): the emulated side's speed-ups are ratios of emulated path lengths, not of hardware time`);
+  const emulated = [b === 'emulated' ? 'baseline' : '', c === 'emulated' ? 'current' : ''].filter(Boolean);
+  if (emulated.length) out.push(`${emulated.join(' and ')}: ${EMULATED_NOTE}`);
+  return out;
+}
+
+/** One note per KVM statistic the gate skipped on some row because a side lacked it. */
+function skippedKvmStatNotes(skipped: Map<string, Set<string>>): string[] {
+  return [...skipped].map(([stat, sides]) => `KVM statistic ${stat} not compared on rows where it is absent (in the ${[...sides].join('; in the ')}): that kernel does not record it (n/a, not 0)`);
+}
+
 interface Ctx {
   baseline: ResultsFile;
   current: ResultsFile;
   opts: GateOptions;
+  /** KVM statistics skipped because a side lacks them → which side(s). */
+  kvmAbsent: Map<string, Set<string>>;
 }
 
 const HAS_FIGURES: readonly Status[] = ['measured', 'proxy'];
@@ -165,7 +201,7 @@ function compareRow(b: ResultRow, c: ResultRow, ctx: Ctx): Finding[] {
   if (b.status !== c.status) return [statusChange(b, c)];
   if (c.status === 'unsupported') return [finding(c, 'status', 'ok', 'status', { baseline: b.status, current: c.status, message: `unsupported in both: ${c.reason}` })];
   if (c.status === 'failed') return [finding(c, 'status', 'warning', 'status', { baseline: b.status, current: c.status, message: `failed in both: ${c.reason}` })];
-  const out = counters(b, c);
+  const out = counters(b, c, ctx);
   out.push(ctx.opts.ratios ? ratio(b, c, ctx) : time(b, c, ctx.opts));
   return out;
 }
@@ -192,7 +228,7 @@ function missing(b: ResultRow): Finding {
 
 // ---- counters ----------------------------------------------------------------------------
 
-function counters(b: ResultRow, c: ResultRow): Finding[] {
+function counters(b: ResultRow, c: ResultRow, ctx: Ctx): Finding[] {
   const vb = counterValues(b, c);
   const vc = counterValues(c, b);
   const out: Finding[] = [];
@@ -210,13 +246,48 @@ function counters(b: ResultRow, c: ResultRow): Finding[] {
       message: `discoveryOk: ${before === 0 ? 'all true' : `${before} of ${b.samples.length} false`} → ${bad} of ${c.samples.length} samples false`,
     }));
   }
+  const kvm = kvmStatChecks(b, c, ctx.kvmAbsent);
+  out.push(...kvm.findings);
   if (out.length === 0) {
     const exitKinds = [...vb.keys()].filter((k) => k.startsWith('exits.')).length;
-    const skipped = ungatedKinds(b, c);
+    const skipped = [...ungatedKinds(b, c), ...kvm.absent];
     const note = skipped.length ? ` (not compared: ${skipped.join(', ')})` : '';
-    out.push(finding(c, 'counter', 'ok', 'counters', { message: `all match: hole accesses, expected, ${exitKinds} exit kinds, discovery${note}` }));
+    const stats = kvm.compared.length ? `, ${kvm.compared.join(', ')}` : '';
+    out.push(finding(c, 'counter', 'ok', 'counters', { message: `all match: hole accesses, expected, ${exitKinds} exit kinds, discovery${stats}${note}` }));
+  } else if (kvm.absent.length) {
+    out.push(finding(c, 'counter', 'ok', 'kvm statistics', { message: `not compared: ${kvm.absent.join(', ')}` }));
   }
   return out;
+}
+
+/**
+ * KVM statistics the gate compares, each as "is it above zero": vm.pages_2m_now > 0 says KVM held
+ * a 2 MiB mapping after the scan (setup included). Its count varies with where present functions
+ * split the window; whether there is one at all does not.
+ */
+export const GATED_KVM_STATS: readonly string[] = ['vm.pages_2m_now'];
+
+/** Regressions of GATED_KVM_STATS, the ones compared, and the ones skipped because a side lacks them. */
+function kvmStatChecks(b: ResultRow, c: ResultRow, skipped: Map<string, Set<string>>): { findings: Finding[]; compared: string[]; absent: string[] } {
+  const findings: Finding[] = [];
+  const compared: string[] = [];
+  const absent: string[] = [];
+  for (const stat of GATED_KVM_STATS) {
+    const from = kvmStatMedian(b, stat);
+    const to = kvmStatMedian(c, stat);
+    if (from === null || to === null) {
+      const side = from === null && to === null ? 'baseline and the current' : from === null ? 'baseline' : 'current';
+      absent.push(`${stat} absent in the ${side}`);
+      if (!skipped.has(stat)) skipped.set(stat, new Set());
+      skipped.get(stat)?.add(side);
+      continue;
+    }
+    compared.push(`${stat} > 0`);
+    if (from > 0 === to > 0) continue;
+    const yn = (x: number) => (x > 0 ? `yes (${x})` : 'no (0)');
+    findings.push(finding(c, 'counter', 'regression', `${stat} > 0`, { baseline: yn(from), current: yn(to), message: `2 MiB mappings held after the scan (${stat} > 0): ${yn(from)} → ${yn(to)}` }));
+  }
+  return { findings, compared, absent };
 }
 
 /**
