@@ -167,8 +167,20 @@ describe('the guest side', () => {
   };
 
   test('the run script passes every argument and variable through unchanged', () => {
-    const r = spawnSync('sh', ['-c', runScript(run).replace(/^exec /m, 'printf "%s|" "$PCIHOLE_LAB"; exec ')], { encoding: 'utf8' });
-    assert.equal(r.stdout, `{"accel":"tcg"}|it's|a b|$HOME|`);
+    const dir = mkdtempSync(join(tmpdir(), 'pcihole-run-'));
+    try {
+      const script = runScript(run).replaceAll('/tmp/.pcihole-lab', dir).replace(/^\{ /m, '{ printf "%s|" "$PCIHOLE_LAB"; ');
+      const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+      assert.equal(r.stdout, `{"accel":"tcg"}|it's|a b|$HOME|`);
+      assert.equal(r.status, 0);
+      // the command's own status comes back through the pipe
+      const failing = runScript({ ...run, argv: ['sh', '-c', 'echo oops >&2; exit 3'] }).replaceAll('/tmp/.pcihole-lab', dir);
+      const f = spawnSync('sh', ['-c', failing], { encoding: 'utf8' });
+      assert.equal(f.status, 3);
+      assert.equal(f.stdout, 'oops\n', 'stderr is merged into the piped output');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(shq("a'b"), `'a'\\''b'`);
   });
 

@@ -48,8 +48,9 @@ export function qemuArgs(r: LabRun, kernel: string, initrd: string, job: string)
   const args = [
     '-machine', 'q35', ...accelArgs(r.accel), '-smp', String(r.cpus), '-m', `${r.memoryMiB}M`,
     '-kernel', kernel, '-initrd', initrd,
-    // panic=-1 reboots at once on a guest panic and -no-reboot turns that into QEMU exiting.
-    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 random.trust_cpu=on ${r.append ?? ''}`.trim(),
+    // panic=-1 reboots at once on a guest panic and -no-reboot turns that into QEMU exiting;
+    // nowatchdog: under TCG a long syscall (65 536 mmaps) reads as a soft lockup (--timeout guards hangs).
+    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 random.trust_cpu=on nowatchdog ${r.append ?? ''}`.trim(),
     '-display', 'none', '-monitor', 'none', '-no-reboot', '-nic', 'none',
     '-chardev', 'stdio,id=con,signal=off', '-serial', 'chardev:con',
     '-virtfs', `local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap`,
@@ -59,10 +60,15 @@ export function qemuArgs(r: LabRun, kernel: string, initrd: string, job: string)
   return args;
 }
 
-/** The script the guest runs in the chroot. */
+/**
+ * The script the guest runs in the chroot. The command's output goes through a pipe, not the
+ * serial console's tty, so progress is printed as lines (a tty gets \r-redrawn bars, which the
+ * host side reads line by line); its status is kept in a file since the pipe hides it.
+ */
 export function runScript(r: LabRun): string {
   const env = Object.entries(r.env).map(([k, v]) => `export ${k}=${shq(v)}`);
-  return ['cd ' + shq(r.cwd) + ' || exit 2', ...env, 'exec ' + r.argv.map(shq).join(' '), ''].join('\n');
+  const st = '/tmp/.pcihole-lab/command-status';
+  return ['cd ' + shq(r.cwd) + ' || exit 2', ...env, `{ ${r.argv.map(shq).join(' ')} < /dev/null; echo $? > ${st}; } 2>&1 | cat`, `exit "$(cat ${st} 2>/dev/null || echo 2)"`, ''].join('\n');
 }
 
 type Signals = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
