@@ -6,6 +6,7 @@ import { envCommand, listCommand } from './info-commands.js';
 import { referenceCommand } from './reference-command.js';
 import { soakCommand } from './soak-command.js';
 import { labCommand } from './lab/lab-command.js';
+import { kvmCommand } from './kvm-build/kvm-command.js';
 import { reportCommand } from '../reports/report-command.js';
 import { gateCommand, gateEvalCommand } from '../reports/gate-command.js';
 
@@ -23,6 +24,7 @@ usage: bench <command> [options]        bench <command> --help for its options
   reference  the same scan through a minimal C KVM_RUN loop, beside this harness
   soak       hundreds of fresh VMs in one process: fds, mappings and RSS must stay flat
   lab        any of these inside a VM of the suite's own with a real KVM (hosts without /dev/kvm)
+  kvm        build the patched KVM modules of kernel/ (kvm build), test them in the lab (kvm test)
 
 examples:
   npx bench run                                   # every strategy on linux-q35-boot, 10 VMs each
@@ -41,6 +43,7 @@ const commands: Record<string, (args: string[]) => Promise<number> | number> = {
   reference: referenceCommand,
   soak: soakCommand,
   lab: labCommand,
+  kvm: kvmCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

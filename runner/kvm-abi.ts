@@ -38,6 +38,9 @@ export const ioctls = {
   KVM_SET_MP_STATE: iow(0x99, 4),
   /** struct kvm_pre_fault_memory { u64 gpa, size, flags, padding[5]; } (Linux 6.10) */
   KVM_PRE_FAULT_MEMORY: iowr(0xd5, 64),
+  /** Patched KVM only (kernel/0002): struct kvm_mmio_fill { u64 addr, size; u8 fill, pad[3]; u32 flags; } */
+  KVM_REGISTER_MMIO_FILL: iow(0xf0, 24),
+  KVM_UNREGISTER_MMIO_FILL: iow(0xf1, 24),
 } as const;
 
 export const caps = {
@@ -50,10 +53,18 @@ export const caps = {
   KVM_CAP_READONLY_MEM: 81,
   KVM_CAP_BINARY_STATS_FD: 203,
   KVM_CAP_PRE_FAULT_MEMORY: 236,
+  /** Patched KVM only (kernel/0001): KVM_MEM_PCI_HOLE memslots. Private range from 0x10000: upstream grows from 0. */
+  KVM_CAP_PCI_HOLE_MEM: 0x10001,
+  /** Patched KVM only (kernel/0002): KVM_REGISTER_MMIO_FILL. */
+  KVM_CAP_MMIO_FILL: 0x10002,
 } as const;
 export type CapName = keyof typeof caps;
 
 export const KVM_MEM_READONLY = 1 << 1;
+/** Patched KVM only (kernel/0001): bit 15, the last userspace-visible memslot flag (upstream took the series' bit 2). */
+export const KVM_MEM_PCI_HOLE_BIT = 15;
+/** kernel/0002: writes to the fill zone exit to userspace instead of being dropped. */
+export const KVM_MMIO_FILL_WRITE_EXIT = 1 << 0;
 export const KVM_MP_STATE_RUNNABLE = 0;
 
 export const exitReasons = {

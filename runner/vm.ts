@@ -66,6 +66,17 @@ export class Vm {
     this.coalescedZones++;
   }
 
+  /** KVM_REGISTER_MMIO_FILL (patched KVM, kernel/0002): reads of [addr, addr+size) return `fill` in every
+   *  byte in-kernel; writes are dropped, or exit to userspace with KVM_MMIO_FILL_WRITE_EXIT in `flags`. */
+  registerMmioFill(addr: number, size: number, fill: number, flags = 0): void {
+    const b = Buffer.alloc(24);
+    b.writeBigUInt64LE(BigInt(addr), 0);
+    b.writeBigUInt64LE(BigInt(size), 8);
+    b.writeUInt8(fill, 16);
+    b.writeUInt32LE(flags, 20);
+    retrying(`KVM_REGISTER_MMIO_FILL (gpa 0x${addr.toString(16)}, ${size} bytes)`, () => ioctlBuf(this.fd, ioctls.KVM_REGISTER_MMIO_FILL, b));
+  }
+
   createVcpu(id = this.vcpus.length): Vcpu {
     const fd = retrying(`KVM_CREATE_VCPU ${id}`, () => ioctlInt(this.fd, ioctls.KVM_CREATE_VCPU, id));
     let v: Vcpu;

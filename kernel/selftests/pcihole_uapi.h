@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The uapi additions of kernel/000*.patch, for tests built against stock headers. */
+#ifndef PCIHOLE_UAPI_H
+#define PCIHOLE_UAPI_H
+
+#include <linux/kvm.h>
+
+#ifndef KVM_MEM_PCI_HOLE
+#define KVM_MEM_PCI_HOLE	(1UL << 15)
+#define KVM_CAP_PCI_HOLE_MEM	0x10001
+#endif
+
+#ifndef KVM_CAP_MMIO_FILL
+#define KVM_CAP_MMIO_FILL	0x10002
+#define KVM_MMIO_FILL_WRITE_EXIT	(1 << 0)
+struct kvm_mmio_fill {
+	__u64 addr;
+	__u64 size;
+	__u8  fill;
+	__u8  pad[3];
+	__u32 flags;
+};
+#define KVM_REGISTER_MMIO_FILL	_IOW(KVMIO, 0xf0, struct kvm_mmio_fill)
+#define KVM_UNREGISTER_MMIO_FILL	_IOW(KVMIO, 0xf1, struct kvm_mmio_fill)
+#endif
+
+#endif

@@ -1,0 +1,124 @@
+// Builds KVM modules (kvm.ko, kvm-amd.ko, kvm-intel.ko) for a Debian 6.1 kernel with the
+// project's kernel/*.patch applied, out of tree against linux-headers-VERSION, cached by
+// (kernel version, hash of the patches and this recipe).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HostError } from '../errors.js';
+import { SOURCE_TARBALL, missingPackages, packageVersion } from './debian-packages.js';
+
+/** Bump when the steps below change what gets built. */
+const RECIPE = 'kvm-build 1: arch/x86/kvm + virt/kvm + include/uapi/linux/kvm.h, Makefile tweaks, strip --strip-debug';
+export const MODULES = ['kvm.ko', 'kvm-amd.ko', 'kvm-intel.ko'];
+
+export interface KvmBuild {
+  /** Folder holding the three modules and build.json. */
+  dir: string;
+  kernel: string;
+  hash: string;
+  patches: string[];
+  /** False when the modules came from the cache. */
+  built: boolean;
+  seconds: number;
+}
+
+/** ~/.cache/pcihole-bench/kvm (or $XDG_CACHE_HOME/pcihole-bench/kvm). */
+export function defaultCacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pcihole-bench', 'kvm');
+}
+
+/** The patches in apply order (file name order). */
+export function listPatches(patchDir: string): string[] {
+  if (!existsSync(patchDir)) throw new HostError(`${patchDir}: no such folder of kernel patches`);
+  const files = readdirSync(patchDir).filter((f) => f.endsWith('.patch')).sort();
+  if (!files.length) throw new HostError(`${patchDir}: no *.patch files`);
+  return files.map((f) => join(patchDir, f));
+}
+
+/** 12 hex digits over the recipe and every patch's name and bytes. */
+export function patchHash(patches: string[]): string {
+  const h = createHash('sha256').update(RECIPE);
+  for (const p of patches) h.update(`\0${p.split('/').pop()}\0`).update(readFileSync(p));
+  return h.digest('hex').slice(0, 12);
+}
+
+/** The copied arch/x86/kvm/Makefile, changed to build out of tree (DESIGN 2b). */
+export function tweakMakefile(text: string): string {
+  const inc = 'include $(srctree)/virt/kvm/Makefile.kvm';
+  const first = 'ccflags-y += -I $(srctree)/arch/x86/kvm\n';
+  if (!text.includes(inc) || !text.includes(first)) throw new HostError('arch/x86/kvm/Makefile of linux-source-6.1 is not the expected one: cannot build out of tree');
+  return text.replace(inc, 'include $(src)/../../../virt/kvm/Makefile.kvm').replace(
+    first,
+    first +
+      '# Out of tree: the trace headers\' relative ../../arch/x86/kvm, and this copy\'s patched uapi header first.\n' +
+      'ccflags-y += -I $(src) -I $(src)/../../../include/trace\n' +
+      'LINUXINCLUDE := -I$(src)/../../../include/uapi -I$(src)/../../../include $(LINUXINCLUDE)\n',
+  );
+}
+
+const run = (cmd: string, args: string[], cwd?: string, input?: Buffer) => {
+  try {
+    execFileSync(cmd, args, { cwd, input, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; stdout?: Buffer };
+    const out = `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    throw new HostError(`${cmd} ${args.slice(0, 6).join(' ')} failed:\n${out}`);
+  }
+};
+
+/** Builds (or finds in the cache) the patched modules for `kernel`. */
+export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: string; force?: boolean; log?: (line: string) => void }): KvmBuild {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => {});
+  const missing = missingPackages(opts.kernel);
+  if (missing.length) throw new HostError(`missing Debian packages: ${missing.join(' ')}; run: sudo apt-get install ${missing.join(' ')}`);
+  const src = packageVersion('linux-source-6.1');
+  const hdr = packageVersion(`linux-headers-${opts.kernel}`);
+  if (src && hdr && src !== hdr)
+    throw new HostError(`linux-source-6.1 is ${src} but linux-headers-${opts.kernel} is ${hdr}: install matching versions (sudo apt-get install linux-source-6.1 linux-headers-${opts.kernel}, after apt-get update)`);
+  const patches = listPatches(opts.patchDir);
+  const hash = patchHash(patches);
+  const dir = resolve(opts.cacheRoot, `${opts.kernel}-${hash}`);
+  const result = (built: boolean): KvmBuild => ({ dir, kernel: opts.kernel, hash, patches, built, seconds: (Date.now() - t0) / 1000 });
+  if (!opts.force && MODULES.every((m) => existsSync(join(dir, m))) && existsSync(join(dir, 'build.json'))) return result(false);
+
+  const work = `${dir}.build-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    log(`extracting arch/x86/kvm, virt/kvm and include/uapi/linux/kvm.h from ${SOURCE_TARBALL}`);
+    const top = 'linux-source-6.1';
+    run('tar', ['-xJf', SOURCE_TARBALL, '--strip-components=1', `${top}/arch/x86/kvm`, `${top}/virt/kvm`, `${top}/include/uapi/linux/kvm.h`], work);
+    for (const p of patches) {
+      log(`applying ${p.split('/').pop()}`);
+      run('patch', ['-p1', '--forward', '--batch', '--quiet'], work, readFileSync(p));
+    }
+    mkdirSync(join(work, 'include/trace'), { recursive: true });
+    const mk = join(work, 'arch/x86/kvm/Makefile');
+    writeFileSync(mk, tweakMakefile(readFileSync(mk, 'utf8')));
+    log(`make -C /lib/modules/${opts.kernel}/build M=…/arch/x86/kvm modules (about 2 minutes on 2 cores)`);
+    run('make', ['-C', `/lib/modules/${opts.kernel}/build`, `M=${join(work, 'arch/x86/kvm')}`, `-j${Math.max(2, cpus().length)}`, 'modules']);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const m of MODULES) {
+      copyFileSync(join(work, 'arch/x86/kvm', m), join(dir, m));
+      run('strip', ['--strip-debug', join(dir, m)]);
+    }
+    const info = { kernel: opts.kernel, hash, recipe: RECIPE, patches: patches.map((p) => p.split('/').pop()), source: src, headers: hdr, builtAt: new Date().toISOString() };
+    writeFileSync(join(dir, 'build.json'), JSON.stringify(info, null, 2) + '\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return result(true);
+}
+
+/** The kernel to build for: the running one when it is a Debian 6.1 kernel with headers, else the newest such in /lib/modules. */
+export function defaultKernel(running: string, modulesRoot = '/lib/modules'): string | null {
+  const ok = (v: string) => /^6\.1\.0-\d+-(amd64|cloud-amd64|rt-amd64)$/.test(v);
+  if (ok(running) && existsSync(join(modulesRoot, running, 'build'))) return running;
+  const found = existsSync(modulesRoot) ? readdirSync(modulesRoot).filter(ok) : [];
+  const abi = (v: string) => Number(v.split('-')[1]);
+  return found.sort((a, b) => abi(b) - abi(a))[0] ?? null;
+}

@@ -1,0 +1,121 @@
+// `bench kvm build|test`: the patched KVM modules of kernel/ (build, cache) and their
+// selftests plus a short strategy matrix in the lab VM, patched and stock.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { HostError, UsageError } from '../errors.js';
+import { defaultKernel as labKernel } from '../lab/lab-host.js';
+import { buildKvm, defaultCacheRoot, defaultKernel } from './kvm-build.js';
+import { buildSelftests } from './selftests.js';
+
+export const KVM_HELP = `usage: bench kvm build [--kernel VERSION] [--cache DIR] [--force]
+       bench kvm test [--cache DIR] [--no-matrix]
+
+build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL) to Debian's
+       linux-source-6.1 and builds kvm.ko, kvm-amd.ko, kvm-intel.ko out of tree against
+       linux-headers-VERSION (~2-3 min on 2 cores), cached by (VERSION, patch hash) in
+       ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that folder. VERSION defaults to the
+       running kernel when it is a Debian 6.1 one, else the newest 6.1 in /lib/modules.
+       Load them: docs/patched-kvm.md, or bench lab --kvm-modules FOLDER -- <command>.
+test   builds the modules for the lab's kernel and kernel/selftests/*_test.c, then in the lab VM:
+       the selftests and a 1-sample memslot-flag/mmio-bus-device matrix on the patched modules
+       (kernel variants measured), and again on the stock modules (--stock selftests, kernel
+       variants unsupported with the reason, proxies proxy). Exit 0 pass, 1 fail, 2 bad input.
+
+  --kernel VERSION   kernel to build for (e.g. 6.1.0-57-amd64)
+  --cache DIR        cache folder (default ~/.cache/pcihole-bench/kvm)
+  --force            rebuild even when cached
+  --no-matrix        test: selftests only`;
+
+const repoRoot = () => resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export async function kvmCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    console.log(KVM_HELP);
+    return 0;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { kernel: { type: 'string' }, cache: { type: 'string' }, force: { type: 'boolean' }, 'no-matrix': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(KVM_HELP);
+    return 0;
+  }
+  const cacheRoot = resolve(values.cache ?? defaultCacheRoot());
+  if (sub === 'build') {
+    const kernel = values.kernel ?? defaultKernel(release());
+    if (!kernel) throw new HostError('no Debian 6.1 kernel found in /lib/modules: pass --kernel VERSION (e.g. 6.1.0-57-amd64) and install linux-headers-VERSION');
+    if (!/^6\.1\.\d+-\d+-[a-z0-9-]+$/.test(kernel)) throw new UsageError(`--kernel ${kernel}: expected a Debian 6.1 kernel version such as 6.1.0-57-amd64`);
+    const b = buildKvm({ kernel, patchDir: join(repoRoot(), 'kernel'), cacheRoot, force: values.force, log: (l) => console.error(`kvm build: ${l}`) });
+    console.error(`kvm build: ${b.built ? `built in ${b.seconds.toFixed(0)} s` : 'cached'}: ${b.patches.length} patches, hash ${b.hash}, kernel ${b.kernel}`);
+    console.log(b.dir);
+    return 0;
+  }
+  if (sub === 'test') return kvmTest(cacheRoot, Boolean(values['no-matrix']), Boolean(values.force));
+  throw new UsageError(`kvm ${sub}: unknown; use bench kvm build or bench kvm test`);
+}
+
+async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Promise<number> {
+  const t0 = Date.now();
+  const lab = labKernel();
+  if (!lab) throw new HostError('no lab kernel (/boot/vmlinuz-* with its modules): run sudo npx bench lab --setup');
+  const b = buildKvm({ kernel: lab.version, patchDir: join(repoRoot(), 'kernel'), cacheRoot, force, log: (l) => console.error(`kvm test: ${l}`) });
+  console.error(`kvm test: modules ${b.built ? `built in ${b.seconds.toFixed(0)} s` : 'cached'}: ${b.dir}`);
+  const tests = buildSelftests(join(repoRoot(), 'kernel', 'selftests'), cacheRoot);
+  let failed = 0;
+  for (const stock of [false, true]) {
+    const out = join(cacheRoot, 'test-runs', `${Date.now()}-${stock ? 'stock' : 'patched'}`);
+    mkdirSync(out, { recursive: true });
+    const cli = process.argv[1];
+    const steps = tests.map((t) => (stock ? `${t} --stock` : t));
+    if (!noMatrix) steps.push(`${process.execPath} ${cli} run --strategy memslot-flag,mmio-bus-device --workload linux-q35-boot --samples 1 --out ${out} --no-report`);
+    const labArgs = [cli, 'lab', ...(stock ? [] : ['--kvm-modules', b.dir]), '--share', out, '--exec', '--', 'sh', '-c', steps.map((s) => `${s} || exit 1`).join('; ')];
+    console.error(`kvm test: lab with ${stock ? 'stock' : 'patched'} KVM: ${tests.length} selftests${noMatrix ? '' : ' + matrix'}`);
+    const r = spawnSync(process.execPath, labArgs, { stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`kvm test: FAIL: the lab with ${stock ? 'stock' : 'patched'} KVM exited ${r.status ?? r.signal}`);
+      failed++;
+      continue;
+    }
+    if (!noMatrix) failed += checkMatrix(out, stock);
+  }
+  console.error(`kvm test: ${failed ? `FAIL (${failed})` : 'pass'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return failed ? 1 : 0;
+}
+
+/** Patched: kernel variants measured, proxies proxy. Stock: kernel variants unsupported naming the capability. */
+function checkMatrix(out: string, stock: boolean): number {
+  const file = findResults(out);
+  if (!file) {
+    console.error(`kvm test: FAIL: no results.json under ${out}`);
+    return 1;
+  }
+  const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: { strategy: string; variant: string; status: string; reason: string }[] }).rows;
+  let bad = 0;
+  for (const s of ['memslot-flag', 'mmio-bus-device'])
+    for (const v of ['', 'kernel']) {
+      const row = rows.find((r) => r.strategy === s && r.variant === v);
+      const want = v === '' ? 'proxy' : stock ? 'unsupported' : 'measured';
+      const ok = row && row.status === want && (!stock || v === '' || /capability 0x1000[12] .* is 0/.test(row.reason));
+      console.error(`kvm test: ${ok ? 'ok  ' : 'FAIL'} ${stock ? 'stock  ' : 'patched'} ${s}${v ? '/' + v : ''}: ${row ? `${row.status}: ${row.reason.slice(0, 110)}` : 'no row'} (want ${want})`);
+      if (!ok) bad++;
+    }
+  return bad;
+}
+
+function findResults(dir: string): string | null {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isFile() && e.name === 'results.json') return p;
+    if (e.isDirectory()) {
+      const f = findResults(p);
+      if (f) return f;
+    }
+  }
+  return existsSync(join(dir, 'results.json')) ? join(dir, 'results.json') : null;
+}
