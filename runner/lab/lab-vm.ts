@@ -2,6 +2,7 @@
 // read-only over 9p and writable shares for the job and for results. It runs one command and
 // returns its exit status; QEMU is always stopped and the job folder always removed.
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,8 +105,10 @@ export function runLab(r: LabRun, progress: (line: string) => void): Promise<Lab
       process.stdout.write(line + '\n');
     }
   };
+  // A multi-byte character (µ, ×) may be split between two reads of the pipe.
+  const utf8 = new StringDecoder('utf8');
   child.stdout.on('data', (b: Buffer) => {
-    const text = partial + b.toString('utf8').replace(/\r/g, '');
+    const text = partial + utf8.write(b).replace(/\r/g, '');
     const lines = text.split('\n');
     partial = lines.pop() ?? '';
     lines.forEach(onLine);
