@@ -79,7 +79,7 @@ function main(): number {
       } else {
         console.log(`\n== host: ${hostFiles.length} test files without KVM ==`);
         run('host', hostFiles, false);
-        console.log(`\n== lab VM (real KVM, ${noKvm || 'PCIHOLE_TEST_WHERE=lab'}): ${kvmFiles.length} KVM test files ==`);
+        console.log(`\n== lab VM, a real KVM (${noKvm ? 'no usable /dev/kvm on this host' : 'PCIHOLE_TEST_WHERE=lab'}): ${kvmFiles.length} KVM test files ==`);
         run('lab', kvmFiles, true);
       }
     } else {
