@@ -6,12 +6,18 @@
 // KVM_PRE_FAULT_MEMORY / KVM_CAP_PRE_FAULT_MEMORY (Linux 6.10) are missing from older headers
 // (Debian 12 ships 6.1): then they are checked against api.rst's definition instead,
 // _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory) with a 64-byte struct, and capability 236.
+//
+// The private constants of the patched KVM (kernel/*.patch) are in no system header: they are
+// checked against kernel/selftests/pcihole_uapi.h, which the probe includes after <linux/kvm.h>
+// (it defines them only where <linux/kvm.h> does not), and that header against the patches'
+// own uapi lines (test/private-uapi.ts).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PRIVATE_UAPI_DIR, privateMacroNames } from './private-uapi.js';
 import {
   CPUID_ENTRY_SIZE,
   IOAPIC_IOREGSEL_OFFSET,
@@ -22,7 +28,9 @@ import {
   KVM_EXIT_IO_IN,
   KVM_EXIT_IO_OUT,
   KVM_IRQCHIP_IOAPIC,
+  KVM_MEM_PCI_HOLE_BIT,
   KVM_MEM_READONLY,
+  KVM_MMIO_FILL_WRITE_EXIT,
   KVM_MP_STATE_RUNNABLE,
   REGS,
   REGS_SIZE,
@@ -35,12 +43,25 @@ import {
   sregs,
 } from '../runner/kvm-abi.js';
 
-const C_SOURCE = String.raw`
+/** P(NAME, NAME) for every private macro of pcihole_uapi.h, and whether <linux/kvm.h> already had it. */
+const privateLines = () =>
+  privateMacroNames()
+    .map((n) => `#ifdef ${n}\n  P("system_has.${n}", 1);\n#endif`)
+    .join('\n');
+
+const C_SOURCE = () => String.raw`
 #include <stdio.h>
 #include <stddef.h>
 #include <linux/kvm.h>
 
 #define P(name, value) printf("%s %llu\n", name, (unsigned long long)(value))
+
+static void system_header_private(void) {
+${privateLines()}
+}
+
+#include "pcihole_uapi.h"
+
 #define IOCTL(x) P(#x, x)
 #define CAP(x) P(#x, x)
 #define OFF(label, type, field) P(label, offsetof(type, field))
@@ -50,6 +71,11 @@ const C_SOURCE = String.raw`
 struct pre_fault_doc { __u64 gpa, size, flags, padding[5]; };
 
 int main(void) {
+  system_header_private();
+${privateMacroNames().map((n) => `  P("${n}", ${n});`).join('\n')}
+  SIZE("sizeof_kvm_mmio_fill", struct kvm_mmio_fill);
+  OFF("mmio_fill.addr", struct kvm_mmio_fill, addr); OFF("mmio_fill.size", struct kvm_mmio_fill, size);
+  OFF("mmio_fill.fill", struct kvm_mmio_fill, fill); OFF("mmio_fill.flags", struct kvm_mmio_fill, flags);
   IOCTL(KVM_GET_API_VERSION); IOCTL(KVM_CREATE_VM); IOCTL(KVM_CHECK_EXTENSION); IOCTL(KVM_GET_VCPU_MMAP_SIZE);
   IOCTL(KVM_GET_SUPPORTED_CPUID); IOCTL(KVM_CREATE_VCPU); IOCTL(KVM_SET_USER_MEMORY_REGION); IOCTL(KVM_SET_TSS_ADDR);
   IOCTL(KVM_CREATE_IRQCHIP); IOCTL(KVM_GET_IRQCHIP); IOCTL(KVM_SET_IRQCHIP); IOCTL(KVM_REGISTER_COALESCED_MMIO);
@@ -160,8 +186,8 @@ function headerValues(): Map<string, number> | string {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const src = join(dir, 'abi.c');
   const exe = join(dir, 'abi');
-  writeFileSync(src, C_SOURCE);
-  const build = spawnSync('cc', ['-std=gnu11', '-o', exe, src], { encoding: 'utf8' });
+  writeFileSync(src, C_SOURCE());
+  const build = spawnSync('cc', ['-std=gnu11', '-I', PRIVATE_UAPI_DIR, '-o', exe, src], { encoding: 'utf8' });
   if (build.status !== 0) {
     if (/linux\/kvm\.h/.test(build.stderr) && /No such file/.test(build.stderr)) return '<linux/kvm.h> not found: install the kernel headers (apt-get install -y linux-libc-dev)';
     throw new Error(`the ABI probe did not compile:\n${build.stderr}`);
@@ -184,7 +210,26 @@ const H = (name: string): number => {
   return m.get(name) as number;
 };
 
-describe('runner/kvm-abi.ts matches <linux/kvm.h>', { skip }, () => {
+describe('runner/kvm-abi.ts matches <linux/kvm.h> (and kernel/selftests/pcihole_uapi.h for the patched KVM)', { skip }, () => {
+  test('the private constants come from pcihole_uapi.h, not from <linux/kvm.h>', () => {
+    const names = privateMacroNames();
+    for (const n of ['KVM_CAP_PCI_HOLE_MEM', 'KVM_MEM_PCI_HOLE', 'KVM_CAP_MMIO_FILL', 'KVM_REGISTER_MMIO_FILL', 'KVM_UNREGISTER_MMIO_FILL']) assert.ok(names.includes(n), `pcihole_uapi.h defines ${n}`);
+    // A system header that had them would make this check compare the header with itself.
+    for (const n of names) assert.ok(!(values as Map<string, number>).has(`system_has.${n}`), `<linux/kvm.h> of this host defines ${n}: a patched uapi header is installed`);
+  });
+
+  test('patched-KVM constants: capabilities 0x10001/0x10002, memslot flag bit 15, the fill ioctls and struct kvm_mmio_fill', () => {
+    assert.equal(caps.KVM_CAP_PCI_HOLE_MEM, H('KVM_CAP_PCI_HOLE_MEM'));
+    assert.equal(caps.KVM_CAP_MMIO_FILL, H('KVM_CAP_MMIO_FILL'));
+    assert.equal(2 ** KVM_MEM_PCI_HOLE_BIT, H('KVM_MEM_PCI_HOLE'));
+    assert.equal(KVM_MMIO_FILL_WRITE_EXIT, H('KVM_MMIO_FILL_WRITE_EXIT'));
+    assert.equal(ioctls.KVM_REGISTER_MMIO_FILL, H('KVM_REGISTER_MMIO_FILL'));
+    assert.equal(ioctls.KVM_UNREGISTER_MMIO_FILL, H('KVM_UNREGISTER_MMIO_FILL'));
+    // vm.ts writes the struct as literals: 24 bytes, addr 0, size 8, fill 16, flags 20.
+    assert.equal(H('sizeof_kvm_mmio_fill'), 24);
+    assert.deepEqual(['addr', 'size', 'fill', 'flags'].map((f) => H(`mmio_fill.${f}`)), [0, 8, 16, 20]);
+  });
+
   test('ioctl numbers', () => {
     for (const [name, nr] of Object.entries(ioctls)) assert.equal(nr, H(name), `${name} = 0x${nr.toString(16)}, header 0x${H(name).toString(16)}`);
   });

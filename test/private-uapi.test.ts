@@ -1,0 +1,43 @@
+// kernel/selftests/pcihole_uapi.h must say what the patches' uapi hunks say: same macro values,
+// same struct layouts. kvm-abi.test.ts checks runner/kvm-abi.ts against that header.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { PRIVATE_UAPI_H, defines, patchUapi, structs, uapiAdditions } from './private-uapi.js';
+
+const header = readFileSync(PRIVATE_UAPI_H, 'utf8');
+
+test('every macro of pcihole_uapi.h is added by a kernel/*.patch with the same value', () => {
+  const fromPatches = defines(patchUapi());
+  const fromHeader = defines(header);
+  assert.ok(fromHeader.size > 0, 'pcihole_uapi.h defines no macros');
+  for (const [name, value] of fromHeader) {
+    assert.ok(fromPatches.has(name), `${name} is in pcihole_uapi.h but no patch adds it to include/uapi/linux/kvm.h`);
+    assert.equal(value, fromPatches.get(name), `${name}: pcihole_uapi.h says ${value}, the patch ${fromPatches.get(name)}`);
+  }
+});
+
+test('every macro and struct a patch adds to the uapi header is in pcihole_uapi.h', () => {
+  const fromHeader = defines(header);
+  for (const name of defines(patchUapi()).keys()) assert.ok(fromHeader.has(name), `a patch adds ${name}; pcihole_uapi.h lacks it`);
+  const hs = structs(header);
+  for (const [name, body] of structs(patchUapi())) assert.equal(hs.get(name), body, `struct ${name}`);
+});
+
+test('the helpers read what they claim: uapi hunks only, values and struct bodies normalised', () => {
+  const patch = [
+    'diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c',
+    '+#define NOT_UAPI 1',
+    'diff --git a/include/uapi/linux/kvm.h b/include/uapi/linux/kvm.h',
+    '+++ b/include/uapi/linux/kvm.h',
+    '+#define KVM_X\t(1UL  << 3)',
+    '+#define FN(x) (x)',
+    ' #define CONTEXT 2',
+    '+struct s {',
+    '+\t__u64 a;',
+    '+};',
+  ].join('\n');
+  const u = uapiAdditions(patch);
+  assert.deepEqual([...defines(u)], [['KVM_X', '(1UL << 3)']]);
+  assert.deepEqual([...structs(u)], [['s', '__u64 a;']]);
+});
