@@ -5,32 +5,45 @@ import { execFileSync } from 'node:child_process';
 /** Debian's full source of the 6.1 kernels (one tarball for every 6.1.0-N ABI). */
 export const SOURCE_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
 
-/** Package name → how to tell it is installed. */
-export function neededPackages(kernel: string): { pkg: string; present: () => boolean }[] {
-  const onPath = (cmd: string) => () => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+/** True when `sh` finds `cmd` on PATH. */
+export function onPath(cmd: string): boolean {
+  if (!/^[\w.+-]+$/.test(cmd)) return false;
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How a package is recognised as installed: a file it ships, or a command it puts on PATH. */
+export type PackageSign = { file: string } | { command: string };
+
+/** Package name → what shows it is installed. */
+export function neededPackages(kernel: string): { pkg: string; sign: PackageSign }[] {
   return [
-    { pkg: 'linux-source-6.1', present: () => existsSync(SOURCE_TARBALL) },
-    { pkg: `linux-headers-${kernel}`, present: () => existsSync(`/lib/modules/${kernel}/build/Makefile`) },
-    { pkg: 'make', present: onPath('make') },
-    { pkg: 'gcc', present: onPath('gcc') },
-    { pkg: 'patch', present: onPath('patch') },
-    { pkg: 'xz-utils', present: onPath('xz') },
-    { pkg: 'binutils', present: onPath('strip') },
+    { pkg: 'linux-source-6.1', sign: { file: SOURCE_TARBALL } },
+    { pkg: `linux-headers-${kernel}`, sign: { file: `/lib/modules/${kernel}/build/Makefile` } },
+    { pkg: 'make', sign: { command: 'make' } },
+    { pkg: 'gcc', sign: { command: 'gcc' } },
+    { pkg: 'patch', sign: { command: 'patch' } },
+    { pkg: 'xz-utils', sign: { command: 'xz' } },
+    { pkg: 'binutils', sign: { command: 'strip' } },
   ];
 }
 
-/** The packages to install, in apt-get order (empty when everything is there). */
-export function missingPackages(kernel: string): string[] {
+/** The packages to install, in apt-get order (empty when everything is there). The checks are
+ *  parameters so that tests can pose as any host. */
+export function missingPackages(kernel: string, has: { file: (p: string) => boolean; command: (c: string) => boolean } = { file: existsSync, command: onPath }): string[] {
   return neededPackages(kernel)
-    .filter((p) => !p.present())
+    .filter((p) => !('file' in p.sign ? has.file(p.sign.file) : has.command(p.sign.command)))
     .map((p) => p.pkg);
+}
+
+/** Why the source and headers packages cannot build together, or null (unknown versions pass). */
+export function versionMismatch(kernel: string, source: string | null, headers: string | null): string | null {
+  if (!source || !headers || source === headers) return null;
+  return `linux-source-6.1 is ${source} but linux-headers-${kernel} is ${headers}: install matching versions (sudo apt-get install linux-source-6.1 linux-headers-${kernel}, after apt-get update)`;
 }
 
 /** The Debian package version of an installed package, or null. */

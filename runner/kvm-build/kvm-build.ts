@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { cpus, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HostError } from '../errors.js';
-import { SOURCE_TARBALL, missingPackages, packageVersion } from './debian-packages.js';
+import { SOURCE_TARBALL, missingPackages, packageVersion, versionMismatch } from './debian-packages.js';
 
 /** Bump when the steps below change what gets built. */
 const RECIPE = 'kvm-build 1: arch/x86/kvm + virt/kvm + include/uapi/linux/kvm.h, Makefile tweaks, strip --strip-debug';
@@ -58,6 +58,11 @@ export function tweakMakefile(text: string): string {
   );
 }
 
+/** A finished build: every module and build.json (written last) are in `dir`. */
+export function isCached(dir: string): boolean {
+  return MODULES.every((m) => existsSync(join(dir, m))) && existsSync(join(dir, 'build.json'));
+}
+
 const run = (cmd: string, args: string[], cwd?: string, input?: Buffer) => {
   try {
     execFileSync(cmd, args, { cwd, input, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
@@ -76,13 +81,13 @@ export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: st
   if (missing.length) throw new HostError(`missing Debian packages: ${missing.join(' ')}; run: sudo apt-get install ${missing.join(' ')}`);
   const src = packageVersion('linux-source-6.1');
   const hdr = packageVersion(`linux-headers-${opts.kernel}`);
-  if (src && hdr && src !== hdr)
-    throw new HostError(`linux-source-6.1 is ${src} but linux-headers-${opts.kernel} is ${hdr}: install matching versions (sudo apt-get install linux-source-6.1 linux-headers-${opts.kernel}, after apt-get update)`);
+  const mismatch = versionMismatch(opts.kernel, src, hdr);
+  if (mismatch) throw new HostError(mismatch);
   const patches = listPatches(opts.patchDir);
   const hash = patchHash(patches);
   const dir = resolve(opts.cacheRoot, `${opts.kernel}-${hash}`);
   const result = (built: boolean): KvmBuild => ({ dir, kernel: opts.kernel, hash, patches, built, seconds: (Date.now() - t0) / 1000 });
-  if (!opts.force && MODULES.every((m) => existsSync(join(dir, m))) && existsSync(join(dir, 'build.json'))) return result(false);
+  if (!opts.force && isCached(dir)) return result(false);
 
   const work = `${dir}.build-${process.pid}`;
   rmSync(work, { recursive: true, force: true });

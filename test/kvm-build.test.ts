@@ -1,0 +1,173 @@
+// runner/kvm-build without building anything: the Makefile tweak, the cache key, the cache
+// check, the package check and the kernel choice. Pure logic on temp folders and fake hosts.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../runner/errors.js';
+import { MODULES, defaultKernel, isCached, listPatches, patchHash, tweakMakefile } from '../runner/kvm-build/kvm-build.js';
+import { SOURCE_TARBALL, missingPackages, neededPackages, onPath, versionMismatch } from '../runner/kvm-build/debian-packages.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kvm-build-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+const folder = (files: Record<string, string> = {}) => {
+  const d = join(tmp, `d${n++}`);
+  mkdirSync(d, { recursive: true });
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(d, f), text);
+  return d;
+};
+
+/** The head of linux-source-6.1's arch/x86/kvm/Makefile (6.1.192), the part the tweak touches. */
+const MAKEFILE_6_1 = [
+  '# SPDX-License-Identifier: GPL-2.0',
+  '',
+  'ccflags-y += -I $(srctree)/arch/x86/kvm',
+  'ccflags-$(CONFIG_KVM_WERROR) += -Werror',
+  '',
+  'include $(srctree)/virt/kvm/Makefile.kvm',
+  '',
+  'kvm-y\t\t\t+= x86.o emulate.o i8259.o irq.o lapic.o \\',
+  '',
+].join('\n');
+
+describe('tweakMakefile: arch/x86/kvm/Makefile built out of tree', () => {
+  const out = tweakMakefile(MAKEFILE_6_1);
+  const lines = out.split('\n');
+
+  test("includes the copy's virt/kvm/Makefile.kvm, not the headers tree's", () => {
+    assert.ok(lines.includes('include $(src)/../../../virt/kvm/Makefile.kvm'));
+    assert.ok(!out.includes('include $(srctree)/virt/kvm/Makefile.kvm'));
+  });
+
+  test('adds the trace-header paths and the patched uapi header right after the first ccflags line', () => {
+    const at = lines.indexOf('ccflags-y += -I $(srctree)/arch/x86/kvm');
+    assert.ok(at >= 0, 'the original ccflags line is kept');
+    const added = lines.slice(at + 1, at + 4);
+    assert.ok(added[0].startsWith('#'), 'a comment says why');
+    assert.equal(added[1], 'ccflags-y += -I $(src) -I $(src)/../../../include/trace');
+    assert.match(added[2], /^LINUXINCLUDE := -I\$\(src\)\/\.\.\/\.\.\/\.\.\/include\/uapi -I\$\(src\)\/\.\.\/\.\.\/\.\.\/include \$\(LINUXINCLUDE\)$/);
+  });
+
+  test('changes nothing else', () => {
+    const back = out
+      .replace('include $(src)/../../../virt/kvm/Makefile.kvm', 'include $(srctree)/virt/kvm/Makefile.kvm')
+      .split('\n')
+      .filter((l, i, all) => !(i > 0 && all[i - 1] === 'ccflags-y += -I $(srctree)/arch/x86/kvm') && !l.startsWith('ccflags-y += -I $(src) ') && !l.startsWith('LINUXINCLUDE'))
+      .join('\n');
+    assert.equal(back, MAKEFILE_6_1);
+  });
+
+  test('an unexpected Makefile (or one already tweaked) is a HostError, not a silent half-tweak', () => {
+    assert.throws(() => tweakMakefile(out), HostError);
+    assert.throws(() => tweakMakefile(MAKEFILE_6_1.replace('include $(srctree)/virt', 'include $(objtree)/virt')), HostError);
+    assert.throws(() => tweakMakefile(MAKEFILE_6_1.replace('ccflags-y += -I $(srctree)/arch/x86/kvm\n', '')), /not the expected one/);
+  });
+});
+
+describe('the cache key: listPatches and patchHash', () => {
+  test('listPatches: *.patch only, in file-name order, full paths', () => {
+    const d = folder({ '0002-b.patch': 'b', '0001-a.patch': 'a', 'README': 'x', 'selftest.c': 'y' });
+    assert.deepEqual(listPatches(d), [join(d, '0001-a.patch'), join(d, '0002-b.patch')]);
+  });
+
+  test('listPatches: a missing folder or one without patches is a HostError naming it', () => {
+    const empty = folder({ 'notes.txt': '' });
+    assert.throws(() => listPatches(empty), (e: Error) => e instanceof HostError && e.message.includes(empty) && /no \*\.patch/.test(e.message));
+    assert.throws(() => listPatches(join(tmp, 'nowhere')), (e: Error) => e instanceof HostError && /no such folder/.test(e.message));
+  });
+
+  test('patchHash: 12 hex digits, the same for the same names and bytes wherever they live', () => {
+    const a = folder({ '0001-x.patch': 'one', '0002-y.patch': 'two' });
+    const b = folder({ '0001-x.patch': 'one', '0002-y.patch': 'two' });
+    const h = patchHash(listPatches(a));
+    assert.match(h, /^[0-9a-f]{12}$/);
+    assert.equal(patchHash(listPatches(b)), h);
+  });
+
+  test('patchHash changes with a byte, a name, the order or one more patch', () => {
+    const base = folder({ '0001-x.patch': 'one', '0002-y.patch': 'two' });
+    const h = patchHash(listPatches(base));
+    const others = [
+      folder({ '0001-x.patch': 'one', '0002-y.patch': 'twO' }),
+      folder({ '0001-x.patch': 'one', '0002-z.patch': 'two' }),
+      folder({ '0001-x.patch': 'one', '0002-y.patch': 'two', '0003-z.patch': '' }),
+    ].map((d) => patchHash(listPatches(d)));
+    others.push(patchHash(listPatches(base).reverse()));
+    // Moving bytes between two patches must not collide either (names and contents are delimited).
+    others.push(patchHash(listPatches(folder({ '0001-x.patch': 'onet', '0002-y.patch': 'wo' }))));
+    for (const o of others) assert.notEqual(o, h);
+    assert.equal(new Set(others).size, others.length);
+  });
+
+  test('isCached: every module and build.json, else not', () => {
+    const files = Object.fromEntries([...MODULES, 'build.json'].map((m) => [m, '']));
+    assert.equal(isCached(folder(files)), true);
+    for (const missing of [...MODULES, 'build.json']) {
+      const { [missing]: _, ...rest } = files;
+      assert.equal(isCached(folder(rest)), false, `without ${missing}`);
+    }
+    assert.equal(isCached(join(tmp, 'nowhere')), false);
+  });
+});
+
+describe('Debian packages', () => {
+  const kernel = '6.1.0-57-amd64';
+
+  test('neededPackages: the source tarball and the headers of that kernel, then the tools', () => {
+    const need = neededPackages(kernel);
+    assert.deepEqual(need.map((p) => p.pkg), ['linux-source-6.1', `linux-headers-${kernel}`, 'make', 'gcc', 'patch', 'xz-utils', 'binutils']);
+    assert.deepEqual(need[0].sign, { file: SOURCE_TARBALL });
+    assert.deepEqual(need[1].sign, { file: `/lib/modules/${kernel}/build/Makefile` });
+    assert.deepEqual(need.slice(2).map((p) => p.sign), ['make', 'gcc', 'patch', 'xz', 'strip'].map((command) => ({ command })));
+  });
+
+  test('missingPackages: what the host lacks, in apt-get order; nothing when all is there', () => {
+    const everything = { file: () => true, command: () => true };
+    assert.deepEqual(missingPackages(kernel, everything), []);
+    const noSourceNoXz = { file: (p: string) => p !== SOURCE_TARBALL, command: (c: string) => c !== 'xz' };
+    assert.deepEqual(missingPackages(kernel, noSourceNoXz), ['linux-source-6.1', 'xz-utils']);
+    const otherHeaders = { file: (p: string) => !p.includes('6.1.0-58'), command: () => true };
+    assert.deepEqual(missingPackages('6.1.0-58-amd64', otherHeaders), ['linux-headers-6.1.0-58-amd64']);
+    assert.deepEqual(missingPackages(kernel, otherHeaders), []);
+  });
+
+  test('onPath: finds sh, not a made-up command, and refuses shell syntax', () => {
+    assert.equal(onPath('sh'), true);
+    assert.equal(onPath('pcihole-no-such-command'), false);
+    assert.equal(onPath('sh; true'), false);
+    assert.equal(onPath('$(true)'), false);
+  });
+
+  test('versionMismatch: source and headers from different uploads are refused with the fix', () => {
+    assert.equal(versionMismatch(kernel, '6.1.192-3', '6.1.192-3'), null);
+    assert.equal(versionMismatch(kernel, null, '6.1.192-3'), null);
+    const m = versionMismatch(kernel, '6.1.192-3', '6.1.190-1');
+    assert.match(m ?? '', /^linux-source-6\.1 is 6\.1\.192-3 but linux-headers-6\.1\.0-57-amd64 is 6\.1\.190-1: .*apt-get install linux-source-6\.1 linux-headers-6\.1\.0-57-amd64/);
+  });
+});
+
+describe('defaultKernel: which kernel to build for', () => {
+  const modules = (versions: Record<string, boolean>) => {
+    const root = folder();
+    for (const [v, build] of Object.entries(versions)) mkdirSync(join(root, v, build ? 'build' : 'kernel'), { recursive: true });
+    return root;
+  };
+
+  test('the running kernel when it is a Debian 6.1 kernel with headers', () => {
+    assert.equal(defaultKernel('6.1.0-9-amd64', modules({ '6.1.0-9-amd64': true, '6.1.0-57-amd64': true })), '6.1.0-9-amd64');
+    assert.equal(defaultKernel('6.1.0-9-cloud-amd64', modules({ '6.1.0-9-cloud-amd64': true })), '6.1.0-9-cloud-amd64');
+  });
+
+  test('else the newest 6.1 ABI by number (57 after 9), whatever the running kernel', () => {
+    const root = modules({ '6.1.0-9-amd64': true, '6.1.0-57-amd64': true, '6.1.0-10-amd64': false });
+    assert.equal(defaultKernel('6.18.0-v782', root), '6.1.0-57-amd64');
+    assert.equal(defaultKernel('6.1.0-10-amd64', root), '6.1.0-57-amd64', 'running 6.1 without headers');
+  });
+
+  test('null when /lib/modules has no Debian 6.1 kernel', () => {
+    assert.equal(defaultKernel('6.18.0-v782', modules({ '6.18.0-v782': true, '6.12.0-1-amd64': true, '6.1.0-57-arm64': true })), null);
+    assert.equal(defaultKernel('6.1.0-57-amd64', join(tmp, 'no-modules')), null);
+  });
+});
