@@ -57,12 +57,22 @@ export const caps = {
   KVM_CAP_PCI_HOLE_MEM: 0x10001,
   /** Patched KVM only (kernel/0002): KVM_REGISTER_MMIO_FILL. */
   KVM_CAP_MMIO_FILL: 0x10002,
+  /** Patched KVM only (kernel/0004): KVM_MEM_SINGLE_HVA and KVM_MEM_SINGLE_HVA_2M memslots. */
+  KVM_CAP_SINGLE_HVA: 0x10003,
+  /** Patched KVM only (kernel/0005): KVM_MEM_PREFETCH_2M; its value says whether TDP is on. */
+  KVM_CAP_PREFETCH_2M: 0x10004,
 } as const;
 export type CapName = keyof typeof caps;
 
 export const KVM_MEM_READONLY = 1 << 1;
 /** Patched KVM only (kernel/0001): bit 15, the last userspace-visible memslot flag (upstream took the series' bit 2). */
 export const KVM_MEM_PCI_HOLE_BIT = 15;
+/** Patched KVM only (kernel/0004): every GFN of a read-only slot reads the host page at userspace_addr. */
+export const KVM_MEM_SINGLE_HVA_BIT = 14;
+/** kernel/0004: GFN → userspace_addr + (offset in the slot mod 2 MiB): one 2 MiB page backs the slot, mapped huge. */
+export const KVM_MEM_SINGLE_HVA_2M_BIT = 13;
+/** kernel/0005: with TDP, a fault in this read-only slot maps its whole 2 MiB-aligned range (within the slot). */
+export const KVM_MEM_PREFETCH_2M_BIT = 12;
 /** kernel/0002: writes to the fill zone exit to userspace instead of being dropped. */
 export const KVM_MMIO_FILL_WRITE_EXIT = 1 << 0;
 export const KVM_MP_STATE_RUNNABLE = 0;

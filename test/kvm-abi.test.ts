@@ -29,7 +29,10 @@ import {
   KVM_EXIT_IO_OUT,
   KVM_IRQCHIP_IOAPIC,
   KVM_MEM_PCI_HOLE_BIT,
+  KVM_MEM_PREFETCH_2M_BIT,
   KVM_MEM_READONLY,
+  KVM_MEM_SINGLE_HVA_2M_BIT,
+  KVM_MEM_SINGLE_HVA_BIT,
   KVM_MMIO_FILL_WRITE_EXIT,
   KVM_MP_STATE_RUNNABLE,
   REGS,
@@ -215,7 +218,8 @@ describe('runner/kvm-abi.ts matches <linux/kvm.h> (and kernel/selftests/pcihole_
     const names = privateMacroNames();
     for (const n of ['KVM_CAP_PCI_HOLE_MEM', 'KVM_MEM_PCI_HOLE', 'KVM_CAP_MMIO_FILL', 'KVM_REGISTER_MMIO_FILL', 'KVM_UNREGISTER_MMIO_FILL']) assert.ok(names.includes(n), `pcihole_uapi.h defines ${n}`);
     // A system header that had them would make this check compare the header with itself.
-    for (const n of names) assert.ok(!(values as Map<string, number>).has(`system_has.${n}`), `<linux/kvm.h> of this host defines ${n}: a patched uapi header is installed`);
+    for (const n of privateMacroNames(undefined, true))
+      assert.ok(!(values as Map<string, number>).has(`system_has.${n}`), `<linux/kvm.h> of this host defines ${n}: a patched uapi header is installed`);
   });
 
   test('patched-KVM constants: capabilities 0x10001/0x10002, memslot flag bit 15, the fill ioctls and struct kvm_mmio_fill', () => {
@@ -228,6 +232,17 @@ describe('runner/kvm-abi.ts matches <linux/kvm.h> (and kernel/selftests/pcihole_
     // vm.ts writes the struct as literals: 24 bytes, addr 0, size 8, fill 16, flags 20.
     assert.equal(H('sizeof_kvm_mmio_fill'), 24);
     assert.deepEqual(['addr', 'size', 'fill', 'flags'].map((f) => H(`mmio_fill.${f}`)), [0, 8, 16, 20]);
+  });
+
+  test('patched-KVM constants, part 2: single-HVA flags 14/13, prefetch flag 12, capabilities 0x10003/0x10004', () => {
+    assert.equal(caps.KVM_CAP_SINGLE_HVA, H('KVM_CAP_SINGLE_HVA'));
+    assert.equal(caps.KVM_CAP_PREFETCH_2M, H('KVM_CAP_PREFETCH_2M'));
+    assert.equal(2 ** KVM_MEM_SINGLE_HVA_BIT, H('KVM_MEM_SINGLE_HVA'));
+    assert.equal(2 ** KVM_MEM_SINGLE_HVA_2M_BIT, H('KVM_MEM_SINGLE_HVA_2M'));
+    assert.equal(2 ** KVM_MEM_PREFETCH_2M_BIT, H('KVM_MEM_PREFETCH_2M'));
+    const bits = [KVM_MEM_PCI_HOLE_BIT, KVM_MEM_SINGLE_HVA_BIT, KVM_MEM_SINGLE_HVA_2M_BIT, KVM_MEM_PREFETCH_2M_BIT];
+    assert.equal(new Set(bits).size, bits.length, 'private flag bits are distinct');
+    for (const b of bits) assert.ok(b < 16 && 2 ** b !== KVM_MEM_READONLY, `bit ${b} is userspace-visible and not READONLY`);
   });
 
   test('ioctl numbers', () => {

@@ -171,3 +171,38 @@ describe('defaultKernel: which kernel to build for', () => {
     assert.equal(defaultKernel('6.1.0-57-amd64', join(tmp, 'no-modules')), null);
   });
 });
+
+describe('the extracted source covers the patches', () => {
+  test('every file a kernel/*.patch touches is under SOURCE_PARTS', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { KERNEL_DIR } = await import('./private-uapi.js');
+    const { SOURCE_PARTS } = await import('../runner/kvm-build/kvm-build.js');
+    const touched = readdirSync(KERNEL_DIR)
+      .filter((f) => f.endsWith('.patch'))
+      .flatMap((f) => [...readFileSync(join(KERNEL_DIR, f), 'utf8').matchAll(/^diff --git a\/(\S+) /gm)].map((m) => m[1]));
+    assert.ok(touched.length > 0);
+    for (const file of touched) assert.ok(SOURCE_PARTS.some((p) => file === p || file.startsWith(p + '/')), `${file} is patched but not extracted`);
+  });
+});
+
+describe('bench kvm test: the matrix rows the patches decide', () => {
+  test('patched: all as expected passes; a kernel row left unsupported fails, one line each', async () => {
+    const { MATRIX_EXPECT, matrixFailures } = await import('../runner/kvm-build/kvm-command.js');
+    const rows = MATRIX_EXPECT.map((e) => ({ strategy: e.strategy, variant: e.variant, status: e.patched, reason: '' }));
+    const lines: string[] = [];
+    assert.equal(matrixFailures(rows, false, (l) => lines.push(l)), 0);
+    assert.equal(lines.length, MATRIX_EXPECT.length);
+    rows[1] = { ...rows[1], status: 'unsupported' };
+    assert.equal(matrixFailures(rows.slice(0, -1), false, () => {}), 2, 'one wrong status, one missing row');
+  });
+
+  test('stock: unsupported must name the missing capability', async () => {
+    const { MATRIX_EXPECT, matrixFailures } = await import('../runner/kvm-build/kvm-command.js');
+    const reasonFor = (e: (typeof MATRIX_EXPECT)[number]) =>
+      e.strategy === 'spte-prefetch' && !e.variant ? 'KVM_CAP_PRE_FAULT_MEMORY is 0: ...' : `capability 0x${{ 'memslot-flag': 10001, 'mmio-bus-device': 10002, 'shared-hva': 10003, 'spte-prefetch': 10004 }[e.strategy]} (x) is 0: a stock KVM`;
+    const rows = MATRIX_EXPECT.map((e) => ({ strategy: e.strategy, variant: e.variant, status: e.stock, reason: e.stock === 'unsupported' ? reasonFor(e) : 'proxy for …' }));
+    assert.equal(matrixFailures(rows, true, () => {}), 0);
+    const vague = rows.map((r) => (r.status === 'unsupported' ? { ...r, reason: 'not supported' } : r));
+    assert.equal(matrixFailures(vague, true, () => {}), MATRIX_EXPECT.filter((e) => e.stock === 'unsupported').length);
+  });
+});

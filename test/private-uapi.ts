@@ -47,7 +47,10 @@ export function patchUapi(kernelDir = KERNEL_DIR): string {
     .join('\n');
 }
 
-/** The private macros pcihole_uapi.h defines (with a value), in file order. */
-export function privateMacroNames(file = PRIVATE_UAPI_H): string[] {
-  return [...defines(readFileSync(file, 'utf8')).keys()];
+/** Upstream ABI that kernel/0003 backports: newer system headers may have it, under the same numbers. */
+export const BACKPORTED = ['KVM_CAP_PRE_FAULT_MEMORY', 'KVM_PRE_FAULT_MEMORY'];
+
+/** The macros pcihole_uapi.h defines (with a value), in file order; `privateOnly` drops the backported upstream ones. */
+export function privateMacroNames(file = PRIVATE_UAPI_H, privateOnly = false): string[] {
+  return [...defines(readFileSync(file, 'utf8')).keys()].filter((n) => !privateOnly || !BACKPORTED.includes(n));
 }

@@ -13,17 +13,6 @@
 #define HOLE	0xb0000000u
 #define HOLE_SIZE	0x100000u
 
-static int set_region(struct vm *vm, uint32_t slot, uint32_t flags,
-		      uint64_t gpa, uint64_t size, uint64_t hva)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
-		.memory_size = size, .userspace_addr = hva,
-	};
-
-	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? errno : 0;
-}
-
 static void test_reads(struct vm *vm)
 {
 	long long exits0 = vcpu_stat(vm, "exits");

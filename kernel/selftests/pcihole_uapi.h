@@ -7,11 +7,11 @@
 
 #ifndef KVM_MEM_PCI_HOLE
 #define KVM_MEM_PCI_HOLE	(1UL << 15)
-#define KVM_CAP_PCI_HOLE_MEM	0x10001
+#define KVM_CAP_PCI_HOLE_MEM 0x10001
 #endif
 
 #ifndef KVM_CAP_MMIO_FILL
-#define KVM_CAP_MMIO_FILL	0x10002
+#define KVM_CAP_MMIO_FILL 0x10002
 #define KVM_MMIO_FILL_WRITE_EXIT	(1 << 0)
 struct kvm_mmio_fill {
 	__u64 addr;
@@ -22,6 +22,29 @@ struct kvm_mmio_fill {
 };
 #define KVM_REGISTER_MMIO_FILL	_IOW(KVMIO, 0xf0, struct kvm_mmio_fill)
 #define KVM_UNREGISTER_MMIO_FILL	_IOW(KVMIO, 0xf1, struct kvm_mmio_fill)
+#endif
+
+/* Linux 6.10's ABI, backported by kernel/0003. */
+#ifndef KVM_CAP_PRE_FAULT_MEMORY
+#define KVM_CAP_PRE_FAULT_MEMORY 236
+struct kvm_pre_fault_memory {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 padding[5];
+};
+#define KVM_PRE_FAULT_MEMORY	_IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
+#endif
+
+#ifndef KVM_CAP_SINGLE_HVA
+#define KVM_MEM_SINGLE_HVA	(1UL << 14)
+#define KVM_MEM_SINGLE_HVA_2M	(1UL << 13)
+#define KVM_CAP_SINGLE_HVA 0x10003
+#endif
+
+#ifndef KVM_CAP_PREFETCH_2M
+#define KVM_MEM_PREFETCH_2M	(1UL << 12)
+#define KVM_CAP_PREFETCH_2M 0x10004
 #endif
 
 #endif

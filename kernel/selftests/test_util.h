@@ -34,7 +34,7 @@ static int failures, checks;
 	}								\
 } while (0)
 
-static void die(const char *what)
+static inline void die(const char *what)
 {
 	printf("  FATAL %s: %s\n", what, strerror(errno));
 	exit(1);
@@ -48,14 +48,14 @@ struct vm {
 	unsigned long userspace_exits, mmio_exits;
 };
 
-static int kvm_cap(int kvm, long cap)
+static inline int kvm_cap(int kvm, long cap)
 {
 	int r = ioctl(kvm, KVM_CHECK_EXTENSION, cap);
 
 	return r < 0 ? 0 : r;
 }
 
-static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
+static inline void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
 {
 	memset(s, 0, sizeof(*s));
 	s->limit = 0xffffffff;
@@ -67,7 +67,7 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
 	s->g = 1;
 }
 
-static void vm_create(struct vm *vm, int kvm)
+static inline void vm_create(struct vm *vm, int kvm)
 {
 	struct kvm_userspace_memory_region ram = { .slot = 0 };
 	struct kvm_sregs sregs;
@@ -106,7 +106,7 @@ static void vm_create(struct vm *vm, int kvm)
 	vm->code = vm->ram + GUEST_CODE;
 }
 
-static void vm_destroy(struct vm *vm)
+static inline void vm_destroy(struct vm *vm)
 {
 	close(vm->stats);
 	close(vm->vcpu);
@@ -115,7 +115,7 @@ static void vm_destroy(struct vm *vm)
 }
 
 /* Starts a new guest program at GUEST_CODE with zeroed registers. */
-static void vm_reset(struct vm *vm)
+static inline void vm_reset(struct vm *vm)
 {
 	struct kvm_regs regs = { .rip = GUEST_CODE, .rflags = 2 };
 
@@ -124,34 +124,34 @@ static void vm_reset(struct vm *vm)
 	vm->code = vm->ram + GUEST_CODE;
 }
 
-static void emit(struct vm *vm, const void *bytes, int n)
+static inline void emit(struct vm *vm, const void *bytes, int n)
 {
 	memcpy(vm->code, bytes, n);
 	vm->code += n;
 }
 
-static void emit32(struct vm *vm, uint32_t v)
+static inline void emit32(struct vm *vm, uint32_t v)
 {
 	emit(vm, &v, 4);
 }
 
 /* mov eax, [addr] / ebx / movzx ecx, word / movzx edx, byte */
-static void g_read32_eax(struct vm *vm, uint32_t a) { emit(vm, "\xa1", 1); emit32(vm, a); }
-static void g_read32_ebx(struct vm *vm, uint32_t a) { emit(vm, "\x8b\x1d", 2); emit32(vm, a); }
-static void g_read16_ecx(struct vm *vm, uint32_t a) { emit(vm, "\x0f\xb7\x0d", 3); emit32(vm, a); }
-static void g_read8_edx(struct vm *vm, uint32_t a) { emit(vm, "\x0f\xb6\x15", 3); emit32(vm, a); }
+static inline void g_read32_eax(struct vm *vm, uint32_t a) { emit(vm, "\xa1", 1); emit32(vm, a); }
+static inline void g_read32_ebx(struct vm *vm, uint32_t a) { emit(vm, "\x8b\x1d", 2); emit32(vm, a); }
+static inline void g_read16_ecx(struct vm *vm, uint32_t a) { emit(vm, "\x0f\xb7\x0d", 3); emit32(vm, a); }
+static inline void g_read8_edx(struct vm *vm, uint32_t a) { emit(vm, "\x0f\xb6\x15", 3); emit32(vm, a); }
 /* mov dword [addr], imm32 */
-static void g_write32(struct vm *vm, uint32_t a, uint32_t v)
+static inline void g_write32(struct vm *vm, uint32_t a, uint32_t v)
 {
 	emit(vm, "\xc7\x05", 2);
 	emit32(vm, a);
 	emit32(vm, v);
 }
 
-static void g_hlt(struct vm *vm) { emit(vm, "\xf4", 1); }
+static inline void g_hlt(struct vm *vm) { emit(vm, "\xf4", 1); }
 
 /* Runs until an exit other than EINTR; counts userspace exits by kind. */
-static int vm_run(struct vm *vm)
+static inline int vm_run(struct vm *vm)
 {
 	while (ioctl(vm->vcpu, KVM_RUN, NULL) < 0)
 		if (errno != EINTR)
@@ -163,7 +163,7 @@ static int vm_run(struct vm *vm)
 }
 
 /* Runs to HLT, answering MMIO exits with all-ones reads; returns MMIO exits. */
-static unsigned long vm_run_to_hlt(struct vm *vm)
+static inline unsigned long vm_run_to_hlt(struct vm *vm)
 {
 	unsigned long before = vm->mmio_exits;
 	int r;
@@ -178,7 +178,7 @@ static unsigned long vm_run_to_hlt(struct vm *vm)
 	return vm->mmio_exits - before;
 }
 
-static struct kvm_regs vm_regs(struct vm *vm)
+static inline struct kvm_regs vm_regs(struct vm *vm)
 {
 	struct kvm_regs regs;
 
@@ -187,8 +187,8 @@ static struct kvm_regs vm_regs(struct vm *vm)
 	return regs;
 }
 
-/* A per-vCPU statistic by name (KVM_GET_STATS_FD), or -1 when absent. */
-static long long vcpu_stat(struct vm *vm, const char *name)
+/* A statistic by name from a KVM_GET_STATS_FD fd, or -1 when absent. */
+static inline long long fd_stat(int fd, const char *name)
 {
 	struct kvm_stats_header h;
 	long long value = -1;
@@ -196,11 +196,11 @@ static long long vcpu_stat(struct vm *vm, const char *name)
 	char *descs;
 	uint32_t i;
 
-	if (vm->stats < 0 || pread(vm->stats, &h, sizeof(h), 0) != sizeof(h))
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != sizeof(h))
 		return -1;
 	dsize = sizeof(struct kvm_stats_desc) + h.name_size;
 	descs = malloc(dsize * h.num_desc);
-	if (!descs || pread(vm->stats, descs, dsize * h.num_desc,
+	if (!descs || pread(fd, descs, dsize * h.num_desc,
 			    h.desc_offset) != (ssize_t)(dsize * h.num_desc))
 		die("read stats descriptors");
 	for (i = 0; i < h.num_desc; i++) {
@@ -209,7 +209,7 @@ static long long vcpu_stat(struct vm *vm, const char *name)
 
 		if (strcmp(d->name, name))
 			continue;
-		if (pread(vm->stats, &v, sizeof(v), h.data_offset + d->offset) == sizeof(v))
+		if (pread(fd, &v, sizeof(v), h.data_offset + d->offset) == sizeof(v))
 			value = (long long)v;
 		break;
 	}
@@ -217,13 +217,85 @@ static long long vcpu_stat(struct vm *vm, const char *name)
 	return value;
 }
 
-static int test_summary(const char *name)
+/* A per-vCPU statistic by name, or -1 when absent. */
+static inline long long vcpu_stat(struct vm *vm, const char *name)
+{
+	return fd_stat(vm->stats, name);
+}
+
+/* A per-VM statistic by name (e.g. pages_4k, pages_2m), or -1 when absent. */
+static inline long long vm_stat(struct vm *vm, const char *name)
+{
+	int fd = ioctl(vm->fd, KVM_GET_STATS_FD, NULL);
+	long long v = fd_stat(fd, name);
+
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/* KVM_SET_USER_MEMORY_REGION; 0 or the errno. */
+static inline int set_region(struct vm *vm, uint32_t slot, uint32_t flags,
+		      uint64_t gpa, uint64_t size, uint64_t hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = hva,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? errno : 0;
+}
+
+/* An anonymous mapping of @size aligned to @align, filled with @fill; 4 KiB or THP pages. */
+static inline uint8_t *aligned_anon(size_t size, size_t align, int fill, int thp)
+{
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
+		die("mmap aligned");
+	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	madvise(a, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset(a, fill, size);
+	return a;
+}
+
+/* THP is usable when its mode is [always] or [madvise]. */
+static inline int thp_usable(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
+}
+
+/* Runs one guest read of @gpa to HLT; returns eax, and userspace exits in *exits. */
+static inline uint32_t guest_read(struct vm *vm, uint32_t gpa, unsigned long *exits)
+{
+	unsigned long mmio;
+
+	vm_reset(vm);
+	g_read32_eax(vm, gpa);
+	g_hlt(vm);
+	mmio = vm_run_to_hlt(vm);
+	if (exits)
+		*exits = mmio;
+	return (uint32_t)vm_regs(vm).rax;
+}
+
+static inline int test_summary(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, checks, failures);
 	return failures ? 1 : 0;
 }
 
-static int open_kvm(void)
+static inline int open_kvm(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 

@@ -10,7 +10,9 @@ import { HostError } from '../errors.js';
 import { SOURCE_TARBALL, missingPackages, packageVersion, versionMismatch } from './debian-packages.js';
 
 /** Bump when the steps below change what gets built. */
-const RECIPE = 'kvm-build 1: arch/x86/kvm + virt/kvm + include/uapi/linux/kvm.h, Makefile tweaks, strip --strip-debug';
+const RECIPE = 'kvm-build 2: arch/x86/kvm + virt/kvm + include/uapi/linux/kvm.h + include/linux/kvm_host.h, Makefile tweaks, strip --strip-debug';
+/** The parts of linux-source-6.1 that the patches touch; the copy's include/ comes first (tweakMakefile). */
+export const SOURCE_PARTS = ['arch/x86/kvm', 'virt/kvm', 'include/uapi/linux/kvm.h', 'include/linux/kvm_host.h'];
 export const MODULES = ['kvm.ko', 'kvm-amd.ko', 'kvm-intel.ko'];
 
 export interface KvmBuild {
@@ -52,7 +54,7 @@ export function tweakMakefile(text: string): string {
   return text.replace(inc, 'include $(src)/../../../virt/kvm/Makefile.kvm').replace(
     first,
     first +
-      '# Out of tree: the trace headers\' relative ../../arch/x86/kvm, and this copy\'s patched uapi header first.\n' +
+      '# Out of tree: the trace headers\' relative ../../arch/x86/kvm, and this copy\'s patched headers first.\n' +
       'ccflags-y += -I $(src) -I $(src)/../../../include/trace\n' +
       'LINUXINCLUDE := -I$(src)/../../../include/uapi -I$(src)/../../../include $(LINUXINCLUDE)\n',
   );
@@ -93,9 +95,9 @@ export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: st
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
-    log(`extracting arch/x86/kvm, virt/kvm and include/uapi/linux/kvm.h from ${SOURCE_TARBALL}`);
+    log(`extracting ${SOURCE_PARTS.join(', ')} from ${SOURCE_TARBALL}`);
     const top = 'linux-source-6.1';
-    run('tar', ['-xJf', SOURCE_TARBALL, '--strip-components=1', `${top}/arch/x86/kvm`, `${top}/virt/kvm`, `${top}/include/uapi/linux/kvm.h`], work);
+    run('tar', ['-xJf', SOURCE_TARBALL, '--strip-components=1', ...SOURCE_PARTS.map((p) => `${top}/${p}`)], work);
     for (const p of patches) {
       log(`applying ${p.split('/').pop()}`);
       run('patch', ['-p1', '--forward', '--batch', '--quiet'], work, readFileSync(p));
