@@ -5,6 +5,11 @@ import { backingOf, withBacking } from './backing.js';
 import { memslotProbe } from './host-checks.js';
 import { PAGE, holeRuns, presentPages, addHoleSlots, type PageRun } from './window-slots.js';
 import { Strategy, fullWindowPlan } from './types.js';
+import { KVM_MEM_PREFETCH_2M_BIT, KVM_MEM_READONLY, caps } from '../runner/kvm-abi.js';
+import { patchedProbe } from './patched-kvm.js';
+
+/** The variant where KVM prefetches a fault's whole 2 MiB range itself (patched KVM, kernel/0005). */
+export const FAULT_2M = 'fault-2m';
 import type { HostFingerprint } from '../reports/schema.js';
 
 /** The 2 MiB-aligned pieces of the hole slots to pre-fault: KVM_PRE_FAULT_MEMORY works per range
@@ -52,15 +57,17 @@ export function prefaultUnsupportedReason(cap: number, err?: SysError, host?: Pr
 
 /** Sean Christopherson's suggestion: map SPTEs 2 MiB at a time ahead of the guest instead of
  *  faulting 4 KiB on first touch. Here: ro-page 4k plus KVM_PRE_FAULT_MEMORY over every 2 MiB
- *  piece of the hole before the guest runs (timed as setup). */
+ *  piece of the hole before the guest runs (timed as setup); variant fault-2m: the same slot with
+ *  KVM_MEM_PREFETCH_2M, so KVM maps a fault's whole 2 MiB range (within the slot) on the fault. */
 export const sptePrefetch: Strategy = {
   id: 'spte-prefetch',
   origin: 'Sean Christopherson, review of KVM_MEM_PCI_HOLE (2020): prefetch SPTEs in 2 MiB ranges instead of 4 KiB faults',
-  summary: 'ro-page 4k plus KVM_PRE_FAULT_MEMORY over 2 MiB ranges before the guest runs',
-  variants: [''],
-  probe(host, _variant, access) {
+  summary: 'ro-page 4k plus KVM_PRE_FAULT_MEMORY over 2 MiB ranges before the guest runs (fault-2m: KVM prefetches 2 MiB on each fault, patched KVM)',
+  variants: ['', FAULT_2M],
+  probe(host, variant, access) {
     const base = memslotProbe(host, access);
     if (base) return base;
+    if (variant === FAULT_2M) return patchedProbe(host, access, caps.KVM_CAP_PREFETCH_2M, 'KVM_MEM_PREFETCH_2M on a read-only 4 KiB-backed slot (the capability is 0 without TDP too)');
     const why = prefaultUnsupportedReason(host.kvm.checkExtension('KVM_CAP_PRE_FAULT_MEMORY'), undefined, host.fingerprint);
     return why ? { status: 'unsupported', reason: why } : { status: 'measured' };
   },
@@ -70,10 +77,12 @@ export const sptePrefetch: Strategy = {
     return withBacking(backingOf(map, { mappings: 1, resident: () => map.residentBytes() }), () => {
       map.madvise(MADV_NOHUGEPAGE, 'MADV_NOHUGEPAGE');
       map.bytes.fill(0xff);
-      addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE));
+      const flags = KVM_MEM_READONLY | (ctx.variant === FAULT_2M ? 2 ** KVM_MEM_PREFETCH_2M_BIT : 0);
+      addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE), flags);
     });
   },
   afterVcpus(ctx, vcpus) {
+    if (ctx.variant === FAULT_2M) return;
     for (const r of prefetchRanges(ctx.window.base, holeRuns(ctx.window.size / PAGE, presentPages(ctx)))) {
       try {
         vcpus[0].preFault(r.gpa, r.size);

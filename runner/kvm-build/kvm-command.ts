@@ -14,14 +14,15 @@ import { buildSelftests } from './selftests.js';
 export const KVM_HELP = `usage: bench kvm build [--kernel VERSION] [--cache DIR] [--force]
        bench kvm test [--cache DIR] [--no-matrix]
 
-build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL) to Debian's
+build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL, KVM_PRE_FAULT_MEMORY,
+       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M) to Debian's
        linux-source-6.1 and builds kvm.ko, kvm-amd.ko, kvm-intel.ko out of tree against
        linux-headers-VERSION (~2-3 min on 2 cores), cached by (VERSION, patch hash) in
        ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that folder. VERSION defaults to the
        running kernel when it is a Debian 6.1 one, else the newest 6.1 in /lib/modules.
        Load them: docs/patched-kvm.md, or bench lab --kvm-modules FOLDER -- <command>.
 test   builds the modules for the lab's kernel and kernel/selftests/*_test.c, then in the lab VM:
-       the selftests and a 1-sample memslot-flag/mmio-bus-device matrix on the patched modules
+       the selftests and a 1-sample matrix of the rows the patches decide on the patched modules
        (kernel variants measured), and again on the stock modules (--stock selftests, kernel
        variants unsupported with the reason, proxies proxy). Exit 0 pass, 1 fail, 2 bad input.
 
@@ -73,7 +74,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
     mkdirSync(out, { recursive: true });
     const cli = process.argv[1];
     const steps = tests.map((t) => (stock ? `${t} --stock` : t));
-    if (!noMatrix) steps.push(`${process.execPath} ${cli} run --strategy memslot-flag,mmio-bus-device --workload linux-q35-boot --samples 1 --out ${out} --no-report`);
+    if (!noMatrix) steps.push(`${process.execPath} ${cli} run --strategy ${MATRIX_STRATEGIES.join(',')} --workload linux-q35-boot --samples 1 --out ${out} --no-report`);
     const labArgs = [cli, 'lab', ...(stock ? [] : ['--kvm-modules', b.dir]), '--share', out, '--exec', '--', 'sh', '-c', steps.map((s) => `${s} || exit 1`).join('; ')];
     console.error(`kvm test: lab with ${stock ? 'stock' : 'patched'} KVM: ${tests.length} selftests${noMatrix ? '' : ' + matrix'}`);
     const r = spawnSync(process.execPath, labArgs, { stdio: 'inherit' });
@@ -88,6 +89,33 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
   return failed ? 1 : 0;
 }
 
+/** Rows the patches decide: what each must be on the patched and on the stock modules (the reason
+ *  on stock must name the missing capability). Rows of these strategies not listed are not checked. */
+export const MATRIX_EXPECT: { strategy: string; variant: string; patched: string; stock: string; stockReason?: RegExp }[] = [
+  { strategy: 'memslot-flag', variant: '', patched: 'proxy', stock: 'proxy' },
+  { strategy: 'memslot-flag', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/ },
+  { strategy: 'mmio-bus-device', variant: '', patched: 'proxy', stock: 'proxy' },
+  { strategy: 'mmio-bus-device', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10002 .* is 0/ },
+  { strategy: 'shared-hva', variant: 'flag-4k', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10003 .* is 0/ },
+  { strategy: 'shared-hva', variant: 'flag-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10003 .* is 0|hugepages/ },
+  { strategy: 'spte-prefetch', variant: '', patched: 'measured', stock: 'unsupported', stockReason: /KVM_CAP_PRE_FAULT_MEMORY is 0/ },
+  { strategy: 'spte-prefetch', variant: 'fault-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10004 .* is 0/ },
+];
+const MATRIX_STRATEGIES = [...new Set(MATRIX_EXPECT.map((e) => e.strategy))];
+
+/** Failures of the matrix rows against MATRIX_EXPECT, one line each (printed), as a count. */
+export function matrixFailures(rows: { strategy: string; variant: string; status: string; reason: string }[], stock: boolean, log: (line: string) => void): number {
+  let bad = 0;
+  for (const e of MATRIX_EXPECT) {
+    const row = rows.find((r) => r.strategy === e.strategy && r.variant === e.variant);
+    const want = stock ? e.stock : e.patched;
+    const ok = Boolean(row && row.status === want && (!stock || !e.stockReason || e.stockReason.test(row.reason ?? '')));
+    log(`kvm test: ${ok ? 'ok  ' : 'FAIL'} ${stock ? 'stock  ' : 'patched'} ${e.strategy}${e.variant ? '/' + e.variant : ''}: ${row ? `${row.status}: ${(row.reason ?? '').slice(0, 110)}` : 'no row'} (want ${want})`);
+    if (!ok) bad++;
+  }
+  return bad;
+}
+
 /** Patched: kernel variants measured, proxies proxy. Stock: kernel variants unsupported naming the capability. */
 function checkMatrix(out: string, stock: boolean): number {
   const file = findResults(out);
@@ -96,16 +124,7 @@ function checkMatrix(out: string, stock: boolean): number {
     return 1;
   }
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: { strategy: string; variant: string; status: string; reason: string }[] }).rows;
-  let bad = 0;
-  for (const s of ['memslot-flag', 'mmio-bus-device'])
-    for (const v of ['', 'kernel']) {
-      const row = rows.find((r) => r.strategy === s && r.variant === v);
-      const want = v === '' ? 'proxy' : stock ? 'unsupported' : 'measured';
-      const ok = row && row.status === want && (!stock || v === '' || /capability 0x1000[12] .* is 0/.test(row.reason));
-      console.error(`kvm test: ${ok ? 'ok  ' : 'FAIL'} ${stock ? 'stock  ' : 'patched'} ${s}${v ? '/' + v : ''}: ${row ? `${row.status}: ${row.reason.slice(0, 110)}` : 'no row'} (want ${want})`);
-      if (!ok) bad++;
-    }
-  return bad;
+  return matrixFailures(rows, stock, (l) => console.error(l));
 }
 
 function findResults(dir: string): string | null {
