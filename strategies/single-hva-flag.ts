@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 import { HUGE_2M, HostMapping, PAGE } from '../runner/host-memory.js';
 import { KVM_MEM_READONLY, KVM_MEM_SINGLE_HVA_2M_BIT, KVM_MEM_SINGLE_HVA_BIT, caps } from '../runner/kvm-abi.js';
 import { MAP_SHARED, PROT_READ, mmapChecked } from '../runner/libc.js';
-import { allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
+import { aliasRegion, allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { patchedProbe } from './patched-kvm.js';
 import { addHoleSlots } from './window-slots.js';
 import type { Backing, HostInfo, ProbeResult, StrategyContext } from './types.js';
@@ -24,16 +24,19 @@ export function singleHvaSetup(ctx: StrategyContext): Backing {
   const unit = huge ? HUGE_2M : PAGE;
   const label = `shared-hva ${ctx.variant}`;
   const fd = allOnesMemfd(unit, huge, label);
+  // 2m: KVM reads GFN → userspace_addr + (offset in the slot mod 2 MiB), so each slot needs 2 MiB
+  // of host addresses from its userspace_addr. A slot that starts mid-frame starts at the same
+  // offset of the page as its GPA has in its 2 MiB frame (guest and host stay 2 MiB-congruent,
+  // so KVM can map whole frames huge), and its period runs on into a second view of the page.
+  const views = huge ? 2 : 1;
   let map: HostMapping;
   try {
-    map = new HostMapping(mmapChecked(`mmap ${label}`, null, unit, PROT_READ, MAP_SHARED, fd), unit, label);
+    map = huge ? aliasRegion(fd, unit, views, label) : new HostMapping(mmapChecked(`mmap ${label}`, null, unit, PROT_READ, MAP_SHARED, fd), unit, label);
   } catch (e) {
     closeSync(fd);
     throw e;
   }
   const flags = KVM_MEM_READONLY | 2 ** (huge ? KVM_MEM_SINGLE_HVA_2M_BIT : KVM_MEM_SINGLE_HVA_BIT);
-  // 2m: KVM folds a GFN's offset in its slot by 2 MiB; starting each slot at the same offset of
-  // the 2 MiB page as its GPA has in a 2 MiB frame keeps guest and host 2 MiB-aligned together.
   const hvaOf = (page: number) => map.ptr + (huge ? BigInt((ctx.window.base + page * PAGE) % HUGE_2M) : 0n);
-  return withBacking(backingOf(map, { fd, mappings: 1, resident: () => memfdBytes(fd) }), () => addHoleSlots(ctx, hvaOf, flags));
+  return withBacking(backingOf(map, { fd, mappings: views, resident: () => memfdBytes(fd) }), () => addHoleSlots(ctx, hvaOf, flags));
 }
