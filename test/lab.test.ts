@@ -3,14 +3,14 @@
 // host without /dev/kvm: the real-KVM test files run inside it.)
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpioNewc } from '../runner/lab/cpio.js';
 import { moduleLoadOrder } from '../runner/lab/initramfs.js';
 import { chooseAccel, accelArgs } from '../runner/lab/accel.js';
-import { defaultKernel, isStaticElf } from '../runner/lab/lab-host.js';
+import { defaultKernel, findLabHost, isStaticElf } from '../runner/lab/lab-host.js';
 import { benchShares, parseMemoryMiB } from '../runner/lab/lab-command.js';
 import { qemuArgs, runScript, shq, type LabRun } from '../runner/lab/lab-vm.js';
 import { UsageError } from '../runner/errors.js';
@@ -213,4 +213,68 @@ describe('bench lab bad input', () => {
       assert.equal(r.stdout, '');
     });
   }
+});
+
+describe('a real lab VM', () => {
+  // These boot QEMU (Debian's kernel, TCG or KVM): ~15-30 s each. They skip, naming the
+  // packages, where the lab cannot run; CI installs them, so there they always run.
+  const missing = (() => {
+    try {
+      findLabHost({});
+      return false;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  })();
+  const cli = new URL('../runner/cli.js', import.meta.url).pathname;
+  /** Runs bench lab with a private TMPDIR; resolves with its status, output and what it left in TMPDIR. */
+  const lab = (args: string[], onOutput?: (text: string, child: ChildProcess) => void) =>
+    new Promise<{ code: number | null; out: string; left: string[] }>((resolveRun) => {
+      const tmp = mkdtempSync(join(tmpdir(), 'pcihole-labtest-'));
+      const child = spawn(process.execPath, [cli, 'lab', ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const take = (b: Buffer) => {
+        out += b.toString();
+        onOutput?.(out, child);
+      };
+      child.stdout.on('data', take);
+      child.stderr.on('data', take);
+      child.on('close', (code) => {
+        const left = readdirSync(tmp);
+        rmSync(tmp, { recursive: true, force: true });
+        resolveRun({ code, out, left });
+      });
+    });
+  const qemuChildren = () => spawnSync('pgrep', ['-f', 'pcihole-labtest-'], { encoding: 'utf8' }).stdout.trim();
+
+  test('the command\'s exit status and output come back; nothing is left behind', { skip: missing, timeout: 300_000 }, async () => {
+    const r = await lab(['--exec', '--', 'sh', '-c', 'echo "inside $(uname -r) $(test -c /dev/kvm && echo kvm)"; exit 3']);
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /lab: ready /);
+    assert.match(r.out, /^inside \S+ kvm$/m, 'the command ran in the guest kernel, with /dev/kvm');
+    assert.deepEqual(r.left, [], 'the job folder is removed');
+    assert.equal(qemuChildren(), '', 'QEMU is gone');
+  });
+
+  test('SIGTERM stops QEMU, removes the job folder and exits 128+15', { skip: missing, timeout: 300_000 }, async () => {
+    let sent = false;
+    const r = await lab(['--exec', '--', 'sleep', '600'], (text, child) => {
+      if (!sent && /lab: ready /.test(text)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    assert.ok(sent, r.out);
+    assert.equal(r.code, 143, r.out);
+    assert.deepEqual(r.left, []);
+    assert.equal(qemuChildren(), '');
+  });
+
+  test('--timeout stops the VM with one line naming it, exit 2', { skip: missing, timeout: 300_000 }, async () => {
+    const r = await lab(['--timeout', '3', '--exec', '--', 'sleep', '600']);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /lab: timed out after 3 s \(--timeout\)/);
+    assert.deepEqual(r.left, []);
+    assert.equal(qemuChildren(), '');
+  });
 });
