@@ -1,9 +1,9 @@
 // `bench gate` and `bench gate-eval`: argument parsing, file loading and output.
 // Bad input (flags, files, schema, hosts) throws UsageError: one line, exit status 2.
 
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../runner/errors.js';
+import { HostError, UsageError } from '../runner/errors.js';
+import { checkOutput, writeOutput } from './output-files.js';
 import { parseCount } from '../runner/args.js';
 import { gate } from './gate.js';
 import { firstLine, loadResults, type LoadedResults } from './load-results.js';
@@ -13,15 +13,20 @@ import { timingBasis, timingLabel } from './timing.js';
 
 /** Usage text of `bench gate`. */
 export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json [--threshold 5%] [--alpha 0.01] [--ratios]
-                  [--markdown FILE] [--json FILE]
+                  [--allow-untested] [--markdown FILE] [--json FILE]
   A and B may be results.json files or run directories containing one.
   --threshold  minimum median change, in percent: "5%" or "5" (a bare number below 1 must carry "%")
   --alpha      significance level of the rank test, 0 < alpha < 1 (default 0.01)
   --ratios     gate on speed-ups over userspace-exit within each file (baseline from another host,
                or hardware against emulated timing: a bench lab run under TCG; the verdict warns)
-  --markdown   write a GitHub job-summary table to FILE (overwritten)
+               The reference row's own drift is tested on absolute time when both files share a host.
+  --allow-untested  rows the gate cannot test (too few samples to reach alpha, a row in one file
+               only, no reference row) do not make the verdict inconclusive; a gate that compared
+               no row at all (empty baseline, no row in common) stays inconclusive
+  --markdown   write a GitHub job-summary table to FILE (overwritten; never one of the inputs)
   --json       write the verdict as JSON to FILE
-exit status: 0 pass, 1 regression, 2 bad input (also: different hosts or timing bases without --ratios)`;
+exit status: 0 pass, 1 regression, 2 bad input (also: different hosts or timing bases without --ratios),
+             3 internal error, 4 inconclusive (the gate could not tell: not a pass, not a regression)`;
 
 /** Usage text of `bench gate-eval`. */
 export const GATE_EVAL_USAGE = `usage: bench gate-eval RESULTS.json... [--pairs 20] [--seed 1] [--slowdown 10%] [--threshold 5%] [--alpha 0.01]
@@ -34,17 +39,32 @@ exit status: 0 when at most 1 false alarm per 20 pairs and every injected slowdo
 
 type Out = Pick<NodeJS.WritableStream, 'write'>;
 
+/** Exit statuses of `bench gate`. */
+export const GATE_EXIT = { pass: 0, fail: 1, badInput: 2, internal: 3, inconclusive: 4 } as const;
+
 /**
  * `bench gate`: compare --current with --baseline, print the table, write --markdown/--json.
- * Resolves to 0 (pass) or 1 (regression); throws UsageError (exit 2) on bad input.
+ * Resolves to 0 (pass), 1 (regression), 4 (inconclusive) or 3 (internal error, one line on
+ * stderr); throws UsageError (exit 2) on bad input.
  */
-export async function gateCommand(args: string[], out: Out = process.stdout): Promise<number> {
+export async function gateCommand(args: string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
+  try {
+    return await runGate(args, out);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof HostError) throw e;
+    err.write(`bench gate: internal error: ${firstLine(e)}${process.env.PCIHOLE_DEBUG ? `\n${(e as Error)?.stack ?? ''}` : ' (PCIHOLE_DEBUG=1 for the stack)'}\n`);
+    return GATE_EXIT.internal;
+  }
+}
+
+async function runGate(args: string[], out: Out): Promise<number> {
   const { values: v } = parse(args, {
     baseline: { type: 'string' },
     current: { type: 'string' },
     threshold: { type: 'string', default: '5%' },
     alpha: { type: 'string', default: '0.01' },
     ratios: { type: 'boolean', default: false },
+    'allow-untested': { type: 'boolean', default: false },
     markdown: { type: 'string' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -55,7 +75,12 @@ export async function gateCommand(args: string[], out: Out = process.stdout): Pr
   }
   if (!v.baseline) throw new UsageError('--baseline is required (a results.json file or a run directory)');
   if (!v.current) throw new UsageError('--current is required (a results.json file or a run directory)');
-  const opts = { thresholdPct: parsePercent(v.threshold!, '--threshold'), alpha: parseAlpha(v.alpha!), ratios: v.ratios! };
+  const opts = { thresholdPct: parsePercent(v.threshold!, '--threshold'), alpha: parseAlpha(v.alpha!), ratios: v.ratios!, allowUntested: v['allow-untested']! };
+  // Output paths are checked before anything is printed: never an input, never a directory.
+  const inputs = [v.baseline, v.current];
+  if (v.markdown !== undefined) checkOutput(v.markdown, inputs, '--markdown');
+  if (v.json !== undefined) checkOutput(v.json, inputs, '--json');
+  if (v.markdown !== undefined && v.markdown === v.json) throw new UsageError(`--json: ${v.json} is also the --markdown file`);
   const baseline = await loadResults(v.baseline, '--baseline');
   const current = await loadResults(v.current, '--current');
   const tb = timingBasis(baseline.file.host);
@@ -73,9 +98,9 @@ export async function gateCommand(args: string[], out: Out = process.stdout): Pr
   const verdict = gate(baseline.file, current.file, opts);
   const src = { baseline: baseline.path, current: current.path };
   out.write(formatTable(verdict, src));
-  if (v.markdown) await writeOut(v.markdown, formatMarkdown(verdict, src), '--markdown');
-  if (v.json) await writeOut(v.json, JSON.stringify({ baseline: src.baseline, current: src.current, ...verdict }, null, 2) + '\n', '--json');
-  return verdict.pass ? 0 : 1;
+  if (v.markdown) writeOutput(v.markdown, formatMarkdown(verdict, src), '--markdown');
+  if (v.json) writeOutput(v.json, JSON.stringify({ baseline: src.baseline, current: src.current, ...verdict }, null, 2) + '\n', '--json');
+  return verdict.outcome === 'pass' ? GATE_EXIT.pass : verdict.outcome === 'fail' ? GATE_EXIT.fail : GATE_EXIT.inconclusive;
 }
 
 /**
@@ -104,6 +129,7 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
   if (positionals.length === 0) throw new UsageError('bench gate-eval needs one results file (split halves) or several (separate runs)');
   const pairs = parseCount('--pairs', v.pairs!, 1, 100_000);
   const seed = parseCount('--seed', v.seed!, 1, 2 ** 32 - 1);
+  if (v.json !== undefined) checkOutput(v.json, positionals, '--json');
   const files: LoadedResults[] = [];
   for (const p of positionals) files.push(await loadResults(p, 'gate-eval'));
   const opts = {
@@ -122,7 +148,7 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
   const e = files.length === 1 ? evaluateGate(files[0].file, opts) : evaluateRuns(files.map((f) => f.file), opts);
   const path = files.length === 1 ? files[0].path : `${files.length} runs`;
   out.write(formatEvaluation(e, path));
-  if (v.json) await writeOut(v.json, JSON.stringify({ results: files.map((f) => f.path), ...e }, null, 2) + '\n', '--json');
+  if (v.json) writeOutput(v.json, JSON.stringify({ results: files.map((f) => f.path), ...e }, null, 2) + '\n', '--json');
   if (e.pairs < 20) out.write(`note: ${e.pairs} pairs; the bar (at most 1 false alarm) needs at least 20 (7 run files give 21)\n`);
   return e.pairs >= 20 && e.falseAlarms <= Math.floor(e.pairs / 20) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
 }
@@ -159,12 +185,3 @@ function parse<O extends Options>(args: string[], options: O, allowPositionals =
     throw new UsageError(firstLine(e));
   }
 }
-
-async function writeOut(path: string, text: string, flag: string): Promise<void> {
-  try {
-    await writeFile(path, text);
-  } catch (e) {
-    throw new UsageError(`${flag}: cannot write ${path}: ${firstLine(e)}`);
-  }
-}
-

@@ -11,6 +11,7 @@ import type { ResultRow, ResultsFile, Sample } from './schema.js';
 import { gate, gateRowLabel, REFERENCE_STRATEGY, type GateOptions } from './gate.js';
 import { rowKey } from './row-metrics.js';
 import { seededRandom } from './gate-stats.js';
+import { statsFromSamples } from './stats-check.js';
 
 /** Settings of an evaluation; every field has a default. */
 export interface EvalOptions extends Partial<GateOptions> {
@@ -73,6 +74,7 @@ function withDefaults(opts: EvalOptions): Required<EvalOptions> {
     thresholdPct: opts.thresholdPct ?? 5,
     alpha: opts.alpha ?? 0.01,
     ratios: opts.ratios ?? false,
+    allowUntested: opts.allowUntested ?? false,
   };
 }
 
@@ -82,7 +84,8 @@ function evaluate(method: EvalResult['method'], pairs: readonly [ResultsFile, Re
   pairs.forEach(([a, b], i) => {
     const p = i + 1;
     const v = gate(a, b, o);
-    if (!v.pass) res.falseAlarms++;
+    // Only a failed verdict is a false alarm: an inconclusive one says it could not tell.
+    if (v.outcome === 'fail') res.falseAlarms++;
     for (const f of v.findings) if (f.severity === 'regression') res.falseAlarmFindings.push(`pair ${p}: ${f.row}: ${f.message}`);
     const inBaseline = new Set(a.rows.map(rowKey));
     const targets = b.rows.filter((r) => inBaseline.has(rowKey(r)) && (r.status === 'measured' || r.status === 'proxy') && r.samples.length >= 2 && !(o.ratios && r.strategy === REFERENCE_STRATEGY));
@@ -124,7 +127,9 @@ export function scaleRow(row: ResultRow, factor: number): ResultRow {
       phases: sc.phases.map((ph) => ({ ...ph, ns: ph.ns * factor })),
     })),
   });
-  return { ...row, samples: row.samples.map(scale) };
+  const scaled = { ...row, samples: row.samples.map(scale) };
+  // The stats are a cache of the samples (reports/stats-check.ts): keep them in step.
+  return { ...scaled, stats: statsFromSamples(scaled) };
 }
 
 /** A copy of `file` with the row of key `key` replaced by `f(row)`. */

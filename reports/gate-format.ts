@@ -10,15 +10,16 @@ export interface GateSources {
   current: string;
 }
 
-const HEADER = ['row', 'check', 'baseline', 'current', 'change', 'p', 'verdict', 'note'];
-const VERDICT: Record<Severity, string> = { regression: 'REGRESSION', improvement: 'improved', warning: 'warning', ok: 'ok' };
-const ICON: Record<Severity, string> = { regression: '❌', improvement: '🟢', warning: '⚠️', ok: '✓' };
+const HEADER = ['row', 'check', 'baseline', 'current', 'change [95% CI]', 'n', 'p', 'verdict', 'note'];
+const VERDICT: Record<Severity, string> = { regression: 'REGRESSION', untested: 'untested', improvement: 'improved', warning: 'warning', ok: 'ok' };
+const ICON: Record<Severity, string> = { regression: '❌', untested: '❔', improvement: '🟢', warning: '⚠️', ok: '✓' };
+const OUTCOME_ICON: Record<GateVerdict['outcome'], string> = { pass: '✅', fail: '❌', inconclusive: '❔' };
 
 /** The verdict as an aligned text table with a rule line, file-level notes and a summary. */
 export function formatTable(v: GateVerdict, src: GateSources): string {
   const rows = v.findings.map(cells);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => width(r[i]))));
-  const right = new Set([2, 3, 4, 5]);
+  const right = new Set([2, 3, 4, 5, 6]);
   const line = (r: string[]) =>
     r.map((c, i) => (i === r.length - 1 ? c : right.has(i) ? pad(c, widths[i], true) : pad(c, widths[i], false))).join('  ').trimEnd();
   const out = [
@@ -38,12 +39,12 @@ export function formatTable(v: GateVerdict, src: GateSources): string {
 export function formatMarkdown(v: GateVerdict, src: GateSources): string {
   const table = (fs: Finding[]) => [
     '| ' + HEADER.join(' | ') + ' |',
-    '|---|---|---:|---:|---:|---:|---|---|',
-    ...fs.map((f) => '| ' + cells(f).map((c, i) => (i === 6 ? `${ICON[f.severity]} ${c}` : c)).map(mdEscape).join(' | ') + ' |'),
+    '|---|---|---:|---:|---:|---:|---:|---|---|',
+    ...fs.map((f) => '| ' + cells(f).map((c, i) => (i === 7 ? `${ICON[f.severity]} ${c}` : c)).map(mdEscape).join(' | ') + ' |'),
   ];
   const notable = v.findings.filter((f) => f.severity !== 'ok');
   return [
-    `### ${v.pass ? '✅' : '❌'} ${summaryLine(v)}`,
+    `### ${OUTCOME_ICON[v.outcome]} ${summaryLine(v)}`,
     '',
     `${ruleLine(v)}  `,
     `baseline \`${src.baseline}\` (host \`${v.baselineHost}\`) → current \`${src.current}\` (host \`${v.currentHost}\`)`,
@@ -60,11 +61,12 @@ export function formatMarkdown(v: GateVerdict, src: GateSources): string {
   ].join('\n');
 }
 
-/** "PASS: 0 regressions, 1 improvement, 2 warnings (37 checks)" */
+/** "bench gate PASS: 0 regressions, 0 untested, 1 improvement, 2 warnings (37 checks)" */
 export function summaryLine(v: GateVerdict): string {
   const c = v.counts;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `bench gate ${v.pass ? 'PASS' : 'FAIL'}: ${plural(c.regression, 'regression')}, ${plural(c.improvement, 'improvement')}, ${plural(c.warning, 'warning')} (${v.findings.length} checks)`;
+  const word = v.outcome === 'pass' ? 'PASS' : v.outcome === 'fail' ? 'FAIL' : 'INCONCLUSIVE (could not tell)';
+  return `bench gate ${word}: ${plural(c.regression, 'regression')}, ${c.untested} untested, ${plural(c.improvement, 'improvement')}, ${plural(c.warning, 'warning')} (${v.findings.length} checks, ${v.sharedRows} rows in both files)`;
 }
 
 function ruleLine(v: GateVerdict): string {
@@ -78,7 +80,8 @@ function cells(f: Finding): string[] {
     f.kind === 'status' || f.kind === 'missing' ? f.kind : f.kind === 'counter' ? f.metric : `${f.kind} ${f.metric}`,
     value(f.baseline, f),
     value(f.current, f),
-    f.changePct === null ? '' : fmtPct(f.changePct),
+    f.changePct === null ? '' : `${fmtPct(f.changePct)}${f.ciPct ? ` [${fmtPct(f.ciPct[0])}, ${fmtPct(f.ciPct[1])}]` : ''}`,
+    f.n === null ? '' : `${f.n[0]}/${f.n[1]}`,
     f.pValue === null ? '' : fmtP(f.pValue),
     VERDICT[f.severity],
     f.message,

@@ -7,11 +7,16 @@
 //          in the bad direction (the Firecracker A/B rule, with medians and a rank test because
 //          scan times are skewed and have outliers). The same in the good direction is an
 //          improvement. When the sample counts cannot reach alpha at all (3 vs 3 never gets
-//          below p = 0.1) the row is a warning, never a silent pass.
+//          below p = 0.1) the row is UNTESTED: the gate could not tell, which is never a pass.
 // ratio  — (ratios mode, replaces time) the speed-up over userspace-exit of the same
 //          workload/access in the same file: per-sample ratios ref[i] / row[i], the i-th fresh
 //          VM of each row paired by index (independent VMs, so the n ratios are independent),
 //          compared baseline vs current with the same rule; a smaller speed-up is the bad side.
+//          The reference row itself is tested for drift on its absolute time when both files
+//          come from one host and timing basis (else the finding says why it cannot be). A
+//          significant drift beyond the threshold is a WARNING, not a regression: ratios mode
+//          exists because absolute times drift between runs on a shared host, and every other
+//          row's speed-up change of that workload may just mirror it (the finding says so).
 // counter — holeAccesses, expectedHoleAccesses, the median exit count of each deterministic
 //          kind (GATED_EXIT_KINDS) and discoveryOk on every sample must match exactly: any move
 //          is a regression. `yields` is not compared: it counts sched_yield calls of a vCPU
@@ -28,18 +33,27 @@
 //          → failed regresses; failed/unsupported → anything and proxy → measured improve;
 //          the rest (measured → proxy, → unsupported) warns. Both unsupported: ok; both failed: warning.
 // missing — a baseline row absent from the current file regresses if it had figures (measured
-//          or proxy), else warns; a row only in the current file is reported as ok (new).
+//          or proxy) and the current run asked for it (its config names the strategy, workload
+//          and access and the run completed); otherwise it is untested. A row only in the
+//          current file is untested (no baseline to compare with).
+// verdict — fail on any regression; else inconclusive when a row is untested (unless
+//          allowUntested) or when nothing at all was compared (no shared rows, empty baseline);
+//          else pass. The CLI exits 0 pass, 1 fail, 4 inconclusive (2 bad input, 3 internal error).
 
-import { median } from 'simple-statistics';
+import { median, quantile, sampleWithReplacement } from 'simple-statistics';
 import type { ResultRow, ResultsFile, Status } from './schema.js';
-import { rankSumTest } from './gate-stats.js';
+import { rankSumTest, seededRandom } from './gate-stats.js';
+import { coldValue, pairedRatios, type SpeedupMetric } from './speedup.js';
 import { kvmStatMedian, rowKey } from './row-metrics.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
 
 /** What a finding compares. */
 export type FindingKind = 'time' | 'counter' | 'ratio' | 'status' | 'missing';
-/** regression fails the gate; improvement and warning are reported only. */
-export type Severity = 'regression' | 'improvement' | 'warning' | 'ok';
+/** regression fails the gate; untested makes it inconclusive (unless allowed); improvement and warning are reported only. */
+export type Severity = 'regression' | 'untested' | 'improvement' | 'warning' | 'ok';
+
+/** pass: everything compared and nothing regressed. fail: a regression. inconclusive: the gate could not tell. */
+export type Outcome = 'pass' | 'fail' | 'inconclusive';
 
 /** How strict the gate is. */
 export interface GateOptions {
@@ -49,6 +63,8 @@ export interface GateOptions {
   alpha: number;
   /** Gate on each row's speed-up over userspace-exit in its own file instead of absolute times. */
   ratios: boolean;
+  /** Untested rows (too few samples, a row in one file only, no reference) do not make the verdict inconclusive. */
+  allowUntested?: boolean;
 }
 
 /** One check of one row. */
@@ -72,14 +88,20 @@ export interface Finding {
   pValue: number | null;
   /** Samples (or sample ratios) compared on each side. */
   n: [number, number] | null;
+  /** 95 % bootstrap interval (seeded, reproducible) of changePct, when both sides have samples. */
+  ciPct: [number, number] | null;
   /** One line saying what happened. */
   message: string;
 }
 
 /** The gate's answer. */
 export interface GateVerdict {
-  /** false when any finding is a regression. */
+  /** pass, fail (a regression) or inconclusive (untested rows without allowUntested, or nothing compared). */
+  outcome: Outcome;
+  /** outcome === 'pass'. */
   pass: boolean;
+  /** Rows compared in both files (0: nothing was tested). */
+  sharedRows: number;
   mode: 'absolute' | 'ratios';
   thresholdPct: number;
   alpha: number;
@@ -111,21 +133,28 @@ export function gate(baseline: ResultsFile, current: ResultsFile, opts: GateOpti
   const findings: Finding[] = [];
   for (const b of baseline.rows) {
     const c = inCurrent.get(rowKey(b));
-    findings.push(...(c ? compareRow(b, c, ctx) : [missing(b)]));
+    findings.push(...(c ? compareRow(b, c, ctx) : [missing(b, current)]));
   }
   for (const c of current.rows) {
-    if (!inBaseline.has(rowKey(c))) findings.push(finding(c, 'missing', 'ok', 'row', { current: c.status, message: `new row (not in baseline), ${c.status}` }));
+    if (!inBaseline.has(rowKey(c))) findings.push(finding(c, 'missing', c.status === 'unsupported' ? 'ok' : 'untested', 'row', { current: c.status, message: `new row (not in the baseline), ${c.status}: nothing to compare it with` }));
   }
-  const counts: Record<Severity, number> = { regression: 0, improvement: 0, warning: 0, ok: 0 };
+  const counts: Record<Severity, number> = { regression: 0, untested: 0, improvement: 0, warning: 0, ok: 0 };
   for (const f of findings) counts[f.severity]++;
+  const sharedRows = baseline.rows.filter((b) => inCurrent.has(rowKey(b))).length;
   const notes: string[] = [];
+  if (baseline.rows.length === 0) notes.push('the baseline has no rows: nothing was compared (inconclusive)');
+  else if (sharedRows === 0) notes.push('the files have no row in common (strategy, variant, workload, access): nothing was compared (inconclusive)');
+  if (counts.untested) notes.push(`${counts.untested} row check(s) could not be tested${opts.allowUntested ? ' (allowed by --allow-untested)' : ': the verdict is inconclusive, not a pass (--allow-untested accepts this)'}`);
   if (baseline.host.id !== current.host.id) notes.push(`hosts differ (baseline ${baseline.host.id}, current ${current.host.id}): gating on speed-ups only`);
   notes.push(...timingNotes(baseline, current));
   notes.push(...skippedKvmStatNotes(ctx.kvmAbsent));
   if (current.complete === false) notes.push('the current run is incomplete (interrupted): rows may be missing');
   if (baseline.complete === false) notes.push('the baseline run is incomplete (interrupted)');
+  const outcome: Outcome = counts.regression > 0 ? 'fail' : sharedRows === 0 || (counts.untested > 0 && !opts.allowUntested) ? 'inconclusive' : 'pass';
   return {
-    pass: counts.regression === 0,
+    outcome,
+    pass: outcome === 'pass',
+    sharedRows,
     mode: opts.ratios ? 'ratios' : 'absolute',
     thresholdPct: opts.thresholdPct,
     alpha: opts.alpha,
@@ -200,7 +229,7 @@ const HAS_FIGURES: readonly Status[] = ['measured', 'proxy'];
 function compareRow(b: ResultRow, c: ResultRow, ctx: Ctx): Finding[] {
   if (b.status !== c.status) return [statusChange(b, c)];
   if (c.status === 'unsupported') return [finding(c, 'status', 'ok', 'status', { baseline: b.status, current: c.status, message: `unsupported in both: ${c.reason}` })];
-  if (c.status === 'failed') return [finding(c, 'status', 'warning', 'status', { baseline: b.status, current: c.status, message: `failed in both: ${c.reason}` })];
+  if (c.status === 'failed') return [finding(c, 'status', 'untested', 'status', { baseline: b.status, current: c.status, message: `failed in both, nothing to compare: ${c.reason}` })];
   const out = counters(b, c, ctx);
   out.push(ctx.opts.ratios ? ratio(b, c, ctx) : time(b, c, ctx.opts));
   return out;
@@ -208,22 +237,32 @@ function compareRow(b: ResultRow, c: ResultRow, ctx: Ctx): Finding[] {
 
 // ---- status and missing rows -------------------------------------------------------------
 
-/** X → failed regresses; leaving failed/unsupported or proxy → measured improves; the rest warns. */
+/** X → failed regresses; → unsupported cannot be tested; leaving failed/unsupported or proxy → measured improves; the rest warns. */
 function statusChange(b: ResultRow, c: ResultRow): Finding {
   const from = b.status;
   const to = c.status;
   const severity: Severity =
     to === 'failed' ? 'regression'
+    : to === 'unsupported' ? 'untested'
     : from === 'failed' || from === 'unsupported' || (from === 'proxy' && to === 'measured') ? 'improvement'
     : 'warning';
   const why = c.reason && to !== 'measured' ? `: ${c.reason}` : '';
   return finding(c, 'status', severity, 'status', { baseline: from, current: to, message: `status ${from} → ${to}${why}` });
 }
 
-/** A baseline row absent from the current file: a regression if it had figures, else a warning. */
-function missing(b: ResultRow): Finding {
-  const severity: Severity = HAS_FIGURES.includes(b.status) ? 'regression' : 'warning';
-  return finding(b, 'missing', severity, 'row', { baseline: b.status, message: `missing in current (was ${b.status})` });
+/**
+ * A baseline row absent from the current file. It had figures and the current run asked for it
+ * (complete, its config names the strategy, workload and access): a regression, the row vanished.
+ * It had figures but the run did not ask for it (a subset run, an interrupted one): untested.
+ * It had none (unsupported/failed): a warning.
+ */
+function missing(b: ResultRow, current: ResultsFile): Finding {
+  if (!HAS_FIGURES.includes(b.status)) return finding(b, 'missing', 'warning', 'row', { baseline: b.status, message: `missing in current (was ${b.status})` });
+  const cfg = current.config;
+  const asked = current.complete !== false && !!cfg && cfg.strategies?.includes(b.strategy) && cfg.workloads?.includes(b.workload) && cfg.access?.includes(b.access);
+  return asked
+    ? finding(b, 'missing', 'regression', 'row', { baseline: b.status, message: `missing in current although the run asked for it (was ${b.status})` })
+    : finding(b, 'missing', 'untested', 'row', { baseline: b.status, message: `not in the current run (was ${b.status}): not tested` });
 }
 
 // ---- counters ----------------------------------------------------------------------------
@@ -324,7 +363,7 @@ function ungatedKinds(b: ResultRow, c: ResultRow): string[] {
 
 // ---- time and ratio ----------------------------------------------------------------------
 
-type Metric = 'nsPerAccess' | 'scanNs';
+type Metric = SpeedupMetric;
 const METRIC_LABEL: Record<Metric, string> = { nsPerAccess: 'ns/access', scanNs: 'scan ns' };
 
 /** ns per hole access when every sample of every row given has it, else whole-scan ns (cold scan). */
@@ -335,13 +374,7 @@ function pickMetric(rows: readonly ResultRow[]): Metric {
 
 /** Cold-scan values of the samples that have one (errored or scan-less samples are skipped). */
 function values(row: ResultRow, metric: Metric): number[] {
-  const out: number[] = [];
-  for (const s of row.samples) {
-    const cold = s.scans[0];
-    const v = cold ? (metric === 'nsPerAccess' ? cold.nsPerAccess : cold.ns) : null;
-    if (typeof v === 'number' && Number.isFinite(v) && !s.error) out.push(v);
-  }
-  return out;
+  return row.samples.map((_, i) => coldValue(row, i, metric)).filter((v): v is number => v !== null);
 }
 
 function time(b: ResultRow, c: ResultRow, opts: GateOptions): Finding {
@@ -351,18 +384,16 @@ function time(b: ResultRow, c: ResultRow, opts: GateOptions): Finding {
 
 /** Speed-up over userspace-exit in the same file, baseline vs current (see the file header). */
 function ratio(b: ResultRow, c: ResultRow, ctx: Ctx): Finding {
-  if (c.strategy === REFERENCE_STRATEGY) {
-    return finding(c, 'ratio', 'ok', 'speed-up', { baseline: 1, current: 1, message: 'reference row: speed-ups are measured against it' });
-  }
+  if (c.strategy === REFERENCE_STRATEGY) return referenceDrift(b, c, ctx);
   const refB = reference(ctx.baseline, b);
   const refC = reference(ctx.current, c);
   if (!refB || !refC) {
     const where = !refB ? 'baseline' : 'current';
-    return finding(c, 'ratio', 'warning', 'speed-up', { message: `no measured ${REFERENCE_STRATEGY} row for ${c.workload}/${c.access} in the ${where}: speed-up not compared` });
+    return finding(c, 'ratio', 'untested', 'speed-up', { message: `no measured ${REFERENCE_STRATEGY} row for ${c.workload}/${c.access} in the ${where}: speed-up not tested` });
   }
   const metric = pickMetric([b, c, refB, refC]);
-  const rb = pairRatios(values(refB, metric), values(b, metric));
-  const rc = pairRatios(values(refC, metric), values(c, metric));
+  const rb = pairedRatios(refB, b, metric);
+  const rc = pairedRatios(refC, c, metric);
   return judge(c, 'ratio', `speed-up (${METRIC_LABEL[metric]})`, rb, rc, 'lower', ctx.opts);
 }
 
@@ -371,13 +402,20 @@ function reference(file: ResultsFile, row: ResultRow): ResultRow | undefined {
   return file.rows.find((r) => r.strategy === REFERENCE_STRATEGY && r.workload === row.workload && r.access === row.access && HAS_FIGURES.includes(r.status) && r.samples.length > 0);
 }
 
-function pairRatios(ref: readonly number[], row: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < Math.min(ref.length, row.length); i++) {
-    const r = ref[i] / row[i];
-    if (Number.isFinite(r) && r > 0) out.push(r);
+/**
+ * Ratios mode, the reference row: its speed-up is 1 by definition, so what can move is its own
+ * time. Tested on absolute time when both files share a host and timing basis; otherwise the
+ * finding says it cannot be (absolute times do not transfer), which is not a failure of the row.
+ */
+function referenceDrift(b: ResultRow, c: ResultRow, ctx: Ctx): Finding {
+  const sameHost = ctx.baseline.host.id === ctx.current.host.id && timingBasis(ctx.baseline.host) === timingBasis(ctx.current.host);
+  if (!sameHost) {
+    return finding(c, 'ratio', 'ok', 'reference drift', { baseline: 1, current: 1, message: `reference row (speed-ups are measured against it): its own drift is not tested, the files come from different hosts or timing bases` });
   }
-  return out;
+  const f = time(b, c, ctx.opts);
+  const drifted = f.severity === 'regression' || f.severity === 'improvement';
+  const mirror = drifted ? `; the speed-ups of ${c.workload}/${c.access} are measured against it, so their changes may mirror this drift` : '';
+  return { ...f, kind: 'time', severity: drifted ? 'warning' : f.severity, metric: `reference drift (${f.metric})`, message: `reference row, its own time: ${f.message}${mirror}` };
 }
 
 /**
@@ -387,7 +425,7 @@ function pairRatios(ref: readonly number[], row: readonly number[]): number[] {
 function judge(row: ResultRow, kind: 'time' | 'ratio', metric: string, xb: number[], xc: number[], worse: 'higher' | 'lower', opts: GateOptions): Finding {
   const n: [number, number] = [xb.length, xc.length];
   if (xb.length < 2 || xc.length < 2) {
-    return finding(row, kind, 'warning', metric, {
+    return finding(row, kind, 'untested', metric, {
       baseline: xb.length ? median(xb) : null,
       current: xc.length ? median(xc) : null,
       n,
@@ -398,10 +436,10 @@ function judge(row: ResultRow, kind: 'time' | 'ratio', metric: string, xb: numbe
   const mc = median(xc);
   const change = pct(mb, mc);
   const t = rankSumTest(xb, xc);
-  const base = { baseline: mb, current: mc, changePct: change, pValue: t.p, n };
+  const base = { baseline: mb, current: mc, changePct: change, pValue: t.p, n, ciPct: changeInterval(xb, xc) };
   const moved = `median ${fmtPct(change)}`;
   if (t.minP > opts.alpha) {
-    return finding(row, kind, 'warning', metric, { ...base, message: `insufficient samples to reach alpha ${opts.alpha} (n = ${n[0]} vs ${n[1]}, smallest possible p ${fmtP(t.minP)}); ${moved}` });
+    return finding(row, kind, 'untested', metric, { ...base, message: `could not tell: too few samples to reach alpha ${opts.alpha} (n = ${n[0]} vs ${n[1]}, smallest possible p ${fmtP(t.minP)}); ${moved}` });
   }
   const significant = t.p <= opts.alpha;
   const large = Math.abs(change) > opts.thresholdPct;
@@ -414,6 +452,25 @@ function judge(row: ResultRow, kind: 'time' | 'ratio', metric: string, xb: numbe
     : large ? `${moved} but not significant (p ${fmtP(t.p)} > ${opts.alpha})`
     : `no change (${moved}, p ${fmtP(t.p)})`;
   return finding(row, kind, 'ok', metric, { ...base, message });
+}
+
+/** Bootstrap resamples behind changeInterval. */
+const BOOTSTRAP = 1000;
+
+/**
+ * 95 % percentile-bootstrap interval of the change of the median, in percent: both sides
+ * resampled with replacement, from a fixed seed so the same files give the same interval.
+ */
+export function changeInterval(xb: readonly number[], xc: readonly number[]): [number, number] | null {
+  if (xb.length < 2 || xc.length < 2) return null;
+  const rng = seededRandom(0x9e3779b9);
+  const out: number[] = [];
+  for (let i = 0; i < BOOTSTRAP; i++) {
+    const mb = median(sampleWithReplacement(xb as number[], xb.length, rng));
+    const mc = median(sampleWithReplacement(xc as number[], xc.length, rng));
+    if (mb !== 0) out.push(((mc - mb) / Math.abs(mb)) * 100);
+  }
+  return out.length ? [quantile(out, 0.025), quantile(out, 0.975)] : null;
 }
 
 // ---- helpers -----------------------------------------------------------------------------
@@ -433,6 +490,7 @@ function finding(row: ResultRow, kind: FindingKind, severity: Severity, metric: 
     changePct: f.changePct ?? null,
     pValue: f.pValue ?? null,
     n: f.n ?? null,
+    ciPct: f.ciPct ?? null,
     message: f.message,
   };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { UsageError } from '../runner/errors.js';
 import { validateResults, type ResultsFile } from './schema.js';
 import { duplicateRow } from './gate.js';
+import { reconcileStats } from './stats-check.js';
 
 /** A results file as read from disk, with the path it was read from (DIR/results.json for a run folder). */
 export interface LoadedResults {
@@ -57,6 +58,9 @@ export async function loadResults(arg: string, where?: string, opts: LoadOptions
     fail(firstLine(e));
   }
   const results = file as ResultsFile;
+  // Every reader sees the figures of the samples: stats are recomputed, a disagreeing one refused.
+  const mismatch = reconcileStats(results, path);
+  if (mismatch) fail(mismatch);
   if (opts.uniqueRows !== false) {
     const dup = duplicateRow(results, path);
     if (dup) fail(dup);

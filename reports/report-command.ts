@@ -2,28 +2,16 @@
 // validates them, writes the HTML report atomically and prints its path.
 
 import { statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../runner/errors.js';
-import { writeAtomic } from '../runner/results-store.js';
+import { checkOutput, writeOutput } from './output-files.js';
 import { renderReport } from './html.js';
-import { errnoText, firstLine, loadResults } from './load-results.js';
+import { firstLine, loadResults } from './load-results.js';
 
 /** The usage line printed with argument errors. */
 export const REPORT_USAGE = 'usage: bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open]';
-
-/**
- * Writes the report atomically (runner/results-store.ts writeAtomic: a temporary file beside
- * it, then rename); a failure is a one-line UsageError.
- */
-function writeReport(path: string, html: string): void {
-  try {
-    writeAtomic(path, html);
-  } catch (e) {
-    throw new UsageError(`${path}: cannot write the report (${errnoText(e)})`);
-  }
-}
 
 /**
  * Runs `bench report`. Returns the exit status (0) after printing the report's path; throws
@@ -48,17 +36,18 @@ export async function reportCommand(args: string[]): Promise<number> {
     return 0;
   }
   const inputs = positionals.length ? positionals : defaultInputs();
+  if (values.out === '') throw new UsageError(`--out needs a file name; ${REPORT_USAGE}`);
+  const out = resolve(values.out ?? defaultOut(inputs));
+  // Checked before any work: never an input (it would be overwritten with HTML), never a directory.
+  checkOutput(out, inputs, values.out === undefined ? 'report' : '--out');
   const loaded = [];
   // The report draws every row it is given: duplicate rows are not an error here (the gate refuses them).
   for (const input of inputs) loaded.push(await loadResults(input, undefined, { uniqueRows: false }));
-  if (values.out === '') throw new UsageError(`--out needs a file name; ${REPORT_USAGE}`);
-  const out = resolve(values.out ?? defaultOut(inputs));
-
   const html = renderReport(
     loaded.map((l) => l.file),
     { labels: loaded.map((l) => displayPath(l.path)) },
   );
-  writeReport(out, html);
+  writeOutput(out, html, values.out === undefined ? 'report' : '--out');
   console.log(out);
   if (values.open) await openInBrowser(out);
   return 0;
@@ -74,7 +63,11 @@ function defaultInputs(): string[] {
   throw new UsageError(`no results given and no ./results.json; ${REPORT_USAGE}`);
 }
 
-/** Next to the first input: DIR/report.html for a run folder or DIR/results.json, else ./report.html. */
+/**
+ * Where the report goes without --out: into the run folder when the first input is one (a
+ * folder, or a file named results.json, as `bench run` writes them), else ./report.html in the
+ * working directory (never beside an arbitrary file such as test/perf-baseline.json).
+ */
 export function defaultOut(inputs: readonly string[]): string {
   const first = inputs[0];
   if (first === undefined) return 'report.html';
@@ -83,7 +76,7 @@ export function defaultOut(inputs: readonly string[]): string {
   } catch {
     /* checked by loadResults */
   }
-  return join(dirname(first), 'report.html');
+  return basename(first) === 'results.json' ? join(dirname(first), 'report.html') : 'report.html';
 }
 
 /** Tries xdg-open; when it is missing or fails, the path printed above is all the user gets. */

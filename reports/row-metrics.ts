@@ -3,6 +3,7 @@
 
 import { quantile } from 'simple-statistics';
 import type { Access, ResultRow, ResultsFile, Summary } from './schema.js';
+import { speedupOf } from './speedup.js';
 
 /** The rows of one workload run with one access method: the unit every chart and ratio is computed in. */
 export interface RowGroup {
@@ -145,14 +146,17 @@ export function baselineRow(rows: readonly ResultRow[]): ResultRow | undefined {
   return rows.find((r) => r.strategy === BASELINE_STRATEGY && hasData(r));
 }
 
-/** Speed-up of `row` over the baseline per hole access (baseline ns / row ns); null when either is missing. */
+/**
+ * Speed-up of `row` over the baseline per hole access: the median of the per-round ratios
+ * baseline ns / row ns (reports/speedup.ts, the one definition); null when no round has both.
+ */
 export function speedupPerAccess(row: ResultRow, base: ResultRow | undefined): number | null {
-  return ratio(base ? nsPerAccess(base) : null, nsPerAccess(row));
+  return hasData(row) && base && hasData(base) ? (speedupOf(base, row, 'nsPerAccess')?.median ?? null) : null;
 }
 
-/** Speed-up of `row` over the baseline on the whole cold scan; null when either is missing. */
+/** Speed-up of `row` over the baseline on the whole cold scan, defined as speedupPerAccess. */
 export function speedupScan(row: ResultRow, base: ResultRow | undefined): number | null {
-  return ratio(base ? scanNs(base) : null, scanNs(row));
+  return hasData(row) && base && hasData(base) ? (speedupOf(base, row, 'scanNs')?.median ?? null) : null;
 }
 
 /** a / b when both are finite and b > 0, else null. */

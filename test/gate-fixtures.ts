@@ -1,6 +1,7 @@
 // Synthetic but realistic results files for the gate tests: the reference costs of
 // DESIGN.md §2 with log-normal noise from a seeded PRNG (no Math.random).
 
+import { rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,9 +173,21 @@ export function host(id: string): HostFingerprint {
   };
 }
 
-/** A fresh temporary directory for one test. */
-export function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'pcihole-gate-'));
+/** Every folder tempDir made in this process; removed when the test file's process exits. */
+const made: string[] = [];
+let hooked = false;
+
+/** A fresh temporary directory for one test; it is removed when the test file ends. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'pcihole-gate-'));
+  made.push(dir);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
 }
 
 /** Write `data` (JSON unless a string) to dir/name; returns the path. */

@@ -100,7 +100,8 @@ test('identical files pass with every check ok', () => {
   const a = makeResults({ seed: 1 });
   const v = gate(a, clone(a), OPTS);
   assert.equal(v.pass, true);
-  assert.deepEqual(v.counts, { regression: 0, improvement: 0, warning: 0, ok: v.findings.length });
+  assert.equal(v.outcome, 'pass');
+  assert.deepEqual(v.counts, { regression: 0, untested: 0, improvement: 0, warning: 0, ok: v.findings.length });
 });
 
 test('two runs of the same (noisy) host pass', () => {
@@ -151,13 +152,14 @@ test('rank test respected: a large median change with overlapping noisy samples 
   assert.match(f.message, /not significant/);
 });
 
-test('too few samples to reach alpha is a warning, not a silent pass or a failure', () => {
+test('too few samples to reach alpha is untested: inconclusive, neither a pass nor a failure', () => {
   const a = makeResults({ seed: 1, samples: 3 });
   const v = gate(a, scaled(makeResults({ seed: 2, samples: 3 }), 'ro-page', 'thp', 1.5), OPTS);
-  assert.equal(v.pass, true);
+  assert.equal(v.pass, false);
+  assert.equal(v.outcome, 'inconclusive');
   const f = only(v, 'ro-page', 'time', 'thp');
-  assert.equal(f.severity, 'warning');
-  assert.match(f.message, /insufficient samples to reach alpha 0\.01 \(n = 3 vs 3, smallest possible p 0\.10\)/);
+  assert.equal(f.severity, 'untested');
+  assert.match(f.message, /could not tell: too few samples to reach alpha 0\.01 \(n = 3 vs 3, smallest possible p 0\.10\)/);
   assert.match(f.message, /\+5\d\.\d%/);
 });
 
@@ -210,7 +212,7 @@ test('yields are not gated (scheduling-dependent); every deterministic exit kind
   }
 });
 
-test('status changes are flagged: X → failed regresses, proxy → measured improves, measured → unsupported warns', () => {
+test('status changes are flagged: X → failed regresses, proxy → measured improves, measured → unsupported is untested', () => {
   const a = makeResults({ seed: 1 });
   const b = clone(a);
   Object.assign(rowOf(b, 'ro-page', '4k'), { status: 'unsupported', reason: 'not root', samples: [] });
@@ -220,7 +222,7 @@ test('status changes are flagged: X → failed regresses, proxy → measured imp
   const v = gate(a, b, OPTS);
   assert.equal(v.pass, false);
   const st = (s: string, variant = 'default') => only(v, s, 'status', variant);
-  assert.equal(st('ro-page', '4k').severity, 'warning');
+  assert.equal(st('ro-page', '4k').severity, 'untested');
   assert.equal(st('ro-page', '4k').message, 'status measured → unsupported: not root');
   assert.equal(st('memslot-flag').severity, 'improvement');
   assert.equal(st('shared-hva', '4k').severity, 'regression');
@@ -229,18 +231,19 @@ test('status changes are flagged: X → failed regresses, proxy → measured imp
   assert.equal(v.counts.regression, 2);
 });
 
-test('rows failed in both files warn; an incomplete current run is noted', () => {
+test('rows failed in both files are untested; an incomplete current run is noted', () => {
   const a = makeResults({ seed: 1 });
   Object.assign(rowOf(a, 'shared-hva', '4k'), { status: 'failed', reason: 'timeout' });
   const b = clone(a);
   b.complete = false;
   const v = gate(a, b, OPTS);
-  assert.equal(v.pass, true);
-  assert.equal(only(v, 'shared-hva', 'status', '4k').severity, 'warning');
+  assert.equal(v.outcome, 'inconclusive');
+  assert.equal(gate(a, b, { ...OPTS, allowUntested: true }).outcome, 'pass');
+  assert.equal(only(v, 'shared-hva', 'status', '4k').severity, 'untested');
   assert.match(v.notes.join(), /current run is incomplete/);
 });
 
-test('rows in one file only: missing measured rows regress, missing unsupported rows warn, new rows are reported', () => {
+test('rows in one file only: a measured row the run asked for regresses, unsupported ones warn, new rows are untested', () => {
   const a = makeResults({ seed: 1 });
   const b = clone(a);
   b.rows = b.rows.filter((r) => !(r.strategy === 'ro-page' && r.variant !== '4k') && r.strategy !== 'spte-prefetch');
@@ -250,13 +253,18 @@ test('rows in one file only: missing measured rows regress, missing unsupported 
   assert.deepEqual(
     miss.map((f) => [f.row, f.severity, f.message]),
     [
-      ['ro-page/thp linux-q35-boot/ecam', 'regression', 'missing in current (was measured)'],
+      ['ro-page/thp linux-q35-boot/ecam', 'regression', 'missing in current although the run asked for it (was measured)'],
       ['ro-page/hugetlb linux-q35-boot/ecam', 'warning', 'missing in current (was unsupported)'],
       ['spte-prefetch/default linux-q35-boot/ecam', 'warning', 'missing in current (was unsupported)'],
-      ['ro-page/1g linux-q35-boot/ecam', 'ok', 'new row (not in baseline), measured'],
+      ['ro-page/1g linux-q35-boot/ecam', 'untested', 'new row (not in the baseline), measured: nothing to compare it with'],
     ],
   );
-  assert.equal(v.pass, false);
+  assert.equal(v.outcome, 'fail');
+  // A run that did not ask for ro-page (a subset run) cannot tell about it: untested, not a regression.
+  b.config.strategies = b.config.strategies.filter((x) => x !== 'ro-page');
+  const subset = gate(a, b, OPTS);
+  assert.equal(subset.findings.find((f) => f.row === 'ro-page/thp linux-q35-boot/ecam')?.severity, 'untested');
+  assert.equal(subset.outcome, 'inconclusive');
 });
 
 test('ratios: another host 2× faster passes; a strategy 10 % slower against userspace-exit fails', () => {
@@ -284,13 +292,15 @@ test('ratios: another host 2× faster passes; a strategy 10 % slower against use
   assert.equal(only(ref, 'ro-page', 'ratio', 'thp').severity, 'improvement');
 });
 
-test('ratios: without a userspace-exit row a speed-up cannot be compared (warning)', () => {
+test('ratios: without a userspace-exit row a speed-up cannot be compared (untested)', () => {
   const a = makeResults({ seed: 1 });
   const b = makeResults({ seed: 2, hostId: 'host-b' });
   b.rows = b.rows.filter((r) => r.strategy !== 'userspace-exit');
+  b.config.strategies = b.config.strategies.filter((x) => x !== 'userspace-exit');
   const v = gate(a, b, { ...OPTS, ratios: true });
   const f = only(v, 'ro-page', 'ratio', 'thp');
-  assert.equal(f.severity, 'warning');
+  assert.equal(f.severity, 'untested');
+  assert.equal(v.outcome, 'inconclusive');
   assert.match(f.message, /no measured userspace-exit row .* in the current/);
 });
 
@@ -316,7 +326,7 @@ test('bench gate: 0 on pass with an aligned table; 1 on regression', async () =>
   const header = lines.find((l) => l.startsWith('ROW'))!;
   assert.ok(header, out.text());
   const verdictCol = header.indexOf('VERDICT');
-  for (const l of lines.filter((x) => / linux-q35-boot\/ecam /.test(x))) assert.match(l.slice(verdictCol), /^(ok|warning|improved|REGRESSION) /);
+  for (const l of lines.filter((x) => / linux-q35-boot\/ecam /.test(x))) assert.match(l.slice(verdictCol), /^(ok|warning|improved|untested|REGRESSION) /);
   assert.match(out.text(), /bench gate PASS: 0 regressions/);
   const out2 = sink();
   assert.equal(await gateCommand(['--baseline', a, '--current', slow], out2), 1);
@@ -398,7 +408,9 @@ test('bench gate: --markdown writes a job summary, --json the verdict', async ()
   assert.equal(await gateCommand(['--baseline', a, '--current', b, '--markdown', md, '--json', js], sink()), 1);
   const text = await readFile(md, 'utf8');
   assert.match(text, /^### ❌ bench gate FAIL: 1 regression/);
-  assert.match(text, /\| row \| check \| baseline \| current \| change \| p \| verdict \| note \|/);
+  assert.match(text, /\| row \| check \| baseline \| current \| change \[95% CI\] \| n \| p \| verdict \| note \|/);
+  // Each change carries its interval and sample counts.
+  assert.match(text, /\| ro-page\/thp linux-q35-boot\/ecam \| time ns\/access \| [^|]+ \| [^|]+ \| \+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] \| 10\/10 \|/);
   assert.match(text, /\| ro-page\/thp linux-q35-boot\/ecam \| time ns\/access \| .* \| ❌ REGRESSION \|/);
   assert.match(text, /<details><summary>All \d+ checks<\/summary>/);
   const verdict = JSON.parse(await readFile(js, 'utf8')) as GateVerdict & { baseline: string };
@@ -425,7 +437,7 @@ test('evaluateGate: halves too small to reach alpha miss the slowdown, and the c
   const small = makeResults({ seed: 11, samples: 6 });
   const e = evaluateGate(small, { pairs: 20 });
   assert.equal(e.caught, 0);
-  assert.match(e.missed[0], /insufficient samples/);
+  assert.match(e.missed[0], /could not tell: too few samples/);
   const path = await writeFixture(dir, 'small.json', small);
   const out = sink();
   assert.equal(await gateEvalCommand([path], out), 1);
