@@ -26,7 +26,7 @@ import { fmtBytes, fmtNs } from './format.js';
 import { EMULATED_NOTE, timingBasis, type TimingBasis } from './timing.js';
 
 /** The unit of a value axis; the page formats ticks and tooltips with it. */
-export type Unit = 'ns' | 'ms' | 'count' | 'bytes';
+export type Unit = 'ns' | 'ms' | 'count' | 'bytes' | 'ratio';
 
 /** One series of a horizontal bar chart, one value per label (null = no bar). */
 export interface BarDataset {

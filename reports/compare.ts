@@ -6,7 +6,10 @@ import type { ResultRow, ResultsFile, Status } from './schema.js';
 import type { BarChartSpec } from './chart-data.js';
 import { SERIES_COLOURS } from './chart-data.js';
 import { timingBasis, type TimingBasis } from './timing.js';
-import { baselineRow, groupRows, groupTitle, nsPerAccess, rowName, scanNs, speedupPerAccess, speedupScan } from './row-metrics.js';
+import { baselineRow, exitMedian, groupRows, groupTitle, hugeMappings, nsPerAccess, rowName, scanNs } from './row-metrics.js';
+import { speedupOf, type Speedup } from './speedup.js';
+import { gate, type Finding } from './gate.js';
+import { USERSPACE_EXIT_KINDS } from './decision.js';
 
 /** A results file and the label it is shown under (normally its path). */
 export interface LabelledResults {
@@ -37,6 +40,16 @@ export interface ComparisonCell {
   scanSpeedup: number | null;
   /** This file's ns per access ÷ the first file's (>1 = slower than the first file). */
   vsFirst: number | null;
+  /** The speed-up (per hole access, else whole scan) with its confidence interval. */
+  speedupCI: Speedup | null;
+  /** Exits the VMM served per hole access (PCI traffic, present devices included). */
+  exitsPerHole: number | null;
+  /** 2 MiB mappings the VM held after the scan (vm.pages_2m_now); null when n/a. */
+  hugeMappings: number | null;
+  /** Change of the speed-up against the first file, percent (files after the first). */
+  deltaPct: number | null;
+  /** The gate's verdict on this row, first file as baseline, --ratios (files after the first). */
+  gate: Pick<Finding, 'severity' | 'pValue' | 'message'> | null;
 }
 
 /** One (workload, access) group: a row per strategy/variant, a cell per file. */
@@ -53,8 +66,20 @@ export interface Comparison {
   sameHost: boolean;
   /** Whether the files mix hardware and emulated timing (only speed-ups compare then). */
   mixedTiming: boolean;
+  /** Inputs given twice (same label or identical content): one line each. */
+  duplicates: string[];
+  /** Why the gate could not compare a file with the first (it refuses duplicate rows), per file index. */
+  gateProblems: string[];
   groups: ComparisonGroup[];
 }
+
+/** A finding's key: strategy, variant, workload, access. */
+function fkey(f: Pick<Finding, 'strategy' | 'variant' | 'workload' | 'access'>): string {
+  return JSON.stringify([f.strategy, f.variant, f.workload, f.access]);
+}
+
+/** Gate options of the comparison: speed-ups (files come from different hosts), the gate's defaults. */
+export const COMPARE_GATE = { thresholdPct: 5, alpha: 0.01, ratios: true, allowUntested: true } as const;
 
 /** Builds the comparison of two or more files. `idPrefix` names the charts' canvases. */
 export function compareResults(files: readonly LabelledResults[], idPrefix = 'cmp'): Comparison {
@@ -68,6 +93,24 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
     createdAt: results.createdAt ?? '',
     complete: results.complete !== false,
   }));
+  const duplicates: string[] = [];
+  const texts = files.map(({ results }) => JSON.stringify(results));
+  files.forEach((f, i) => {
+    const j = files.findIndex((g, k) => k < i && (g.label === f.label || texts[k] === texts[i]));
+    if (j >= 0) duplicates.push(`${f.label} is ${files[j].label === f.label ? 'given twice' : `the same results as ${files[j].label} (identical content)`}: its columns repeat the first one's`);
+  });
+  // The gate, first file as baseline, on speed-ups: per row verdict and p-value.
+  const gateProblems: string[] = [];
+  const verdicts = files.map(({ results }, i) => {
+    const m = new Map<string, Finding>();
+    if (i === 0) return m;
+    try {
+      for (const f of gate(files[0].results, results, COMPARE_GATE).findings) if (f.kind === 'ratio' || f.kind === 'time') m.set(fkey(f), f);
+    } catch (e) {
+      gateProblems.push(`${files[i].label}: not gated (${e instanceof Error ? e.message : String(e)})`);
+    }
+    return m;
+  });
   const order: { key: string; title: string }[] = [];
   const perFile = files.map(({ results }) => {
     const m = new Map<string, { rows: ResultRow[]; base: ResultRow | undefined }>();
@@ -86,33 +129,60 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
       const cells = perFile.map((m): ComparisonCell => {
         const g = m.get(key);
         const r = g?.rows.find((x) => rowName(x) === name);
-        if (!g || !r) return { status: null, nsPerAccess: null, speedup: null, scanNs: null, scanSpeedup: null, vsFirst: null };
-        return { status: r.status, nsPerAccess: nsPerAccess(r), speedup: speedupPerAccess(r, g.base), scanNs: scanNs(r), scanSpeedup: speedupScan(r, g.base), vsFirst: null };
+        const empty = { status: null, nsPerAccess: null, speedup: null, scanNs: null, scanSpeedup: null, vsFirst: null, speedupCI: null, exitsPerHole: null, hugeMappings: null, deltaPct: null, gate: null };
+        if (!g || !r) return empty;
+        if (r.status === 'unsupported' || !r.samples?.length) return { ...empty, status: r.status };
+        const per = speedupOf(g.base, r, 'nsPerAccess');
+        const scan = speedupOf(g.base, r, 'scanNs');
+        const exits = exitMedian(r, USERSPACE_EXIT_KINDS);
+        const f = verdicts[perFile.indexOf(m)].get(JSON.stringify([r.strategy, r.variant, r.workload, r.access]));
+        return {
+          status: r.status,
+          nsPerAccess: nsPerAccess(r),
+          speedup: per?.median ?? null,
+          scanNs: scanNs(r),
+          scanSpeedup: scan?.median ?? null,
+          vsFirst: null,
+          speedupCI: per ?? scan,
+          exitsPerHole: exits !== null && r.holeAccesses > 0 ? exits / r.holeAccesses : null,
+          hugeMappings: hugeMappings(r),
+          deltaPct: null,
+          gate: f ? { severity: f.severity, pValue: f.pValue, message: f.message } : null,
+        };
       });
       const first = cells[0].nsPerAccess;
       for (const c of cells.slice(1)) c.vsFirst = first !== null && c.nsPerAccess !== null && first > 0 ? c.nsPerAccess / first : null;
+      const s0 = cells[0].speedupCI;
+      for (const c of cells.slice(1)) c.deltaPct = s0 && c.speedupCI && s0.metric === c.speedupCI.metric ? (c.speedupCI.median / s0.median - 1) * 100 : null;
       return { name, cells };
     });
-    const withFigure = rows.filter((r) => r.cells.some((c) => c.nsPerAccess !== null));
+    // The speed-up chart: the reference row (1× by definition) is left out.
+    const withFigure = rows.filter((r) => r.cells.some((c) => c.speedupCI !== null) && !r.cells.every((c) => c.speedupCI === null || (c.speedupCI.median === 1 && c.speedupCI.lo === 1 && c.speedupCI.hi === 1)));
     const chart: BarChartSpec | null = withFigure.length
       ? {
           kind: 'hbar',
           id: `${idPrefix}-g${gi}`,
-          title: `Time per hole access: ${title}`,
-          caption: 'Cold scan, median ns per hole access in each file, log scale; error bars are omitted here (see each file\'s own charts for the interquartile ranges). Across different hosts compare the speed-ups in the table, not the absolute times.',
-          unit: 'ns',
-          axis: 'ns per hole access, cold scan (log scale)',
+          title: `Speed-up over userspace-exit, per file: ${title}`,
+          caption: `Each file's speed-up over its own userspace-exit (per hole access; whole scan for strategies that do not probe), the median of per-round ratios; the whisker is its confidence interval. Log scale. Speed-ups compare across hosts and backends; absolute times do not${headers.some((h) => h.timing === 'emulated') ? ', and emulated (TCG) speed-ups are ratios of emulated path lengths' : ''}.`,
+          unit: 'ratio',
+          axis: 'speed-up over userspace-exit (log scale)',
           log: true,
-          errorBars: false,
-          labels: withFigure.map((r) => r.name),
+          errorBars: true,
+          labels: withFigure.map((r) => (r.cells.some((c) => c.speedupCI?.metric === 'scanNs') ? `${r.name} (whole scan)` : r.name)),
           datasets: headers
-            .map((h, fi) => ({ label: h.label, color: SERIES_COLOURS[fi % SERIES_COLOURS.length], values: withFigure.map((r) => r.cells[fi].nsPerAccess) }))
+            .map((h, fi) => ({
+              label: `${h.label} (${h.kvmBackend}, ${h.timing === 'emulated' ? 'emulated (TCG)' : 'hardware'})`,
+              color: SERIES_COLOURS[fi % SERIES_COLOURS.length],
+              values: withFigure.map((r) => r.cells[fi].speedupCI?.median ?? null),
+              lo: withFigure.map((r) => r.cells[fi].speedupCI?.lo ?? null),
+              hi: withFigure.map((r) => r.cells[fi].speedupCI?.hi ?? null),
+            }))
             .filter((d) => d.values.some((v) => v !== null)),
-          height: Math.max(180, 100 + withFigure.length * (headers.length * 16 + 12)),
+          height: Math.max(180, 110 + withFigure.length * (headers.length * 16 + 14)),
         }
       : null;
     return { title, rows, chart };
   });
 
-  return { files: headers, sameHost: new Set(headers.map((h) => h.hostId)).size <= 1, mixedTiming: new Set(headers.map((h) => h.timing)).size > 1, groups };
+  return { files: headers, sameHost: new Set(headers.map((h) => h.hostId)).size <= 1, mixedTiming: new Set(headers.map((h) => h.timing)).size > 1, duplicates, gateProblems, groups };
 }

@@ -40,6 +40,19 @@ td.muted { color: var(--muted); text-align: center; }
 .status.failed { background: #fde2e1; color: #9c1c14; }
 th .backend { font-weight: 600; }
 .timing.emulated { color: #9a4a00; font-weight: 600; }
+.iqr { color: var(--muted); font-size: 11.5px; font-weight: normal; }
+table.decision td .iqr { display: block; }
+table.decision th[scope=row] { white-space: nowrap; }
+table.decision thead th { font-size: 12px; vertical-align: bottom; }
+table.decision tr.nodata td.reason { text-align: left; white-space: normal; color: var(--muted); }
+table.compare td .iqr { display: block; }
+table.compare th.file-head { text-align: center; border-left: 2px solid var(--fg); }
+.verdict { font-weight: 600; font-size: 12px; }
+.verdict.regression { color: #9c1c14; }
+.verdict.improvement { color: #176b34; }
+.verdict.untested, .verdict.warning { color: #9a4a00; }
+ul.choices { padding-left: 20px; }
+ul.choices li { margin: 4px 0; }
 details { margin: 8px 0 0; font-size: 13px; }
 summary { cursor: pointer; color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; padding: 24px; border-top: 1px solid var(--line); margin-top: 32px; }

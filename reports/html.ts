@@ -9,8 +9,11 @@ import { SCHEMA_VERSION } from './schema.js';
 import type { ChartSpec, WorkloadSection } from './chart-data.js';
 import { KVM_STATS_NOTE, workloadSections } from './chart-data.js';
 import { headlines } from './headlines.js';
+import { decisionSection } from './decision-html.js';
 import { seriesComparison } from './series-2020.js';
-import { compareResults } from './compare.js';
+import { COMPARE_GATE, compareResults } from './compare.js';
+import { fmtRate } from './decision-html.js';
+import { fmtP } from './gate.js';
 import type { Comparison } from './compare.js';
 import { esc, scriptJson, scriptText, umdSource } from './html-assets.js';
 import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
@@ -51,7 +54,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
   const scripts = [
     scriptText(umdSource('chart.js')),
     scriptText(umdSource('chartjs-chart-error-bars')),
-    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, compact, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
+    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, fmtRatio, compact, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
   ];
   const hashes = scripts.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`).join(' ');
   const csp = `default-src 'none'; script-src ${hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
@@ -61,6 +64,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
     ...(multi
       ? results.map((_, i) => `<li><a href="#f${i}">${esc(labels[i])}</a></li>`)
       : [
+          '<li><a href="#f0-decision">Summary</a></li>',
           '<li><a href="#f0-headline">Headline</a></li>',
           ...perFile[0].map((s, gi) => `<li><a href="#f0-w${gi}">${esc(s.title)}</a></li>`),
           '<li><a href="#f0-capabilities">Capabilities</a></li>',
@@ -113,6 +117,7 @@ function fileSection(file: ResultsFile, label: string, i: number, multi: boolean
 ${head}
 ${meta}
 ${incomplete}
+${decisionSection(file, i)}
 ${headlineSection(file, i)}
 ${sections.length ? sections.map((s, gi) => workloadHtml(s, `f${i}-w${gi}`)).join('\n') : '<p>This file has no result rows.</p>'}
 ${capabilitySection(file, i)}
@@ -243,19 +248,35 @@ function comparisonSection(c: Comparison): string {
   const head = c.files
     .map(
       (f, i) =>
-        `<th colspan="${i === 0 ? 2 : 3}">${esc(f.label)}<br><span class="backend">${esc(f.kvmBackend)} · <span class="timing ${esc(f.timing)}">${esc(timingLabel(f.timing))}</span></span><br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)}${f.lab ? ` · ${esc(f.lab)}` : ''} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`,
+        `<th colspan="${i === 0 ? 4 : 5}" class="file-head">${esc(f.label)}<br><span class="backend">${esc(f.kvmBackend)} · <span class="timing ${esc(f.timing)}">${esc(timingLabel(f.timing))}</span></span><br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)}${f.lab ? ` · ${esc(f.lab)}` : ''} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`,
     )
     .join('');
-  const sub = c.files.map((_, i) => `<th>ns/access</th><th>vs userspace-exit</th>${i ? '<th>÷ first file</th>' : ''}`).join('');
+  const sub = c.files
+    .map((f, i) => `<th>time / hole access${f.timing === 'emulated' ? '<br><span class="iqr">emulated</span>' : ''}</th><th>speed-up<br><span class="iqr">CI</span></th><th>VMM exits<br>/ hole</th><th>2 MiB maps<br>held</th>${i ? '<th>speed-up vs first file<br><span class="iqr">gate verdict, p</span></th>' : ''}`)
+    .join('');
+  // Across backends a change is not a regression of either: say which way and whether the gate could tell.
+  const verdictWord: Record<string, string> = { regression: 'smaller, significant', untested: 'could not tell', improvement: 'larger, significant', warning: 'warning', ok: 'not significant' };
   const groups = c.groups
     .map((g) => {
       const body = g.rows
         .map(
           (r) =>
-            `<tr><th>${esc(r.name)}</th>${r.cells
+            `<tr><th scope="row">${esc(r.name)}</th>${r.cells
               .map((cell, i) => {
-                const st = cell.status === null ? '<td colspan="2" class="muted">not in this file</td>' : cell.status === 'unsupported' ? `<td colspan="2" class="muted">unsupported</td>` : `<td>${esc(fmtNs(cell.nsPerAccess))}${cell.status === 'proxy' ? ' <span class="status proxy">proxy</span>' : cell.status === 'failed' ? ' <span class="status failed">failed</span>' : ''}</td><td>${esc(cell.speedup !== null ? fmtRatio(cell.speedup) : cell.scanSpeedup !== null ? `${fmtRatio(cell.scanSpeedup)} (whole scan)` : '—')}</td>`;
-                return st + (i ? `<td>${esc(fmtRatio(cell.vsFirst))}</td>` : '');
+                const span = i ? 5 : 4;
+                if (cell.status === null) return `<td colspan="${span}" class="muted">not in this file</td>`;
+                if (cell.status === 'unsupported' || cell.speedupCI === null && cell.nsPerAccess === null) return `<td colspan="${span}" class="muted">${esc(cell.status)}</td>`;
+                const mark = cell.status === 'proxy' ? ' <span class="status proxy">proxy</span>' : cell.status === 'failed' ? ' <span class="status failed">failed</span>' : '';
+                const sp = cell.speedupCI ? `${esc(fmtRatio(cell.speedupCI.median))}${cell.speedupCI.metric === 'scanNs' ? ' <span class="iqr">whole scan</span>' : ''}<span class="iqr">${esc(fmtRatio(cell.speedupCI.lo))}–${esc(fmtRatio(cell.speedupCI.hi))}</span>` : '—';
+                const huge = cell.hugeMappings === null ? '<span class="muted">n/a</span>' : esc(fmtCount(cell.hugeMappings));
+                let delta = '';
+                if (i && r.name === 'userspace-exit') delta = '<td class="muted">reference</td>';
+                else if (i) {
+                  const d = cell.deltaPct === null ? '—' : `${cell.deltaPct >= 0 ? '+' : '−'}${Math.abs(cell.deltaPct).toFixed(0)} %`;
+                  const gv = cell.gate ? `<span class="verdict ${esc(cell.gate.severity)}" title="${esc(cell.gate.message)}">${esc(verdictWord[cell.gate.severity] ?? cell.gate.severity)}</span>${cell.gate.pValue !== null ? ` <span class="iqr">p ${esc(fmtP(cell.gate.pValue))}</span>` : ''}` : '';
+                  delta = `<td>${esc(d)}<br>${gv}</td>`;
+                }
+                return `<td>${esc(fmtNs(cell.nsPerAccess))}${mark}</td><td>${sp}</td><td>${esc(fmtRate(cell.exitsPerHole))}</td><td>${huge}</td>${delta}`;
               })
               .join('')}</tr>`,
         )
@@ -264,15 +285,18 @@ function comparisonSection(c: Comparison): string {
         ? `<figure class="chart wide"><h4>${esc(g.chart.title)}</h4><div class="chart-box" style="height:${Math.round(g.chart.height)}px"><canvas id="${esc(g.chart.id)}" role="img" aria-label="${esc(g.chart.title)}"></canvas></div><figcaption>${esc(g.chart.caption)}</figcaption></figure>`
         : '';
       return `<h3>${esc(g.title)}</h3>
-<div class="scroll"><table class="num"><thead><tr><th rowspan="2">strategy/variant</th>${head}</tr><tr>${sub}</tr></thead><tbody>
+<div class="scroll"><table class="num compare"><thead><tr><th rowspan="2">strategy/variant</th>${head}</tr><tr>${sub}</tr></thead><tbody>
 ${body}
 </tbody></table></div>
 <div class="charts">${chart}</div>`;
     })
     .join('\n');
+  const dup = c.duplicates.length ? `<p class="warn">${c.duplicates.map(esc).join('<br>')}</p>` : '';
+  const gp = c.gateProblems.length ? `<p class="warn">${c.gateProblems.map(esc).join('<br>')}</p>` : '';
   return `<section id="comparison">
 <h2>Comparison of ${c.files.length} results files</h2>
-<p class="sub">Per file: the cold-scan median ns per hole access, its speed-up over userspace-exit measured in the same file (the figure that transfers between hosts), and its ratio to the first file (&gt;1 = slower). ${c.sameHost ? 'All files come from the same host fingerprint, so absolute times are comparable too.' : '<strong>The files come from different host fingerprints: compare the speed-ups, not the absolute times.</strong>'}</p>
+<p class="sub">Per file: the cold-scan time per hole access, the speed-up over userspace-exit measured in that same file (the figure that transfers between hosts and KVM backends; median of per-round ratios, confidence interval below it), the exits the VMM served per hole access, and the 2 MiB mappings the VM held after the scan (vm.pages_2m_now; n/a where the kernel lacks it). For each file after the first: its speed-up against the first file's, and the gate's verdict on that change (<code>bench gate --ratios</code>, first file as baseline, threshold ${COMPARE_GATE.thresholdPct} %, alpha ${COMPARE_GATE.alpha}; "untested": too few samples to tell). ${c.sameHost ? 'All files come from the same host fingerprint, so absolute times are comparable too.' : '<strong>The files come from different host fingerprints: compare the speed-ups, not the absolute times.</strong>'}</p>
+${dup}${gp}
 ${emulatedFiles(c)}
 ${groups}
 </section>`;

@@ -4,7 +4,7 @@
 // chartjs-chart-error-bars globals, and to the DOM. It never writes HTML: no innerHTML.
 
 import type { BarChartSpec, ChartSpec, ScatterChartSpec, Unit } from './chart-data.js';
-import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs } from './format.js';
+import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs, fmtRatio as FmtRatio } from './format.js';
 
 /* The UMD globals and the formatters inlined beside this function in the page. */
 declare const Chart: any;
@@ -14,6 +14,7 @@ declare const fmtMs: typeof FmtMs;
 declare const fmtBytes: typeof FmtBytes;
 declare const fmtCount: typeof FmtCount;
 declare const compact: typeof Compact;
+declare const fmtRatio: typeof FmtRatio;
 
 /** Draws every chart whose spec is in the page's #chart-specs JSON block onto its <canvas>. */
 export function renderCharts(): void {
@@ -28,12 +29,30 @@ export function renderCharts(): void {
   Chart.defaults.color = '#222';
 
   const fmt = (unit: Unit, v: number): string =>
-    unit === 'ns' ? fmtNs(v) : unit === 'ms' ? fmtMs(v) : unit === 'bytes' ? fmtBytes(v) : fmtCount(v);
+    unit === 'ns' ? fmtNs(v) : unit === 'ms' ? fmtMs(v) : unit === 'bytes' ? fmtBytes(v) : unit === 'ratio' ? fmtRatio(v) : fmtCount(v);
   const tick = (unit: Unit, v: number): string => compact(fmt(unit, v));
 
-  /** Long names (a results file may hold anything) are shortened on axes and legends; tooltips keep them whole. */
-  const MAX_LABEL = 38;
-  const shorten = (s: string): string => (s.length > MAX_LABEL ? `${s.slice(0, MAX_LABEL - 1)}…` : s);
+  /** Axis labels are never cut: a long one wraps onto lines of about LINE characters (after a space or a slash), the rest of a hostile name at 4 lines. */
+  const LINE = 26;
+  const wrap = (s: string): string[] => {
+    const words = s.split(/(?<=[ /])/);
+    const lines: string[] = [];
+    let cur = '';
+    for (const w of words) {
+      if (cur && (cur + w).length > LINE) {
+        lines.push(cur.trimEnd());
+        cur = '';
+      }
+      cur += w;
+      while (cur.length > LINE * 1.5) {
+        lines.push(cur.slice(0, LINE));
+        cur = cur.slice(LINE);
+      }
+    }
+    if (cur) lines.push(cur.trimEnd());
+    return lines.length > 4 ? [...lines.slice(0, 3), `${lines.slice(3).join('').slice(0, LINE - 1)}…`] : lines;
+  };
+  const shorten = (s: string): string => (s.length > 40 ? `${s.slice(0, 39)}…` : s);
 
   const positive = (xs: (number | null | undefined)[]): number[] => xs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0);
 
@@ -96,8 +115,8 @@ export function renderCharts(): void {
           y: {
             ticks: {
               autoSkip: false,
-              callback: function (this: { getLabelForValue(v: number): string }, v: number | string) {
-                return shorten(this.getLabelForValue(Number(v)));
+              callback: function (this: { getLabelForValue(v: number): string }, v: number | string): string[] {
+                return wrap(this.getLabelForValue(Number(v)));
               },
             },
             grid: { display: false },
