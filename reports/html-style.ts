@@ -17,10 +17,10 @@ p { margin: 6px 0; }
 nav ul { display: flex; flex-wrap: wrap; gap: 4px 18px; padding: 0; list-style: none; font-size: 14px; }
 a { color: #1f5fa6; }
 code { font: 12.5px ui-monospace, "DejaVu Sans Mono", monospace; background: var(--panel); padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }
-.headlines { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
+.headlines { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(340px, 100%), 1fr)); gap: 12px; }
 .headline { background: var(--panel); border: 1px solid var(--line); border-left: 4px solid #2f6fb0; border-radius: 4px; padding: 10px 14px; font-size: 14px; }
 .headline h4 { font-size: 15px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 18px 22px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(520px, 100%), 1fr)); gap: 18px 22px; }
 figure.chart { margin: 0; padding: 10px 12px; border: 1px solid var(--line); border-radius: 4px; min-width: 0; }
 figure.chart.wide { grid-column: 1 / -1; }
 .chart-box { position: relative; width: 100%; }
@@ -42,7 +42,7 @@ th .backend { font-weight: 600; }
 .timing.emulated { color: #9a4a00; font-weight: 600; }
 .iqr { color: var(--muted); font-size: 11.5px; font-weight: normal; }
 table.decision td .iqr { display: block; }
-table.decision th[scope=row] { white-space: nowrap; }
+table.decision th[scope=row], table.compare th[scope=row] { white-space: nowrap; position: sticky; left: 0; background: var(--bg); z-index: 1; }
 table.decision thead th { font-size: 12px; vertical-align: bottom; }
 table.decision tr.nodata td.reason { text-align: left; white-space: normal; color: var(--muted); }
 table.compare td .iqr { display: block; }
@@ -55,5 +55,10 @@ ul.choices { padding-left: 20px; }
 ul.choices li { margin: 4px 0; }
 details { margin: 8px 0 0; font-size: 13px; }
 summary { cursor: pointer; color: var(--muted); }
+@media (max-width: 600px) {
+  header, main, footer { padding: 0 12px; }
+  figure.chart { padding: 8px 6px; }
+  body { font-size: 14px; }
+}
 footer { color: var(--muted); font-size: 12px; padding: 24px; border-top: 1px solid var(--line); margin-top: 32px; }
 `;

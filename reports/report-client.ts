@@ -96,8 +96,9 @@ export function renderCharts(): void {
           errorBarLineWidth: 1.5,
           errorBarWhiskerLineWidth: 1.5,
           errorBarWhiskerRatio: 0.35,
+          // The error-bar controller cannot take a null point: a missing value is a NaN bar (not drawn).
           data: d.values.map((v, i) =>
-            v === null ? null : s.errorBars ? { x: v, xMin: d.lo?.[i] ?? v, xMax: d.hi?.[i] ?? v } : v,
+            s.errorBars ? (v === null ? { x: NaN, xMin: NaN, xMax: NaN } : { x: v, xMin: d.lo?.[i] ?? v, xMax: d.hi?.[i] ?? v }) : v,
           ),
         })),
       },
@@ -129,7 +130,7 @@ export function renderCharts(): void {
               title: (items: { label: string }[]) => items[0]?.label ?? '',
               label: (ctx: { dataset: { label: string }; raw: unknown }) => {
                 const raw = ctx.raw as number | { x: number; xMin: number; xMax: number } | null;
-                if (raw === null || raw === undefined) return `${ctx.dataset.label}: —`;
+                if (raw === null || raw === undefined || (typeof raw === 'object' && !Number.isFinite(raw.x))) return `${ctx.dataset.label}: —`;
                 if (typeof raw === 'number') return `${ctx.dataset.label}: ${fmt(s.unit, raw)}`;
                 return `${ctx.dataset.label}: median ${fmt(s.unit, raw.x)}, IQR ${fmt(s.unit, raw.xMin)} – ${fmt(s.unit, raw.xMax)}`;
               },

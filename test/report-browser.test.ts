@@ -2,7 +2,7 @@
 // playwright-core): no console error, no page error, no request but the file itself, every
 // canvas drawn, the XSS payload shown as text with no dialog, and a screenshot written.
 
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,20 @@ import { renderReport } from '../reports/html.js';
 import { XSS_NAME, DEFAULT_ROWS, makeResults } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** Folders this file made; removed when it ends, unless PCIHOLE_KEEP_SCREENSHOTS is set (then printed). */
+const dirs: string[] = [];
+function workDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'pcihole-report-browser-'));
+  dirs.push(d);
+  return d;
+}
+after(() => {
+  for (const d of dirs) {
+    if (process.env.PCIHOLE_KEEP_SCREENSHOTS) console.log(`screenshots kept in ${d} (PCIHOLE_KEEP_SCREENSHOTS is set)`);
+    else rmSync(d, { recursive: true, force: true });
+  }
+});
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** What one page load observed. */
@@ -24,6 +38,10 @@ interface PageReport {
   bodyText: string;
   images: number;
   screenshot: string;
+  /** document.documentElement.scrollWidth at the viewport width. */
+  scrollWidth: number;
+  /** The same at 400 px wide: a phone must not scroll the page sideways either. */
+  narrowScrollWidth: number;
 }
 
 async function load(html: string, dir: string, name: string): Promise<PageReport> {
@@ -41,7 +59,7 @@ async function load(html: string, dir: string, name: string): Promise<PageReport
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    const out: PageReport = { consoleErrors: [], pageErrors: [], requests: [], dialogs: [], canvases: [], bodyText: '', images: 0, screenshot: join(dir, `${name}.png`) };
+    const out: PageReport = { consoleErrors: [], pageErrors: [], requests: [], dialogs: [], canvases: [], bodyText: '', images: 0, screenshot: join(dir, `${name}.png`), scrollWidth: 0, narrowScrollWidth: 0 };
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') out.consoleErrors.push(`${m.type()}: ${m.text()}`);
     });
@@ -67,6 +85,10 @@ async function load(html: string, dir: string, name: string): Promise<PageReport
     out.bodyText = await page.evaluate(() => document.body.innerText);
     out.images = await page.evaluate(() => document.images.length);
     await page.screenshot({ path: out.screenshot, fullPage: true });
+    out.scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.waitForTimeout(200);
+    out.narrowScrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     return out;
   } finally {
     await context.close();
@@ -81,6 +103,7 @@ function assertClean(r: PageReport, fileUrl: string): void {
   const others = r.requests.filter((u) => u !== fileUrl && !u.startsWith('data:'));
   assert.deepEqual(others, [], 'requests other than the report file itself');
   assert.ok(r.canvases.length > 0, 'the page has charts');
+  assert.equal(r.narrowScrollWidth, 400, 'at 400 px wide the page does not scroll sideways (tables scroll in their own box)');
   for (const c of r.canvases) {
     assert.ok(c.rendered, `${c.id} not rendered by the page script`);
     assert.ok(c.width > 100 && c.height > 100, `${c.id} is ${c.width}x${c.height}`);
@@ -94,7 +117,7 @@ test('the report in headless Chromium: offline, charts drawn, payload inert, scr
     t.skip(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the browser test`);
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'pcihole-report-browser-'));
+  const dir = workDir();
   const single = makeResults({
     rows: [...DEFAULT_ROWS, { strategy: XSS_NAME, status: 'proxy', reason: '<img src=y onerror=alert(2)>', nsPerAccess: 3_000 }],
   });
@@ -105,8 +128,7 @@ test('the report in headless Chromium: offline, charts drawn, payload inert, scr
   assert.ok(r.bodyText.includes('<img src=y onerror=alert(2)>'));
   assert.equal(r.images, 0, 'no <img> element was created from a results string');
   assert.ok(r.canvases.length >= 10, `${r.canvases.length} canvases`);
-  t.diagnostic(`screenshot: ${r.screenshot}`);
-  console.log(`report screenshot: ${r.screenshot}`);
+  assert.equal(r.scrollWidth, 1280, 'the page itself never scrolls sideways');
 });
 
 test('a two-file comparison renders its charts in headless Chromium', { timeout: 120_000 }, async (t) => {
@@ -114,13 +136,12 @@ test('a two-file comparison renders its charts in headless Chromium', { timeout:
     t.skip(`${CHROMIUM} is missing: install Debian's chromium package to run the browser test`);
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'pcihole-report-browser-'));
+  const dir = workDir();
   const a = makeResults({ hostId: 'host-a' });
   const b = makeResults({ hostId: 'host-b', kernel: '6.12.0', rows: [{ strategy: 'userspace-exit', nsPerAccess: 6_000 }, { strategy: 'memslot-flag', status: 'proxy', nsPerAccess: 1_000 }, { strategy: 'spte-prefetch', variant: '2m', nsPerAccess: 90, memoryBytes: 256 * 2 ** 20 }] });
   const html = renderReport([a, b], { labels: ['runs/a/results.json', 'runs/b/results.json'], generatedAt: '2026-11-26T12:00:00Z' });
   const r = await load(html, dir, 'compare');
   assertClean(r, pathToFileURL(join(dir, 'compare.html')).href);
   assert.ok(r.canvases.some((c) => c.id.startsWith('cmp-')));
-  t.diagnostic(`screenshot: ${r.screenshot}`);
-  console.log(`comparison screenshot: ${r.screenshot}`);
+  assert.equal(r.scrollWidth, 1280);
 });
