@@ -20,6 +20,8 @@ import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js
 import { renderCharts } from './report-client.js';
 import { REPORT_CSS } from './html-style.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
+import { MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
+import { HUGEPAGES_2M_NAME } from '../runner/hugetlb.js';
 
 /** Options of renderReport. */
 export interface RenderOptions {
@@ -212,6 +214,11 @@ function hostSection(file: ResultsFile, i: number): string {
           .map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`)
           .join(' ')
       : '—';
+  // The fingerprint holds the values before the run; a raised limit's value during it follows.
+  const during = (name: string): string => {
+    const v = valueDuringRun(h.raisedLimits, name);
+    return v === undefined ? '' : ` before the run, <strong>${esc(v)} during it</strong>`;
+  };
   const rows: [string, string][] = [
     ['fingerprint id', `<code>${esc(h.id)}</code>`],
     ['kernel', esc(h.kernel)],
@@ -223,8 +230,9 @@ function hostSection(file: ResultsFile, i: number): string {
     ['KVM API version', esc(h.apiVersion)],
     ['guest TSC', h.tscKhz ? `${esc(fmtCount(h.tscKhz))} kHz` : '—'],
     ['THP', h.thp ? `enabled=${esc(h.thp.enabled)}, defrag=${esc(h.thp.defrag)}, shmem_enabled=${esc(h.thp.shmemEnabled)}` : '—'],
-    ['hugetlb', h.hugetlb ? `${esc(h.hugetlb.nrHugepages)} pages (${esc(h.hugetlb.freeHugepages)} free) of ${esc(fmtBytes(h.hugetlb.hugepageSizeKb * 1024))}${h.hugetlb.defaultSizeKb && h.hugetlb.defaultSizeKb !== h.hugetlb.hugepageSizeKb ? `; default hugepage size ${esc(fmtBytes(h.hugetlb.defaultSizeKb * 1024))}` : ''}` : '—'],
-    ['vm.max_map_count', esc(h.maxMapCount)],
+    ['hugetlb', h.hugetlb ? `${esc(h.hugetlb.nrHugepages)} pages (${esc(h.hugetlb.freeHugepages)} free) of ${esc(fmtBytes(h.hugetlb.hugepageSizeKb * 1024))}${h.hugetlb.defaultSizeKb && h.hugetlb.defaultSizeKb !== h.hugetlb.hugepageSizeKb ? `; default hugepage size ${esc(fmtBytes(h.hugetlb.defaultSizeKb * 1024))}` : ''}${during(HUGEPAGES_2M_NAME)}` : '—'],
+    ['vm.max_map_count', `${esc(h.maxMapCount)}${during(MAX_MAP_COUNT_NAME)}`],
+    ['limits raised for the run', esc(raisedLimitsText(h.raisedLimits))],
     ['root', esc(h.isRoot)],
     ['Node.js', esc(h.node)],
     ['timing basis', esc(timingBasis(h) === 'emulated' ? EMULATED_NOTE : timingLabel('hardware'))],

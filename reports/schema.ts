@@ -43,6 +43,18 @@ export function asLabInfo(x: unknown): LabInfo | undefined {
   return lab;
 }
 
+/** A host limit `bench run` raised for the run (runner/host-prep.ts). */
+export interface RaisedLimit {
+  /** vm.max_map_count or hugepages-2048kB/nr_hugepages. */
+  name: string;
+  /** Its value before the run (what the fingerprint shows). */
+  from: number;
+  /** Its value during the run. */
+  to: number;
+  /** Whether it was put back to `from` at the end; absent while the run is still going. */
+  restored?: boolean;
+}
+
 /** What identifies the machine a figure was measured on. */
 export interface HostFingerprint {
   /** `uname -r` */
@@ -70,6 +82,9 @@ export interface HostFingerprint {
   node: string;
   /** Set when the run happened inside `bench lab`'s VM. */
   lab?: LabInfo;
+  /** Limits raised for the run and in force while it measured (maxMapCount and hugetlb above are the
+   *  values before it). [] when none needed raising; absent in files written before it was recorded. */
+  raisedLimits?: RaisedLimit[];
   /** What the times mean (reports/timing.ts): emulated iff lab.accel is tcg. Absent in files
    *  written before it existed: read them with timingBasis(), which says hardware. */
   timing?: 'hardware' | 'emulated';
@@ -191,6 +206,8 @@ export function validateResults(x: unknown, name = 'results'): ResultsFile {
   if (!isObj(r.host) || typeof (r.host as Record<string, unknown>).id !== 'string') fail('missing host fingerprint');
   const timing = (r.host as Record<string, unknown>).timing;
   if (timing !== undefined && timing !== 'hardware' && timing !== 'emulated') fail(`host.timing ${JSON.stringify(timing)} is unknown (hardware or emulated)`);
+  const limitsProblem = raisedLimitsProblem((r.host as Record<string, unknown>).raisedLimits);
+  if (limitsProblem) fail(`host.raisedLimits${limitsProblem}`);
   if (!Array.isArray(r.rows)) fail('rows is not an array');
   (r.rows as unknown[]).forEach((row, i) => {
     if (!isObj(row)) fail(`rows[${i}] is not an object`);
@@ -209,6 +226,20 @@ export function validateResults(x: unknown, name = 'results'): ResultsFile {
     if (!isObj(o.stats)) fail(`rows[${i}].stats is missing`);
   });
   return x as ResultsFile;
+}
+
+/** What is wrong with an optional host.raisedLimits (a suffix such as "[0].to is not a number"), or null. */
+function raisedLimitsProblem(x: unknown): string | null {
+  if (x === undefined) return null;
+  if (!Array.isArray(x)) return ' is not an array';
+  for (const [i, l] of x.entries()) {
+    if (!isObj(l)) return `[${i}] is not an object`;
+    const o = l as Record<string, unknown>;
+    if (typeof o.name !== 'string') return `[${i}].name is not a string`;
+    for (const k of ['from', 'to']) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) return `[${i}].${k} is not a number`;
+    if (o.restored !== undefined && typeof o.restored !== 'boolean') return `[${i}].restored is not true or false`;
+  }
+  return null;
 }
 
 function isObj(x: unknown): boolean {

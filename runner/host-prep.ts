@@ -1,6 +1,7 @@
 // Host limits a strategy needs (vm.max_map_count, 2 MiB hugetlb pages): raised when we are root and
 // restored when the tool exits; otherwise they become the "unsupported, because …, run: …" reason.
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { RaisedLimit } from '../reports/schema.js';
 
 export interface HostNeed {
   /** What the user knows it as: vm.max_map_count, hugepages-2048kB/nr_hugepages. */
@@ -16,8 +17,8 @@ export interface HostNeed {
 }
 
 const sysctlPath = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;
-/** Raised files (by path): the value to put back and the name to report. */
-const originals = new Map<string, { name: string; value: string }>();
+/** Raised files (by path): the value to put back, the name to report and the value in force now. */
+const originals = new Map<string, { name: string; value: string; to: number }>();
 
 export function readSysctl(name: string): number {
   return readNumber(sysctlPath(name));
@@ -45,13 +46,14 @@ export function ensureHostNeeds(needs: HostNeed[], isRoot: boolean): string | nu
     }
     if (have >= n.atLeast) continue;
     if (!isRoot) return `${n.name} is ${have}, ${n.why} needs ${n.atLeast}; run: ${n.fix}`;
-    if (!originals.has(n.path)) originals.set(n.path, { name: n.name, value: String(have) });
+    if (!originals.has(n.path)) originals.set(n.path, { name: n.name, value: String(have), to: have });
     try {
       writeFileSync(n.path, String(n.atLeast));
     } catch (e) {
       return `cannot raise ${n.name} to ${n.atLeast} (${(e as NodeJS.ErrnoException).code}); run: ${n.fix}`;
     }
     const now = readNumber(n.path);
+    (originals.get(n.path) as { to: number }).to = now;
     // The kernel may reserve fewer hugepages than asked when memory is fragmented.
     if (now < n.atLeast) return `${n.name}: asked for ${n.atLeast}, the kernel gave ${now} (${n.why}); free memory or run: ${n.fix}`;
   }
@@ -93,16 +95,32 @@ export function restoreOnExit(first?: (signal: string) => void): void {
   }
 }
 
-/** Puts back every limit this process raised. Safe to call more than once. */
-export function restoreHost(): void {
+/** Puts back every limit this process raised; returns the names it could not put back (and says so
+ *  on stderr). Safe to call more than once. */
+export function restoreHost(): string[] {
+  const failed: string[] = [];
   for (const [path, { name, value }] of originals) {
     try {
       writeFileSync(path, value);
     } catch {
+      failed.push(name);
       process.stderr.write(`bench: could not restore ${name} to ${value}\n`);
     }
   }
   originals.clear();
+  return failed;
+}
+
+/** The limits raised so far: name, the value before, the value in force now (for results.json). */
+export function raisedLimits(): RaisedLimit[] {
+  return [...originals.values()].map((o) => ({ name: o.name, from: Number(o.value), to: o.to }));
+}
+
+/** Puts the raised limits back and returns them with whether each was restored: what a run records. */
+export function restoreAndRecord(): RaisedLimit[] {
+  const raised = raisedLimits();
+  const failed = restoreHost();
+  return raised.map((l) => ({ ...l, restored: !failed.includes(l.name) }));
 }
 
 /** Names of the limits raised so far (for the results and the closing message). */

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { HostNeed } from './host-prep.js';
 
 export const HUGEPAGE_2M_KB = 2048;
+/** The 2 MiB pool's size as a need and a raised limit are named (results.json host.raisedLimits). */
+export const HUGEPAGES_2M_NAME = `hugepages-${HUGEPAGE_2M_KB}kB/nr_hugepages`;
 
 /** The 2 MiB pool's directory under a sysfs root ('/sys' on a real host; tests pass their own). */
 export function hugepages2mDir(sysRoot = '/sys'): string {
@@ -32,7 +34,7 @@ export function hugepages2mNeed(pages: number, why: string, sysRoot = '/sys'): H
   const atLeast = inUse + pages;
   const path = `${hugepages2mDir(sysRoot)}/nr_hugepages`;
   return {
-    name: `hugepages-${HUGEPAGE_2M_KB}kB/nr_hugepages`,
+    name: HUGEPAGES_2M_NAME,
     path,
     atLeast,
     why: `${why} (${pages} × 2 MiB hugetlb pages)`,

@@ -9,7 +9,8 @@ import { guestTscKhz } from './guest-tsc.js';
 import { activeWorkers, expandMatrix, runMatrix } from './run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
-import { raisedSysctls, restoreHost, restoreOnExit } from './host-prep.js';
+import { raisedLimits, restoreAndRecord, restoreOnExit } from './host-prep.js';
+import { raisedLimitsText } from '../reports/host-limits.js';
 import { parseCount, parsePositive, pickIds } from './args.js';
 import { strategies } from '../strategies/index.js';
 import type { StrategyOptions } from '../strategies/types.js';
@@ -115,6 +116,7 @@ export async function runCommand(args: string[]): Promise<number> {
   restoreOnExit((sig) => {
     interrupted = true;
     for (const w of activeWorkers) w.kill();
+    file.host.raisedLimits = restoreAndRecord(); // before saving, so the file says whether they were put back
     writeResults(dir, file);
     process.stderr.write(`\n${sig}: stopped; the samples finished so far are saved in ${dir} (results.json marked incomplete)\n`);
   });
@@ -134,6 +136,7 @@ export async function runCommand(args: string[]): Promise<number> {
     onProbed: (runnable) => bar?.setTotal(runnable * samples),
     onProgress(rows, done, current) {
       file.rows = rows;
+      file.host.raisedLimits = raisedLimits(); // in force while these rows were measured
       bar?.update(done, { row: current });
       const now = Date.now();
       if (now - lastWrite > 1000) {
@@ -148,16 +151,15 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   bar?.stop();
   file.complete = true;
-  writeResults(dir, file);
   kvm.close();
-  const raised = raisedSysctls();
-  restoreHost();
-  if (raised.length) process.stderr.write(`restored ${raised.join(', ')} to their values before the run\n`);
+  file.host.raisedLimits = restoreAndRecord();
+  writeResults(dir, file);
 
   const timing = timingBasis(file.host);
   console.log(renderTable(file.rows, samples, timing));
   const lab = file.host.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu} on ${file.host.lab.outerKernel})` : '';
   console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}${lab}; timing ${timingLabel(timing)}`);
+  console.log(`limits raised for the run: ${raisedLimitsText(file.host.raisedLimits)}`);
   console.log(`results: ${join(dir, 'results.json')}`);
   console.log(`csv:     ${join(dir, 'results.csv')}`);
   if (!values['no-report']) {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeHostNeeds, ensureHostNeeds, raisedSysctls, readSysctl, restoreHost, sysctlNeed, type HostNeed } from '../runner/host-prep.js';
-import { hugepages2m, hugepages2mDir } from '../runner/hugetlb.js';
+import { describeHostNeeds, ensureHostNeeds, raisedLimits, raisedSysctls, readSysctl, restoreAndRecord, restoreHost, sysctlNeed, type HostNeed } from '../runner/host-prep.js';
+import { hugepages2m, hugepages2mDir, HUGEPAGES_2M_NAME } from '../runner/hugetlb.js';
 import { hugepagesFor } from '../strategies/host-checks.js';
 
 const PROC = '/proc/sys/vm/max_map_count';
@@ -107,6 +107,37 @@ describe('2 MiB hugetlb pages come from the 2048kB pool, not the default hugepag
     assert.equal(read(two), 10);
     assert.equal(read(giga), 4);
     assert.deepEqual(raisedSysctls(), []);
+  });
+
+  test('as root: the run records each raised limit (value before, value during) and whether it was put back', () => {
+    assert.deepEqual(raisedLimits(), []);
+    assert.equal(ensureHostNeeds([hugepagesFor(128, 'a test', root)], true), null);
+    assert.deepEqual(raisedLimits(), [{ name: HUGEPAGES_2M_NAME, from: 10, to: 132 }]);
+    // a second, larger need: the value before stays the first one, the value during follows
+    const more = hugepagesFor(130, 'a test', root);
+    assert.ok(more.atLeast > 132);
+    assert.equal(ensureHostNeeds([more], true), null);
+    assert.deepEqual(raisedLimits(), [{ name: HUGEPAGES_2M_NAME, from: 10, to: more.atLeast }]);
+    assert.deepEqual(restoreAndRecord(), [{ name: HUGEPAGES_2M_NAME, from: 10, to: more.atLeast, restored: true }]);
+    assert.equal(read(two), 10);
+    assert.deepEqual(raisedLimits(), [], 'restored: nothing left to record');
+    assert.deepEqual(restoreAndRecord(), []);
+  });
+
+  test('as root: a limit that cannot be put back is recorded as not restored', () => {
+    const gone = pool(2048 * 1000, 1, 1); // a pool of its own, removed before the restore
+    const n: HostNeed = { name: 'test-pool', path: join(gone, 'nr_hugepages'), atLeast: 5, why: 'a test', fix: 'none' };
+    assert.equal(ensureHostNeeds([n], true), null);
+    rmSync(gone, { recursive: true, force: true });
+    const stderr = process.stderr.write;
+    let said = '';
+    process.stderr.write = ((chunk: string) => ((said += chunk), true)) as typeof process.stderr.write;
+    try {
+      assert.deepEqual(restoreAndRecord(), [{ name: 'test-pool', from: 1, to: 5, restored: false }]);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    assert.match(said, /could not restore test-pool to 1/);
   });
 
   test('a host without a 2 MiB pool: the need is reported as not readable', () => {
