@@ -18,6 +18,8 @@ import type { Comparison } from './compare.js';
 import { esc, scriptJson, scriptText, umdSource } from './html-assets.js';
 import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
 import { renderCharts } from './report-client.js';
+import { dotChartConfig } from './client-dots.js';
+import { memoryChartConfig } from './client-memory.js';
 import { REPORT_CSS } from './html-style.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
 import { MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
@@ -56,7 +58,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
   const scripts = [
     scriptText(umdSource('chart.js')),
     scriptText(umdSource('chartjs-chart-error-bars')),
-    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, fmtRatio, compact, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
+    scriptText([fmtNs, fmtMs, fmtBytes, fmtCount, fmtRatio, compact, dotChartConfig, memoryChartConfig, renderCharts].map(String).join('\n') + '\nrenderCharts();\n'),
   ];
   const hashes = scripts.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`).join(' ');
   const csp = `default-src 'none'; script-src ${hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
@@ -141,7 +143,7 @@ function workloadHtml(s: WorkloadSection, id: string): string {
   const notes = s.notes.length ? `<ul class="notes">${s.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
   const charts = s.charts
     .map(
-      (c) => `<figure class="chart${c.kind === 'scatter' || c.title.startsWith('Time per hole') ? ' wide' : ''}">
+      (c) => `<figure class="chart${c.kind === 'memory' || c.title.startsWith('Time per hole') ? ' wide' : ''}">
 <h4>${esc(c.title)}</h4>
 <div class="chart-box" style="height:${Math.round(c.height)}px"><canvas id="${esc(c.id)}" role="img" aria-label="${esc(`${c.title}: ${s.title}`)}"></canvas></div>
 <figcaption>${esc(c.caption)}</figcaption>
@@ -331,7 +333,7 @@ function methodologySection(results: ResultsFile[]): string {
 <ul>
 <li><strong>What is timed.</strong> The guest reads its own TSC (rdtsc, running natively at CPL3) around each phase of its PCI scan; cycles are converted with the guest TSC rate (KVM_GET_TSC_KHZ${file.host?.tscKhz ? `, ${esc(fmtCount(file.host.tscKhz))} kHz on this host` : ''}). <em>ns per access</em> is the hole-only phase (e.g. Linux's peer-bridge fixup: only absent functions) divided by its hole reads; the whole scan, which also reads present devices served in userspace under every strategy, is reported beside it.</li>
 <li><strong>Cold and warm.</strong> Each sample is a fresh VM. Its first scan is <em>cold</em>: it pays every first-touch fault of read-only and shared pages; the headline and the charts use it (a boot happens once). Workloads that rescan also report the last, <em>warm</em> scan of the same VM.</li>
-<li><strong>Samples and statistics.</strong> Each row is measured on ${esc(samplesText(results))} fresh VMs; figures are medians over them, and error bars span the interquartile range (25th to 75th percentile, linear interpolation). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
+<li><strong>Samples and statistics.</strong> Each row is measured on ${esc(samplesText(results))} fresh VMs; figures are medians over them. The time charts draw every fresh VM as a dot, the median as a diamond and the interquartile range (25th to 75th percentile, linear interpolation) as a line, on a log axis whose range comes from the data; counts per hole access are on a linear axis from 0 (the comparison's speed-up bars keep error bars over the same range). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
 <li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over the scan (setup excluded): a mapping made during setup, such as spte-prefetch's pre-fault, is not in them. Whether a 2 MiB mapping happened at all is read from the gauge vm.pages_2m_now (with vm.pages_4k_now), taken after the scan, setup included. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
 <li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
 <li><strong>Timing basis.</strong> Each file says whether its times are <em>hardware</em> time or <em>emulated</em>: a run inside <code>bench lab</code>'s VM under QEMU TCG, where ${esc(EMULATED_NOTE)}. The lab's accelerator, QEMU and kernels are in the host fingerprint.</li>

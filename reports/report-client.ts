@@ -3,7 +3,9 @@
 // formatters of reports/format.ts, so it must refer only to those, to the chart.js and
 // chartjs-chart-error-bars globals, and to the DOM. It never writes HTML: no innerHTML.
 
-import type { BarChartSpec, ChartSpec, ScatterChartSpec, Unit } from './chart-data.js';
+import type { BarChartSpec, ChartSpec, Unit } from './chart-data.js';
+import type { dotChartConfig as DotChartConfig } from './client-dots.js';
+import type { memoryChartConfig as MemoryChartConfig } from './client-memory.js';
 import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs, fmtRatio as FmtRatio } from './format.js';
 
 /* The UMD globals and the formatters inlined beside this function in the page. */
@@ -15,6 +17,18 @@ declare const fmtBytes: typeof FmtBytes;
 declare const fmtCount: typeof FmtCount;
 declare const compact: typeof Compact;
 declare const fmtRatio: typeof FmtRatio;
+declare const dotChartConfig: typeof DotChartConfig;
+declare const memoryChartConfig: typeof MemoryChartConfig;
+
+/** What renderCharts hands the chart configurations inlined beside it (client-dots.ts, client-memory.ts). */
+export interface ClientHelpers {
+  fmt: (unit: Unit, v: number) => string;
+  logTick: (unit: Unit) => (this: unknown, value: number | string, i: number, ticks: { value: number }[]) => string;
+  wrap: (s: string, width?: number) => string[];
+  /** Whether a chart is phone-narrow (fewer tick labels, shorter label lines, a legend instead of labels in the plot). */
+  narrow: (chart: { width: number } | undefined) => boolean;
+  compactText: (s: string) => string;
+}
 
 /** Draws every chart whose spec is in the page's #chart-specs JSON block onto its <canvas>. */
 export function renderCharts(): void {
@@ -28,13 +42,19 @@ export function renderCharts(): void {
   Chart.defaults.font.size = 12;
   Chart.defaults.color = '#222';
 
+  // rate: a count per hole access (1 = every access), three significant digits.
+  const rate = (v: number): string => (v === 0 ? '0' : v >= 10 ? fmtCount(Math.round(v)) : String(Number(v.toPrecision(v >= 0.1 ? 2 : 1))));
   const fmt = (unit: Unit, v: number): string =>
-    unit === 'ns' ? fmtNs(v) : unit === 'ms' ? fmtMs(v) : unit === 'bytes' ? fmtBytes(v) : unit === 'ratio' ? fmtRatio(v) : fmtCount(v);
+    unit === 'ns' ? fmtNs(v) : unit === 'ms' ? fmtMs(v) : unit === 'bytes' ? fmtBytes(v) : unit === 'ratio' ? fmtRatio(v) : unit === 'rate' ? rate(v) : fmtCount(v);
   const tick = (unit: Unit, v: number): string => compact(fmt(unit, v));
 
-  /** Axis labels are never cut: a long one wraps onto lines of about LINE characters (after a space or a slash), the rest of a hostile name at 4 lines. */
+  /** Axis labels are never cut: a long one wraps onto lines of about LINE characters (NARROW_LINE on a phone-narrow chart), after a space or a slash; the rest of a hostile name at 4 lines. */
   const LINE = 26;
-  const wrap = (s: string): string[] => {
+  const NARROW_LINE = 15;
+  const NARROW_PX = 560;
+  const narrow = (chart: { width: number } | undefined): boolean => (chart?.width ?? NARROW_PX) < NARROW_PX;
+  const wrap = (s: string, width = LINE): string[] => {
+    const LINE = width;
     const words = s.split(/(?<=[ /])/);
     const lines: string[] = [];
     let cur = '';
@@ -52,7 +72,6 @@ export function renderCharts(): void {
     if (cur) lines.push(cur.trimEnd());
     return lines.length > 4 ? [...lines.slice(0, 3), `${lines.slice(3).join('').slice(0, LINE - 1)}…`] : lines;
   };
-  const shorten = (s: string): string => (s.length > 40 ? `${s.slice(0, 39)}…` : s);
 
   const positive = (xs: (number | null | undefined)[]): number[] => xs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0);
 
@@ -75,7 +94,11 @@ export function renderCharts(): void {
       const span = Math.log10(ticks[ticks.length - 1].value / ticks[0].value);
       const sig = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
       const near = (x: number): boolean => Math.abs(sig - x) < 1e-6 * x;
-      return near(1) || (span <= 3 && (near(2) || near(5))) ? tick(unit, v) : '';
+      // A phone-narrow axis labels 2 and 5 only when it spans about a decade (else they collide).
+      // and, over more than four decades, every other decade only.
+      const few = narrow((this as { chart?: { width: number } } | undefined)?.chart);
+      if (few && span > 4 && near(1)) return Math.round(Math.log10(v)) % 2 === 0 ? tick(unit, v) : '';
+      return near(1) || (span <= (few ? 1.2 : 3) && (near(2) || near(5))) ? tick(unit, v) : '';
     };
 
   const barConfig = (s: BarChartSpec) => {
@@ -117,7 +140,7 @@ export function renderCharts(): void {
             ticks: {
               autoSkip: false,
               callback: function (this: { getLabelForValue(v: number): string }, v: number | string): string[] {
-                return wrap(this.getLabelForValue(Number(v)));
+                return wrap(this.getLabelForValue(Number(v)), narrow((this as unknown as { chart?: { width: number } }).chart) ? NARROW_LINE : LINE);
               },
             },
             grid: { display: false },
@@ -141,75 +164,14 @@ export function renderCharts(): void {
     };
   };
 
-  const scatterConfig = (s: ScatterChartSpec) => {
-    const xs = s.points.map((p) => p.x);
-    const ys = s.points.map((p) => p.y);
-    let xMax = s.xFloor * 4;
-    while (xMax < Math.max(...xs) * 2) xMax *= 16;
-    const yb = decades(ys);
-    return {
-      type: 'scatter',
-      data: {
-        datasets: s.points.map((p, i) => ({
-          label: p.label,
-          data: [{ x: p.x, y: p.y }],
-          backgroundColor: p.color,
-          borderColor: '#222',
-          borderWidth: 1,
-          pointRadius: 7,
-          pointHoverRadius: 9,
-          pointStyle: ['circle', 'rectRot', 'triangle', 'rect', 'rectRounded'][i % 5],
-        })),
-      },
-      options: {
-        scales: {
-          x: {
-            type: 'logarithmic',
-            min: s.xFloor / 2,
-            max: xMax,
-            title: { display: true, text: 'resident host memory of the backing' },
-            afterBuildTicks: (axis: { ticks: { value: number }[] }) => {
-              const t = [{ value: s.xFloor }];
-              for (let v = s.xFloor * 4; v <= xMax; v *= 16) t.push({ value: v });
-              axis.ticks = t;
-            },
-            ticks: { callback: (v: number | string) => (Number(v) <= s.xFloor ? '0 B' : compact(fmtBytes(Number(v)))), autoSkip: false },
-            grid: { color: '#e3e6ea' },
-          },
-          y: {
-            type: 'logarithmic',
-            ...yb,
-            title: { display: true, text: 'time per hole access (cold)' },
-            ticks: { callback: logTick(s.yUnit), autoSkip: false },
-            grid: { color: '#e3e6ea' },
-          },
-        },
-        plugins: {
-          legend: {
-            display: true,
-            position: 'right',
-            labels: {
-              usePointStyle: true,
-              boxWidth: 10,
-              generateLabels: (chart: unknown) =>
-                Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l: { text: string }) => ({ ...l, text: shorten(l.text) })),
-            },
-          },
-          tooltip: {
-            callbacks: {
-              label: (ctx: { dataset: { label: string }; raw: { x: number; y: number } }) =>
-                `${ctx.dataset.label}: ${ctx.raw.x <= s.xFloor ? '0 B' : fmtBytes(ctx.raw.x)}, ${fmtNs(ctx.raw.y)} per access`,
-            },
-          },
-        },
-      },
-    };
-  };
+  const helpers: ClientHelpers = { fmt, logTick, wrap, narrow, compactText: compact };
+  const configOf = (spec: ChartSpec, width: number): unknown =>
+    spec.kind === 'dots' ? dotChartConfig(spec, helpers) : spec.kind === 'memory' ? memoryChartConfig(spec, helpers, width) : barConfig(spec);
 
   for (const spec of specs) {
     const canvas = document.getElementById(spec.id);
     if (!(canvas instanceof HTMLCanvasElement)) continue;
-    new Chart(canvas, spec.kind === 'scatter' ? scatterConfig(spec) : barConfig(spec));
+    new Chart(canvas, configOf(spec, canvas.parentElement?.clientWidth ?? canvas.clientWidth));
     canvas.setAttribute('data-rendered', 'true');
   }
 }

@@ -3,18 +3,29 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MEMORY_FLOOR, workloadSections } from '../reports/chart-data.js';
-import type { BarChartSpec, ScatterChartSpec } from '../reports/chart-data.js';
+import { workloadSections } from '../reports/chart-data.js';
+import type { BarChartSpec, DotChartSpec, MemoryChartSpec } from '../reports/chart-data.js';
+import { AXIS_MARGIN } from '../reports/chart-dots.js';
 import { headlines } from '../reports/headlines.js';
 import { seriesComparison } from '../reports/series-2020.js';
 import { compareResults } from '../reports/compare.js';
 import { makeResults } from './fixtures.js';
 
-const bar = (s: ReturnType<typeof workloadSections>[number], suffix: string): BarChartSpec => {
-  const c = s.charts.find((x) => x.id.endsWith(suffix));
+type Section = ReturnType<typeof workloadSections>[number];
+const chart = (s: Section, suffix: string) => {
+  const c = s.charts.find((x) => x.id.endsWith(`-${suffix}`));
   assert.ok(c, `chart ${suffix}`);
+  return c;
+};
+const bar = (s: Section, suffix: string): BarChartSpec => {
+  const c = chart(s, suffix);
   assert.equal(c.kind, 'hbar');
   return c as BarChartSpec;
+};
+const dots = (s: Section, suffix: string): DotChartSpec => {
+  const c = chart(s, suffix);
+  assert.equal(c.kind, 'dots');
+  return c as DotChartSpec;
 };
 
 test('one section per (workload, access), in file order, each chart id unique', () => {
@@ -31,70 +42,104 @@ test('one section per (workload, access), in file order, each chart id unique', 
   );
 });
 
-test('time per access: log axis, IQR error bars, only rows with a per-access figure, proxies labelled', () => {
+test('time per access: every fresh VM a dot, median and IQR from the stats, log range from the data, only rows with a per-access figure', () => {
   const file = makeResults();
   const [ecam] = workloadSections(file);
-  const c = bar(ecam, 'access');
-  assert.equal(c.log, true);
-  assert.equal(c.errorBars, true);
+  const c = dots(ecam, 'access');
   assert.match(c.caption, /interquartile range/);
   assert.equal(c.labels.length, 4, 'userspace-exit, memslot-flag, ro-page/4k, ro-page/thp');
   assert.ok(!c.labels.some((l) => l.startsWith('spte-prefetch') || l.startsWith('guest-enlightenment')));
   assert.ok(c.labels.some((l) => l.startsWith('memslot-flag [proxy]')));
-  const d = c.datasets[0];
-  d.values.forEach((v, i) => {
+  const [cold] = c.series;
+  const drawn: number[] = [];
+  cold.points.forEach((p, i) => {
     const row = file.rows.find((r) => c.labels[i].startsWith(r.variant ? `${r.strategy}/${r.variant}` : r.strategy));
-    assert.ok(row);
-    assert.equal(v, row.stats.nsPerAccess?.median);
-    assert.equal(d.lo?.[i], row.stats.nsPerAccess?.p25);
-    assert.equal(d.hi?.[i], row.stats.nsPerAccess?.p75);
-    assert.ok((d.lo?.[i] as number) <= (v as number) && (v as number) <= (d.hi?.[i] as number));
+    assert.ok(row && p);
+    assert.equal(p.median, row.stats.nsPerAccess?.median);
+    assert.equal(p.lo, row.stats.nsPerAccess?.p25);
+    assert.equal(p.hi, row.stats.nsPerAccess?.p75);
+    assert.deepEqual(p.samples, row.samples.map((s) => s.scans[0].nsPerAccess));
+    drawn.push(...p.samples, p.lo, p.hi);
   });
-  assert.equal(c.datasets.length, 1, 'no warm series when no workload rescans');
+  // The axis reaches just beyond the data, not to a round decade below it.
+  assert.equal(c.min, Math.min(...drawn) / AXIS_MARGIN);
+  assert.equal(c.max, Math.max(...drawn) * AXIS_MARGIN);
+  assert.equal(c.series.length, 1, 'no warm series when no workload rescans');
   assert.ok(ecam.notes.some((n) => n.includes('spte-prefetch/2m: unsupported: KVM_PRE_FAULT_MEMORY')));
   assert.ok(ecam.notes.some((n) => n.includes('guest-enlightenment') && n.includes('whole scan')));
 });
 
-test('speed-ups over userspace-exit are in the bar labels', () => {
+test('speed-ups over userspace-exit are in the labels, in full', () => {
   const [ecam] = workloadSections(makeResults());
-  const labels = bar(ecam, 'access').labels;
-  assert.ok(labels.some((l) => /^ro-page\/thp \(\d+× faster\)$/.test(l)), labels.join(' | '));
+  const labels = dots(ecam, 'access').labels;
+  assert.ok(labels.some((l) => /^ro-page\/thp \(\d+×\u00a0faster\)$/.test(l)), labels.join(' | '));
   assert.ok(labels.includes('userspace-exit'));
 });
 
-test('exits by kind, setup beside scan, KVM stats come from the samples', () => {
+test('exits and faults per hole access on a linear axis; setup with its spread; 2 MiB mappings from the gauge', () => {
   const file = makeResults();
   const [ecam] = workloadSections(file);
-  const exits = bar(ecam, 'exits');
-  assert.deepEqual(
-    exits.datasets.map((d) => d.label),
-    ['mmio_read', 'io_out'],
-  );
-  const setup = bar(ecam, 'setup');
+  const per = bar(ecam, 'exits');
+  assert.equal(per.log, false);
+  assert.equal(per.unit, 'rate');
+  const ue = file.rows.find((r) => r.strategy === 'userspace-exit' && r.access === 'ecam');
+  assert.ok(ue);
+  const vmm = per.datasets.find((d) => d.label.startsWith('exits to the VMM'));
+  const ueExits = ue.samples.map((s) => Object.entries(s.exits).filter(([k]) => k !== 'harness').reduce((a, [, v]) => a + v, 0)).sort((a, b) => a - b);
+  assert.equal(vmm?.values[per.labels.indexOf('userspace-exit')], ueExits[Math.floor(ueExits.length / 2)] / ue.holeAccesses);
+  assert.ok(ecam.notes.some((n) => n.includes('guest-enlightenment') && n.includes('no hole accesses')));
+  assert.ok(!per.labels.includes('guest-enlightenment'), 'a row without hole accesses has nothing per access');
+  const setup = dots(ecam, 'setup');
   assert.equal(setup.unit, 'ms');
   const i = setup.labels.indexOf('ro-page/4k');
-  assert.ok(Math.abs((setup.datasets[0].values[i] as number) - 375) < 375 * 0.06);
-  const scanMs = setup.datasets.find((d) => d.label.startsWith('cold scan'));
-  assert.ok(scanMs);
-  const kvm = bar(ecam, 'kvm');
-  // The chart shows the gauge pages_2m_now (setup included), not the scan delta pages_2m.
-  assert.ok(!kvm.datasets.some((d) => d.label === 'pages_2m'));
-  const p2 = kvm.datasets.find((d) => d.label === 'pages_2m_now');
-  assert.equal(p2?.values[kvm.labels.indexOf('ro-page/thp')], 128);
-  assert.match(kvm.caption, /deltas over the scan \(setup excluded\)/);
+  const ro4k = file.rows.find((r) => r.strategy === 'ro-page' && r.variant === '4k' && r.access === 'ecam');
+  assert.deepEqual(setup.series[0].points[i]?.samples, ro4k?.samples.map((s) => s.setupMs));
+  assert.ok(setup.series.some((x) => x.label.startsWith('cold scan')));
+  const huge = bar(ecam, 'kvm');
+  assert.deepEqual(huge.datasets.map((d) => d.label), ['vm.pages_2m_now']);
+  assert.equal(huge.datasets[0].values[huge.labels.indexOf('ro-page/thp')], 128);
   assert.ok(ecam.kvmTable.stats.some((s) => s.name === 'vm.pages_2m'));
   assert.ok(ecam.kvmTable.stats.some((s) => s.name === 'vm.pages_2m_now'));
-  assert.equal(ecam.kvmTable.rows.length, 5, "rows with samples only");
+  assert.equal(ecam.kvmTable.rows.length, 5, 'rows with samples only');
 });
 
-test('memory scatter puts zero-memory strategies on the axis floor', () => {
-  const [ecam] = workloadSections(makeResults());
-  const s = ecam.charts.find((c) => c.kind === 'scatter') as ScatterChartSpec;
-  assert.ok(s);
-  const u = s.points.find((p) => p.label === 'userspace-exit');
-  assert.equal(u?.x, MEMORY_FLOOR);
-  assert.equal(s.points.find((p) => p.label === 'ro-page/thp')?.x, 256 * 2 ** 20);
-  assert.match(s.caption, /userspace-exit: 0 B/);
+test('memory chart: 0 B in a band of its own left of the log axis, no point hidden under another, the Pareto front marked', () => {
+  const file = makeResults({
+    rows: [
+      { strategy: 'userspace-exit', nsPerAccess: 20_000 },
+      { strategy: 'memslot-flag', status: 'proxy', nsPerAccess: 6_500 },
+      { strategy: 'mmio-bus-device', status: 'proxy', nsPerAccess: 7_000 },
+      { strategy: 'ro-page', variant: '4k', nsPerAccess: 6_800, memoryBytes: 256 * 2 ** 20 },
+      { strategy: 'ro-page', variant: 'thp', nsPerAccess: 140, memoryBytes: 256 * 2 ** 20 },
+      { strategy: 'ro-page', variant: 'hugetlb', nsPerAccess: 150, memoryBytes: 256 * 2 ** 20 },
+      { strategy: 'shared-hva', variant: '2m', nsPerAccess: 130, memoryBytes: 2 * 2 ** 20 },
+    ],
+  });
+  const [ecam] = workloadSections(file);
+  const m = chart(ecam, 'memory') as MemoryChartSpec;
+  assert.equal(m.kind, 'memory');
+  const at = (label: string) => {
+    const p = m.points.find((x) => x.label.startsWith(label));
+    assert.ok(p, label);
+    return p;
+  };
+  // 0 B is in the band, left of every tick of the log part, and labelled 0 B.
+  const firstTick = Math.min(...m.ticks.filter((t) => t.label !== '0 B').map((t) => t.pos));
+  assert.equal(m.ticks[0].label, '0 B');
+  assert.ok(m.band.centre + m.band.half < firstTick);
+  assert.ok(Math.abs(at('userspace-exit').pos - m.band.centre) <= m.band.half);
+  assert.equal(at('ro-page/thp').bytes, 256 * 2 ** 20);
+  // Overlapping pairs are moved apart and labelled on opposite sides; a lone point stays put.
+  for (const [a, b] of [['memslot-flag', 'mmio-bus-device'], ['ro-page/thp', 'ro-page/hugetlb']]) {
+    assert.notEqual(at(a).pos, at(b).pos, `${a} and ${b} apart`);
+    assert.ok(Math.abs(at(a).labelDy - at(b).labelDy) >= 10, `${a} and ${b} labels stacked apart`);
+  }
+  assert.equal(at('ro-page/4k').dx, 0);
+  assert.equal(at('shared-hva/2m').pos, 21);
+  // The front: memslot-flag (0 B, fastest of 0 B), shared-hva/2m; not ro-page (more memory, slower).
+  assert.deepEqual(m.points.filter((p) => p.pareto).map((p) => p.label), ['memslot-flag [proxy]', 'shared-hva/2m']);
+  assert.ok(m.yMin < 130 && m.yMax > 20_000);
+  assert.match(m.caption, /userspace-exit: 0 B/);
 });
 
 test('a file with nothing measured emits no empty chart, and says why', () => {
@@ -107,9 +152,12 @@ test('a file with nothing measured emits no empty chart, and says why', () => {
 
 test('warm scans become a second series when the workload rescans', () => {
   const file = makeResults({ rows: [{ strategy: 'userspace-exit', scans: 3 }, { strategy: 'ro-page', variant: '4k', nsPerAccess: 2600, scans: 3 }] });
-  const c = bar(workloadSections(file)[0], 'access');
-  assert.equal(c.datasets.length, 2);
-  assert.match(c.datasets[1].label, /warm/);
+  const c = dots(workloadSections(file)[0], 'access');
+  assert.equal(c.series.length, 2);
+  assert.match(c.series[1].label, /warm/);
+  const ro = file.rows[1];
+  assert.deepEqual(c.series[1].points[1]?.samples, ro.samples.map((s) => s.scans[2].nsPerAccess), 'warm dots are each VM\'s last scan');
+  assert.equal(c.series[1].points[1]?.median, ro.stats.warmNsPerAccess?.median);
 });
 
 test('headlines are computed from the rows, and change when the rows change', () => {
