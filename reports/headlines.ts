@@ -1,6 +1,8 @@
 // The report's headline: answers to the questions the 2020 review thread left open, computed
 // from the rows of one results file. Every number comes from the file; a question the file
-// cannot answer says so ("not measured in this file", or the unsupported reason).
+// cannot answer says so ("not measured in this file", or the unsupported reason). The cards sit
+// below the summary table and repeat none of its figures (a row's time, IQR, memory, setup, 2 MiB
+// mappings): they give what the table cannot, comparisons between two rows and what they mean.
 
 import type { ResultRow, ResultsFile } from './schema.js';
 import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
@@ -15,7 +17,6 @@ import {
   med,
   nsPerAccess,
   preferredGroups,
-  proxyText,
   ratio,
   rowLabel,
   speedupPerAccess,
@@ -38,13 +39,6 @@ export function headlines(file: ResultsFile): Headline[] {
   return [hugepageVsPrefetch(file, groups), hugeSpteCost(file, groups), inKernelVsUserspace(groups)];
 }
 
-/** "2.41 µs per access (IQR 2.30 µs–2.52 µs)" */
-export function perAccessText(row: ResultRow): string {
-  const s = row.stats.nsPerAccess;
-  const iqr = s && Number.isFinite(s.p25) && Number.isFinite(s.p75) ? ` (IQR ${fmtNs(s.p25)}–${fmtNs(s.p75)})` : '';
-  return `${fmtNs(nsPerAccess(row))} per access${iqr}`;
-}
-
 /**
  * What the file holds for a strategy (optionally one variant) when a comparison cannot be made:
  * its figure if it has one, else its unsupported/failed reason, else that it was not run.
@@ -53,7 +47,7 @@ export function missingText(file: ResultsFile, strategy: string, variant?: strin
   const rows = file.rows.filter((r) => r.strategy === strategy && (variant === undefined || r.variant === variant));
   const name = variant ? `${strategy}/${variant}` : strategy;
   const measured = rows.find((r) => nsPerAccess(r) !== null);
-  if (measured) return `${rowLabel(measured)} ${perAccessText(measured)} on ${groupTitle(measured)}`;
+  if (measured) return `${rowLabel(measured)} is measured on ${groupTitle(measured)} (figures in the summary table)`;
   const unsup = rows.find((r) => r.status === 'unsupported');
   if (unsup) return `${name} is unsupported on this host: ${unsup.reason || 'no reason given'}`;
   const failed = rows.find((r) => r.status === 'failed');
@@ -75,19 +69,10 @@ function withFigure(rows: readonly ResultRow[], strategy: string, variants?: str
   return rows.filter((r) => r.strategy === strategy && (!variants || variants.includes(r.variant)) && nsPerAccess(r) !== null);
 }
 
-/**
- * ", 128 2 MiB and 64 4 KiB mappings held after the scan": the gauges vm.pages_2m_now and
- * vm.pages_4k_now (setup's mappings included), not the scan deltas.
- */
-function pages2m(row: ResultRow): string {
-  const p = hugeMappings(row);
-  if (p === null) return '';
-  const small = kvmStatMedian(row, 'pages_4k_now');
-  return `, ${fmtCount(p)} 2 MiB${small === null ? '' : ` and ${fmtCount(small)} 4 KiB`} mappings held after the scan`;
-}
-
-function costText(row: ResultRow): string {
-  return `${rowLabel(row)}: ${perAccessText(row)}, ${fmtBytes(row.memoryBytes)} of host memory, setup ${fmtMs(med(row.stats.setupMs))} per VM${row.backingShared ? ' (shared backing: once per host)' : ''}${pages2m(row)}`;
+/** "memory the same (256 MiB)" or "memory 4 KiB → 2 MiB": what the second row costs beside the first. */
+function costChange(from: ResultRow, to: ResultRow): string {
+  const mem = from.memoryBytes === to.memoryBytes ? `host memory the same (${fmtBytes(to.memoryBytes)})` : `host memory ${fmtBytes(from.memoryBytes)} → ${fmtBytes(to.memoryBytes)}`;
+  return `${mem}, setup ${fmtMs(med(from.stats.setupMs))} → ${fmtMs(med(to.stats.setupMs))} per VM${to.backingShared ? ' (shared backing: once per host)' : ''}`;
 }
 
 function otherGroups(groups: RowGroup[], chosen: RowGroup, f: (g: RowGroup) => string | null): string[] {
@@ -109,29 +94,20 @@ function hugepageVsPrefetch(file: ResultsFile, groups: RowGroup[]): Headline {
     return { id: 'hugepage-vs-prefetch', question, answer: [`${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}; ${missingText(file, 'spte-prefetch')}.`] };
   }
   const { g, v } = found;
-  const answer: string[] = [`On ${groupTitle(g)}:`];
-  if (v.huge.length) answer.push(...v.huge.map((r) => `${costText(r)}.`));
-  else answer.push(`Hugepage-backed ro-page: ${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}.`);
+  const answer: string[] = [];
+  if (!v.huge.length) answer.push(`On ${groupTitle(g)}, hugepage-backed ro-page: ${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}.`);
   if (v.pre.length) {
-    answer.push(...v.pre.map((r) => `${costText(r)}.`));
     if (v.huge.length) {
       const bestHuge = v.huge.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
       const bestPre = v.pre.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
       const r = ratio(nsPerAccess(bestPre), nsPerAccess(bestHuge));
       if (r !== null) {
-        answer.push(
-          r >= 1
-            ? `Answer: ${rowLabel(bestHuge)} is ${fmtRatio(r)} as fast per access as ${rowLabel(bestPre)}.`
-            : `Answer: ${rowLabel(bestPre)} is ${fmtRatio(1 / r)} as fast per access as ${rowLabel(bestHuge)}.`,
-        );
+        const [win, lose] = r >= 1 ? [bestHuge, bestPre] : [bestPre, bestHuge];
+        answer.push(`On ${groupTitle(g)}: ${rowLabel(win)} is ${fmtRatio(r >= 1 ? r : 1 / r)} as fast per access as ${rowLabel(lose)}; going from ${rowLabel(lose)} to it, ${costChange(lose, win)}.`);
       }
     }
   } else {
-    answer.push(`${missingText(file, 'spte-prefetch')}, so this file cannot compare prefetching with a hugepage backing.`);
-    const ro4k = findRow(g.rows, 'ro-page', '4k');
-    if (ro4k && nsPerAccess(ro4k) !== null && v.huge.length) {
-      answer.push(`For scale, ${rowLabel(ro4k)} (what spte-prefetch would pre-fault) costs ${perAccessText(ro4k)}.`);
-    }
+    answer.push(`${missingText(file, 'spte-prefetch')}, so this file cannot compare prefetching with a hugepage backing${v.huge.length ? ` (${v.huge.map(rowLabel).join(' and ')}: see the summary table and the next card)` : ''}.`);
   }
   return { id: 'hugepage-vs-prefetch', question, answer };
 }
@@ -159,12 +135,10 @@ function hugeSpteCost(file: ResultsFile, groups: RowGroup[]): Headline {
     }
     const { small, huge } = found.v;
     const r = ratio(nsPerAccess(small), nsPerAccess(huge));
-    const setupS = med(small.stats.setupMs);
-    const setupH = med(huge.stats.setupMs);
     // The gauge, not the scan delta: mappings made during setup count (hugeMappings).
     const p2 = hugeMappings(huge);
-    let s = `${p.strategy} on ${groupTitle(found.g)}: ${p.small} ${fmtNs(nsPerAccess(small))} vs ${p.huge} ${fmtNs(nsPerAccess(huge))} per access, ${fmtRatio(r)} faster with huge mappings; setup ${fmtMs(setupS)} vs ${fmtMs(setupH)} per VM; host memory ${fmtBytes(small.memoryBytes)} vs ${fmtBytes(huge.memoryBytes)}`;
-    if (p2 !== null) s += p2 > 0 ? `; KVM held ${fmtCount(p2)} 2 MiB mappings after the scan` : noHugeText(huge);
+    let s = `${p.strategy} on ${groupTitle(found.g)}: ${p.huge} is ${fmtRatio(r)} faster per access than ${p.small}; ${costChange(small, huge)}`;
+    if (p2 !== null) s += p2 > 0 ? '; KVM did map it with 2 MiB pages (vm.pages_2m_now > 0)' : noHugeText(huge);
     else if (kvmStatMedian(huge, 'pages_2m') === null) s += '; whether KVM held 2 MiB mappings is n/a (no vm.pages_2m statistic on this kernel)';
     answer.push(`${s}.`);
     answer.push(
@@ -202,21 +176,18 @@ function inKernelVsUserspace(groups: RowGroup[]): Headline {
       id: 'in-kernel-vs-userspace',
       question,
       answer: [
-        base ? `${BASELINE_STRATEGY}: ${perAccessText(base)} on ${base.workload} (${base.access}).` : `${BASELINE_STRATEGY}: not measured in this file.`,
+        base ? `${BASELINE_STRATEGY} is measured on ${base.workload} (${base.access}) (figures in the summary table).` : `${BASELINE_STRATEGY}: not measured in this file.`,
         `No in-kernel figure to compare with: ${reasons.join('; ')}.`,
       ],
     };
   }
   const { g, v } = found;
   const baseNs = nsPerAccess(v.base) as number;
-  const answer = [`On ${groupTitle(g)}, a hole read that exits to userspace (${BASELINE_STRATEGY}) costs ${perAccessText(v.base)}.`];
+  const holes = v.base.holeAccesses;
+  const answer = [`On ${groupTitle(g)}, against a hole read that exits to userspace (${BASELINE_STRATEGY}), over the ${fmtCount(holes)} hole reads of one scan:`];
   for (const r of v.kernel) {
     const k = nsPerAccess(r) as number;
-    const holes = v.base.holeAccesses;
-    answer.push(
-      `Answered in-kernel by ${rowLabel(r)}: ${perAccessText(r)}, ${fmtRatio(speedupPerAccess(r, v.base))} less per access; over the ${fmtCount(holes)} hole reads of one scan that is ${fmtNs(baseNs * holes)} vs ${fmtNs(k * holes)}, ${fmtNs((baseNs - k) * holes)} saved per boot.`,
-    );
-    if (r.status === 'proxy') answer.push(`${rowLabel(r)} is a measured stand-in on this host (${proxyText(r.reason)}).`);
+    answer.push(`answered in KVM by ${rowLabel(r)}: ${fmtRatio(speedupPerAccess(r, v.base))} less per access, ${fmtNs(baseNs * holes)} → ${fmtNs(k * holes)}, ${fmtNs((baseNs - k) * holes)} saved per boot${r.status === 'proxy' ? ' (a stand-in: what it stands in for is in the workload notes)' : ''}.`);
   }
   answer.push(
     ...otherGroups(groups, g, (o) => {

@@ -135,7 +135,7 @@ function headlineSection(file: ResultsFile, i: number): string {
     .map((h) => `<div class="headline"><h4>${esc(h.question)}</h4>${h.answer.map((a) => `<p>${esc(a)}</p>`).join('')}</div>`)
     .join('\n');
   return `<h3 id="f${i}-headline">Headline</h3>
-<p class="sub">Computed from this file's rows (cold scans, medians over fresh VMs). Proxy figures are marked [proxy].${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
+<p class="sub">What the summary table above does not say: comparisons between two rows and what they mean, computed from this file's rows (cold scans, medians over fresh VMs; each row's own figures are in the table). Proxy rows are marked [proxy].${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
 <div class="headlines">${items}</div>`;
 }
 
