@@ -3,6 +3,8 @@
 // cannot answer says so ("not measured in this file", or the unsupported reason). The cards sit
 // below the summary table and repeat none of its figures (a row's time, IQR, memory, setup, 2 MiB
 // mappings): they give what the table cannot, comparisons between two rows and what they mean.
+// The exception is the hugepage-vs-prefetch card's own small table: the figures the 2020
+// question asks for per row (faults per 2 MiB, SPTEs installed and held, setup, memory).
 
 import type { ResultRow, ResultsFile } from './schema.js';
 import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
@@ -22,12 +24,22 @@ import {
   speedupPerAccess,
 } from './row-metrics.js';
 import type { RowGroup } from './row-metrics.js';
+import { workloads } from '../workloads/index.js';
 
 /** One question and its computed answer, as plain-text sentences. */
 export interface Headline {
   id: 'hugepage-vs-prefetch' | 'huge-spte-cost' | 'in-kernel-vs-userspace';
   question: string;
   answer: string[];
+  /** Per-row figures the comparison rests on (the hugepage-vs-prefetch card), as display strings. */
+  table?: HeadlineTable;
+}
+
+/** A small table inside a headline card: plain-text cells, 'n/a' where the file lacks the figure. */
+export interface HeadlineTable {
+  head: string[];
+  rows: string[][];
+  note: string;
 }
 
 /** Strategies that answer a hole read in KVM instead of userspace (measured or proxy). */
@@ -83,33 +95,128 @@ function otherGroups(groups: RowGroup[], chosen: RowGroup, f: (g: RowGroup) => s
   return parts.length ? [`Same comparison on the other workloads of this file: ${parts.join('; ')}.`] : [];
 }
 
+/** The rows the hugepage-vs-prefetch card compares: hugepage backings, single-HVA flags, and prefetching. */
+export const HUGE_BACKED: { strategy: string; variant: string }[] = [
+  { strategy: 'ro-page', variant: 'thp' },
+  { strategy: 'ro-page', variant: 'hugetlb' },
+  { strategy: 'shared-hva', variant: '2m' },
+  { strategy: 'shared-hva', variant: 'flag-2m' },
+];
+/** Prefetching: '' = KVM_PRE_FAULT_MEMORY in setup, 'fault-2m' = 2 MiB prefetch on fault (patched KVM). */
+export const PREFETCHING: { strategy: string; variant: string }[] = [
+  { strategy: 'spte-prefetch', variant: '' },
+  { strategy: 'spte-prefetch', variant: 'fault-2m' },
+];
+/** Shown beside them: the single-HVA flag with a 4 KiB period (one slot, one page, no 2 MiB SPTE). */
+export const PREFETCH_CARD_ROWS = [...HUGE_BACKED, { strategy: 'shared-hva', variant: 'flag-4k' }, ...PREFETCHING];
+
+const TWO_MIB = 2 * 2 ** 20;
+
+/** 2 MiB pieces of a workload's ECAM window (1 MiB per bus), or null for a workload this build does not know. */
+export function windowPieces2M(workload: string): number | null {
+  const w = workloads.find((x) => x.id === workload);
+  return w ? Math.ceil((w.window.buses * 2 ** 20) / TWO_MIB) : null;
+}
+
+/** One line of the hugepage-vs-prefetch table; null = the file lacks the figure (never 0). */
+export interface PrefetchFigures {
+  row: ResultRow;
+  nsPerAccess: number | null;
+  /** vcpu.pf_taken over the scan ÷ the window's 2 MiB pieces. */
+  faultsPer2M: number | null;
+  /** SPTEs installed during the scan (vm.pages_4k, vm.pages_2m deltas). */
+  scan4k: number | null;
+  scan2m: number | null;
+  /** SPTEs held after the scan, setup included (vm.pages_4k_now, vm.pages_2m_now gauges). */
+  held4k: number | null;
+  held2m: number | null;
+  setupMs: number | null;
+  memoryBytes: number | null;
+}
+
+/** The figures of the card's rows present (with data) in a group, in PREFETCH_CARD_ROWS order. */
+export function prefetchFigures(g: RowGroup): PrefetchFigures[] {
+  const pieces = windowPieces2M(g.workload);
+  return PREFETCH_CARD_ROWS.flatMap(({ strategy, variant }) => {
+    const row = g.rows.find((r) => r.strategy === strategy && r.variant === variant && hasData(r));
+    if (!row) return [];
+    const pf = kvmStatMedian(row, 'pf_taken');
+    return [
+      {
+        row,
+        nsPerAccess: nsPerAccess(row),
+        faultsPer2M: pf !== null && pieces ? pf / pieces : null,
+        scan4k: kvmStatMedian(row, 'pages_4k'),
+        scan2m: kvmStatMedian(row, 'pages_2m'),
+        held4k: kvmStatMedian(row, 'pages_4k_now'),
+        held2m: kvmStatMedian(row, 'pages_2m_now'),
+        setupMs: med(row.stats?.setupMs),
+        memoryBytes: row.memoryBytes,
+      },
+    ];
+  });
+}
+
+function na(v: number | null, f: (x: number) => string): string {
+  return v === null ? 'n/a' : f(v);
+}
+
+function prefetchTable(g: RowGroup): HeadlineTable | undefined {
+  const figs = prefetchFigures(g);
+  if (!figs.length) return undefined;
+  const pieces = windowPieces2M(g.workload);
+  const pair = (a: number | null, b: number | null): string => (a === null && b === null ? 'n/a' : `${na(a, fmtCount)} / ${na(b, fmtCount)}`);
+  return {
+    head: ['row', 'cold ns/access', 'faults per 2 MiB', 'SPTEs 4 KiB / 2 MiB in the scan', 'held after it', 'setup', 'host memory'],
+    rows: figs.map((f) => [
+      rowLabel(f.row),
+      na(f.nsPerAccess, fmtNs),
+      na(f.faultsPer2M, (x) => x.toFixed(x >= 100 ? 0 : 2)),
+      pair(f.scan4k, f.scan2m),
+      pair(f.held4k, f.held2m),
+      na(f.setupMs, fmtMs),
+      `${na(f.memoryBytes, fmtBytes)}${f.row.backingShared ? ' (shared)' : ''}`,
+    ]),
+    note: `${groupTitle(g)}, medians over fresh VMs. Faults per 2 MiB: vcpu.pf_taken over the scan ÷ ${pieces ? `the window's ${fmtCount(pieces)} 2 MiB pieces` : 'the window\'s 2 MiB pieces (n/a: unknown workload)'}. SPTEs in the scan: the deltas vm.pages_4k / vm.pages_2m; held after it: the gauges vm.pages_4k_now / vm.pages_2m_now (setup included, where KVM_PRE_FAULT_MEMORY maps). n/a: not recorded by this kernel.`,
+  };
+}
+
+function best(rows: ResultRow[]): ResultRow {
+  return rows.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
+}
+
 function hugepageVsPrefetch(file: ResultsFile, groups: RowGroup[]): Headline {
   const question = 'Hugepage-backed read-only page or 2 MiB SPTE prefetch?';
+  const pick = (list: { strategy: string; variant: string }[], g: RowGroup): ResultRow[] => list.flatMap((x) => withFigure(g.rows, x.strategy, [x.variant]));
   const found = firstGroup(groups, (g) => {
-    const huge = withFigure(g.rows, 'ro-page', ['thp', 'hugetlb']);
-    const pre = withFigure(g.rows, 'spte-prefetch');
+    const huge = pick(HUGE_BACKED, g);
+    const pre = pick(PREFETCHING, g);
     return huge.length || pre.length ? { huge, pre } : null;
   });
+  const missingAll = (list: { strategy: string; variant: string }[]): string => list.map((x) => missingText(file, x.strategy, x.variant)).join('; ');
   if (!found) {
-    return { id: 'hugepage-vs-prefetch', question, answer: [`${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}; ${missingText(file, 'spte-prefetch')}.`] };
+    return { id: 'hugepage-vs-prefetch', question, answer: [`${missingAll(HUGE_BACKED)}; ${missingAll(PREFETCHING)}.`] };
   }
   const { g, v } = found;
   const answer: string[] = [];
-  if (!v.huge.length) answer.push(`On ${groupTitle(g)}, hugepage-backed ro-page: ${missingText(file, 'ro-page', 'thp')}; ${missingText(file, 'ro-page', 'hugetlb')}.`);
+  if (!v.huge.length) answer.push(`On ${groupTitle(g)}, hugepage backing: ${missingAll(HUGE_BACKED)}.`);
   if (v.pre.length) {
     if (v.huge.length) {
-      const bestHuge = v.huge.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
-      const bestPre = v.pre.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
+      const bestHuge = best(v.huge);
+      const bestPre = best(v.pre);
       const r = ratio(nsPerAccess(bestPre), nsPerAccess(bestHuge));
       if (r !== null) {
         const [win, lose] = r >= 1 ? [bestHuge, bestPre] : [bestPre, bestHuge];
         answer.push(`On ${groupTitle(g)}: ${rowLabel(win)} is ${fmtRatio(r >= 1 ? r : 1 / r)} as fast per access as ${rowLabel(lose)}; going from ${rowLabel(lose)} to it, ${costChange(lose, win)}.`);
       }
     }
+    const absent = PREFETCHING.filter((x) => !v.pre.some((r) => r.variant === x.variant));
+    if (absent.length) answer.push(`${missingAll(absent)}.`);
   } else {
-    answer.push(`${missingText(file, 'spte-prefetch')}, so this file cannot compare prefetching with a hugepage backing${v.huge.length ? ` (${v.huge.map(rowLabel).join(' and ')}: see the summary table and the next card)` : ''}.`);
+    answer.push(`${missingAll(PREFETCHING)}, so this file cannot compare prefetching with a hugepage backing${v.huge.length ? ` (${v.huge.map(rowLabel).join(' and ')}: see the summary table and the next card)` : ''}.`);
   }
-  return { id: 'hugepage-vs-prefetch', question, answer };
+  const table = prefetchTable(g);
+  return { id: 'hugepage-vs-prefetch', question, answer, ...(table ? { table } : {}) };
 }
 
 /** Pairs whose only difference is the size of the mappings KVM can make. */

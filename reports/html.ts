@@ -132,7 +132,16 @@ ${hostSection(file, i)}
 
 function headlineSection(file: ResultsFile, i: number): string {
   const items = headlines(file)
-    .map((h) => `<div class="headline"><h4>${esc(h.question)}</h4>${h.answer.map((a) => `<p>${esc(a)}</p>`).join('')}</div>`)
+    .map(
+      (h) =>
+        `<div class="headline"><h4>${esc(h.question)}</h4>${h.answer.map((a) => `<p>${esc(a)}</p>`).join('')}${
+          h.table
+            ? `<div class="scroll"><table class="num"><thead><tr>${h.table.head.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${h.table.rows
+                .map((r) => `<tr>${r.map((c, ci) => (ci === 0 ? `<th>${esc(c)}</th>` : `<td${c === 'n/a' ? ' class="muted"' : ''}>${esc(c)}</td>`)).join('')}</tr>`)
+                .join('')}</tbody></table></div><p class="sub">${esc(h.table.note)}</p>`
+            : ''
+        }</div>`,
+    )
     .join('\n');
   return `<h3 id="f${i}-headline">Headline</h3>
 <p class="sub">What the summary table above does not say: comparisons between two rows and what they mean, computed from this file's rows (cold scans, medians over fresh VMs; each row's own figures are in the table). Proxy rows are marked [proxy].${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>

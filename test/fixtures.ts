@@ -27,6 +27,9 @@ export interface FixtureRowSpec {
   /** 2 MiB mappings made during setup (spte-prefetch's pre-fault): in the gauge only. */
   pagesTwoMInSetup?: number;
   pfFixed?: number;
+  /** 4 KiB mappings made during the scan (delta vm.pages_4k, default 40) and held after it (gauge vm.pages_4k_now, default 64). */
+  pagesFourK?: number;
+  pagesFourKNow?: number;
   scans?: number;
   samples?: number;
 }
@@ -68,9 +71,9 @@ export function fixtureRow(spec: FixtureRowSpec): ResultRow {
         'vcpu.pf_fixed': Math.round((spec.pfFixed ?? 10) * j),
         'vcpu.pf_taken': Math.round((spec.pfFixed ?? 10) * 1.2 * j),
         'vm.pages_2m': spec.pagesTwoM ?? 0,
-        'vm.pages_4k': 40,
+        'vm.pages_4k': spec.pagesFourK ?? 40,
         'vm.pages_2m_now': (spec.pagesTwoM ?? 0) + (spec.pagesTwoMInSetup ?? 0),
-        'vm.pages_4k_now': 64,
+        'vm.pages_4k_now': spec.pagesFourKNow ?? 64,
       },
       vmmHoleExits: spec.mmioExits ?? holes,
       discoveryOk: true,
@@ -112,7 +115,7 @@ export const DEFAULT_ROWS: FixtureRowSpec[] = [
   { strategy: 'memslot-flag', status: 'proxy', reason: 'proxy: in-kernel KVM_MMIO_BUS read (IOAPIC data window); a patched kernel would answer without the MMIO-bus lookup', nsPerAccess: 2_400, mmioExits: 12 },
   { strategy: 'ro-page', variant: '4k', nsPerAccess: 2_600, memoryBytes: 256 * 2 ** 20, setupMs: 375, mmioExits: 12, pfFixed: 8200 },
   { strategy: 'ro-page', variant: 'thp', nsPerAccess: 76, memoryBytes: 256 * 2 ** 20, setupMs: 600, mmioExits: 12, pfFixed: 130, pagesTwoM: 128 },
-  { strategy: 'spte-prefetch', variant: '2m', status: 'unsupported', reason: 'KVM_PRE_FAULT_MEMORY: EOPNOTSUPP (shadow paging; needs a TDP host, Linux >= 6.10)' },
+  { strategy: 'spte-prefetch', variant: '', status: 'unsupported', reason: 'KVM_PRE_FAULT_MEMORY: EOPNOTSUPP (shadow paging; needs a TDP host, Linux >= 6.10)' },
   { strategy: 'guest-enlightenment', nsPerAccess: null, holeAccesses: 0, mmioExits: 12 },
   { strategy: 'userspace-exit', access: 'conf1', nsPerAccess: 52_000, mmioExits: 0, ioExits: 16_400 },
 ];

@@ -138,7 +138,7 @@ test('a two-file comparison renders its charts in headless Chromium', { timeout:
   }
   const dir = workDir();
   const a = makeResults({ hostId: 'host-a' });
-  const b = makeResults({ hostId: 'host-b', kernel: '6.12.0', rows: [{ strategy: 'userspace-exit', nsPerAccess: 6_000 }, { strategy: 'memslot-flag', status: 'proxy', nsPerAccess: 1_000 }, { strategy: 'spte-prefetch', variant: '2m', nsPerAccess: 90, memoryBytes: 256 * 2 ** 20 }] });
+  const b = makeResults({ hostId: 'host-b', kernel: '6.12.0', rows: [{ strategy: 'userspace-exit', nsPerAccess: 6_000 }, { strategy: 'memslot-flag', status: 'proxy', nsPerAccess: 1_000 }, { strategy: 'spte-prefetch', variant: '', nsPerAccess: 90, memoryBytes: 256 * 2 ** 20 }] });
   const html = renderReport([a, b], { labels: ['runs/a/results.json', 'runs/b/results.json'], generatedAt: '2026-11-26T12:00:00Z' });
   const r = await load(html, dir, 'compare');
   assertClean(r, pathToFileURL(join(dir, 'compare.html')).href);
