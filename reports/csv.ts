@@ -92,12 +92,12 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   },
   {
     name: 'speedup_vs_userspace_exit',
-    doc: 'userspace-exit `ns_per_access` ÷ this row\'s, same file, workload and access (>1 = faster). Empty when either is missing.',
+    doc: 'Speed-up over userspace-exit per hole access, same file, workload and access (>1 = faster): the median of the per-round ratios userspace-exit ÷ this row (fresh VM i of each, cold scan; reports/speedup.ts), not a ratio of medians. Empty when no round has both.',
     cell: (c) => n(speedupPerAccess(c.row, c.base)),
   },
   {
     name: 'scan_speedup_vs_userspace_exit',
-    doc: 'userspace-exit `median_ns` ÷ this row\'s (whole cold scan; the figure for strategies without a per-access number).',
+    doc: 'The same on the whole cold scan (median of per-round ratios of the scan ns; the figure for strategies without a per-access number).',
     cell: (c) => n(speedupScan(c.row, c.base)),
   },
   { name: 'expected_hole_accesses', doc: 'The workload\'s analytic hole-access count for one scan under this strategy (`hole_accesses` must equal it).', cell: (c) => n(c.row.expectedHoleAccesses) },

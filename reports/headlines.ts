@@ -19,12 +19,12 @@ import {
   med,
   nsPerAccess,
   preferredGroups,
-  ratio,
   rowLabel,
   speedupPerAccess,
 } from './row-metrics.js';
 import type { RowGroup } from './row-metrics.js';
 import { workloads } from '../workloads/index.js';
+import { speedupOf } from './speedup.js';
 
 /** One question and its computed answer, as plain-text sentences. */
 export interface Headline {
@@ -181,6 +181,23 @@ function prefetchTable(g: RowGroup): HeadlineTable | undefined {
   };
 }
 
+/**
+ * How many times as fast per hole access `row` is as `reference`: the suite's one definition of a
+ * speed-up (reports/speedup.ts, median of per-round ratios reference[i] / row[i]), not a ratio of
+ * medians; null when no round has both figures.
+ */
+export function pairwise(reference: ResultRow, row: ResultRow): number | null {
+  return speedupOf(reference, row, 'nsPerAccess')?.median ?? null;
+}
+
+/** The faster of two rows and its speed-up over the other (≥ 1), by the one definition. */
+export function pairSpeedup(a: ResultRow, b: ResultRow): { win: ResultRow; lose: ResultRow; speedup: number } | null {
+  const bOverA = pairwise(a, b);
+  if (bOverA === null) return null;
+  if (bOverA >= 1) return { win: b, lose: a, speedup: bOverA };
+  return { win: a, lose: b, speedup: pairwise(b, a) as number };
+}
+
 function best(rows: ResultRow[]): ResultRow {
   return rows.reduce((a, b) => ((nsPerAccess(a) as number) <= (nsPerAccess(b) as number) ? a : b));
 }
@@ -204,10 +221,9 @@ function hugepageVsPrefetch(file: ResultsFile, groups: RowGroup[]): Headline {
     if (v.huge.length) {
       const bestHuge = best(v.huge);
       const bestPre = best(v.pre);
-      const r = ratio(nsPerAccess(bestPre), nsPerAccess(bestHuge));
-      if (r !== null) {
-        const [win, lose] = r >= 1 ? [bestHuge, bestPre] : [bestPre, bestHuge];
-        answer.push(`On ${groupTitle(g)}: ${rowLabel(win)} is ${fmtRatio(r >= 1 ? r : 1 / r)} as fast per access as ${rowLabel(lose)}; going from ${rowLabel(lose)} to it, ${costChange(lose, win)}.`);
+      const p = pairSpeedup(bestPre, bestHuge);
+      if (p !== null) {
+        answer.push(`On ${groupTitle(g)}: ${rowLabel(p.win)} is ${fmtRatio(p.speedup)} as fast per access as ${rowLabel(p.lose)}; going from ${rowLabel(p.lose)} to it, ${costChange(p.lose, p.win)}.`);
       }
     }
     const absent = PREFETCHING.filter((x) => !v.pre.some((r) => r.variant === x.variant));
@@ -241,7 +257,7 @@ function hugeSpteCost(file: ResultsFile, groups: RowGroup[]): Headline {
       continue;
     }
     const { small, huge } = found.v;
-    const r = ratio(nsPerAccess(small), nsPerAccess(huge));
+    const r = pairwise(small, huge);
     // The gauge, not the scan delta: mappings made during setup count (hugeMappings).
     const p2 = hugeMappings(huge);
     let s = `${p.strategy} on ${groupTitle(found.g)}: ${p.huge} is ${fmtRatio(r)} faster per access than ${p.small}; ${costChange(small, huge)}`;
@@ -251,7 +267,7 @@ function hugeSpteCost(file: ResultsFile, groups: RowGroup[]): Headline {
     answer.push(
       ...otherGroups(groups, found.g, (g) => {
         const o = pick(g);
-        return o ? fmtRatio(ratio(nsPerAccess(o.small), nsPerAccess(o.huge))) : null;
+        return o ? fmtRatio(pairwise(o.small, o.huge)) : null;
       }),
     );
   }

@@ -3,7 +3,7 @@
 
 import type { ResultRow, ResultsFile } from './schema.js';
 import { compact, fmtBytes, fmtCount, fmtNs, fmtRatio } from './format.js';
-import { baselineRow, groupTitle, nsPerAccess, preferredGroups, ratio, rowLabel } from './row-metrics.js';
+import { baselineRow, groupTitle, nsPerAccess, preferredGroups, rowLabel, speedupPerAccess } from './row-metrics.js';
 import { IN_KERNEL_STRATEGIES } from './headlines.js';
 
 /** One quantity: what the series reported and what this file measured. */
@@ -59,7 +59,7 @@ export function seriesComparison(file: ResultsFile): SeriesRow[] {
     {
       what: 'Userspace ÷ in-kernel',
       series: compact(fmtRatio(SERIES_2020.userspaceNsPerAccess / SERIES_2020.inKernelNsPerAccess)),
-      ours: kernel.length && baseNs !== null ? kernel.map((r) => `${rowLabel(r)} ${fmtRatio(ratio(baseNs, nsPerAccess(r)))}`).join(', ') : NOT,
+      ours: kernel.length && baseNs !== null ? kernel.map((r) => `${rowLabel(r)} ${fmtRatio(speedupPerAccess(r, base))}`).join(', ') : NOT,
     },
     {
       what: 'Time saved per boot by answering in KVM',

@@ -6,12 +6,15 @@ import assert from 'node:assert/strict';
 import { workloadSections } from '../reports/chart-data.js';
 import type { BarChartSpec, DotChartSpec, MemoryChartSpec } from '../reports/chart-data.js';
 import { AXIS_MARGIN } from '../reports/chart-dots.js';
-import { headlines, prefetchFigures, windowPieces2M } from '../reports/headlines.js';
-import { kvmStatMedian } from '../reports/row-metrics.js';
+import { headlines, pairSpeedup, prefetchFigures, windowPieces2M } from '../reports/headlines.js';
+import { kvmStatMedian, nsPerAccess, ratio } from '../reports/row-metrics.js';
+import { speedupOf } from '../reports/speedup.js';
+import { summarize } from '../reports/summary.js';
+import type { ResultRow } from '../reports/schema.js';
 import { seriesComparison } from '../reports/series-2020.js';
 import { compareResults } from '../reports/compare.js';
 import { DEFAULT_ROWS, makeResults } from './fixtures.js';
-import { fmtCount, fmtMs, fmtNs } from '../reports/format.js';
+import { fmtCount, fmtMs, fmtNs, fmtRatio } from '../reports/format.js';
 
 type Section = ReturnType<typeof workloadSections>[number];
 const chart = (s: Section, suffix: string) => {
@@ -324,4 +327,50 @@ test('hugepage vs 2 MiB prefetch: every variant that exists, per row faults per 
   // Without a prefetching row, both variants are named with why they are missing.
   const noPre = headlines(makeResults({ rows: [rows[1]].map((r) => ({ ...r })) })).find((x) => x.id === 'hugepage-vs-prefetch');
   assert.match(noPre?.answer.join(' ') ?? '', /spte-prefetch: not measured in this file; spte-prefetch\/fault-2m: not measured in this file/);
+});
+
+/** Sets a row's cold ns per access per fresh VM (and its stats), so per-round ratios and medians part ways. */
+function setColdNs(row: ResultRow, values: number[]): void {
+  row.samples.forEach((s, i) => (s.scans[0].nsPerAccess = values[i]));
+  row.stats.nsPerAccess = summarize(values);
+}
+
+test('pairwise ratios in the headline cards, the 2020 table and the chart labels are the median of per-round ratios (reports/speedup.ts), not a ratio of medians', () => {
+  const file = makeResults({
+    rows: [
+      { strategy: 'userspace-exit', nsPerAccess: 25_000 },
+      { strategy: 'memslot-flag', status: 'proxy', nsPerAccess: 2_000 },
+      { strategy: 'ro-page', variant: '4k', nsPerAccess: 30 },
+      { strategy: 'ro-page', variant: 'thp', nsPerAccess: 1 },
+      { strategy: 'spte-prefetch', variant: '', nsPerAccess: 30 },
+    ],
+  });
+  const [ue, mf, small, huge, pre] = file.rows;
+  // Per-round ratios 10, 20, 30, 1, 1 (median 10) where the medians give 30 / 1 = 30.
+  setColdNs(small, [10, 20, 30, 40, 50]);
+  setColdNs(huge, [1, 1, 1, 40, 50]);
+  setColdNs(pre, [10, 20, 30, 40, 50]);
+  setColdNs(ue, [1000, 2000, 3000, 4000, 5000]);
+  setColdNs(mf, [1000, 1000, 1000, 100, 100]);
+  const one = speedupOf(small, huge, 'nsPerAccess')?.median;
+  assert.equal(one, 10);
+  assert.equal(ratio(nsPerAccess(small), nsPerAccess(huge)), 30, 'the two definitions differ here');
+  const h = headlines(file);
+  const hugeText = h.find((x) => x.id === 'huge-spte-cost')?.answer.join(' ') ?? '';
+  assert.match(hugeText, /thp is 10\.0× faster per access than 4k/, hugeText);
+  const hpText = h.find((x) => x.id === 'hugepage-vs-prefetch')?.answer.join(' ') ?? '';
+  assert.match(hpText, /ro-page\/thp is 10\.0× as fast per access as spte-prefetch/, hpText);
+  assert.ok(!hugeText.includes('30.0×') && !hpText.includes('30.0×'));
+  // The slower row first: the winner's speed-up is still ≥ 1 and by the same definition.
+  assert.deepEqual(pairSpeedup(huge, pre), { win: huge, lose: pre, speedup: 10 });
+  // In-kernel vs userspace: per-round 1, 2, 3, 40, 50 → 3 (medians: 3000 / 1000 = 3 too; the label must match speedupOf).
+  const inK = speedupOf(ue, mf, 'nsPerAccess')?.median as number;
+  const series = seriesComparison(file).find((r) => r.what === 'Userspace ÷ in-kernel');
+  assert.equal(series?.ours, `memslot-flag [proxy] ${fmtRatio(inK)}`);
+  // Chart labels.
+  const c = workloadSections(file)[0].charts.find((x) => x.title === 'Time per hole access') as DotChartSpec;
+  const thpLabel = c.labels.find((l) => l.startsWith('ro-page/thp ('));
+  const want = speedupOf(ue, huge, 'nsPerAccess')?.median as number;
+  assert.notEqual(want, ratio(nsPerAccess(ue), nsPerAccess(huge)));
+  assert.equal(thpLabel, `ro-page/thp (${want >= 10 ? want.toFixed(0) : want.toFixed(1)}×\u00a0faster)`);
 });
