@@ -24,6 +24,7 @@ import { REPORT_CSS } from './html-style.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
 import { MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
 import { HUGEPAGES_2M_NAME } from '../runner/hugetlb.js';
+import { DEFAULT_FLEET, FLEET_FORMULA, fleetTable, type FleetParams } from './fleet.js';
 
 /** Options of renderReport. */
 export interface RenderOptions {
@@ -33,6 +34,8 @@ export interface RenderOptions {
   title?: string;
   /** Timestamp printed as the generation time; defaults to now (tests pass a fixed one). */
   generatedAt?: string;
+  /** Fleet the "What it costs a fleet" section is scaled to (`bench report --fleet`); default: DEFAULT_FLEET, labelled an example. */
+  fleet?: FleetParams;
 }
 
 /**
@@ -53,7 +56,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
 
   const perFile = results.map((file, i) => workloadSections(file, `f${i}`));
   for (const sections of perFile) for (const s of sections) specs.push(...s.charts);
-  const fileSections = results.map((file, i) => fileSection(file, labels[i], i, multi, perFile[i]));
+  const fileSections = results.map((file, i) => fileSection(file, labels[i], i, multi, perFile[i], opts.fleet));
 
   const scripts = [
     scriptText(umdSource('chart.js')),
@@ -70,6 +73,7 @@ export function renderReport(results: ResultsFile[], opts: RenderOptions = {}): 
       : [
           '<li><a href="#f0-decision">Summary</a></li>',
           '<li><a href="#f0-headline">Headline</a></li>',
+          '<li><a href="#f0-fleet">Fleet cost</a></li>',
           ...perFile[0].map((s, gi) => `<li><a href="#f0-w${gi}">${esc(s.title)}</a></li>`),
           '<li><a href="#f0-capabilities">Capabilities</a></li>',
           '<li><a href="#f0-series">2020 figures</a></li>',
@@ -109,7 +113,7 @@ ${scripts.map((s) => `<script>${s}</script>`).join('\n')}
 `;
 }
 
-function fileSection(file: ResultsFile, label: string, i: number, multi: boolean, sections: WorkloadSection[]): string {
+function fileSection(file: ResultsFile, label: string, i: number, multi: boolean, sections: WorkloadSection[], fleet: FleetParams | undefined): string {
   const head = multi ? `<h2>${esc(label)}</h2>` : '<h2>Results</h2>';
   const timing = timingBasis(file.host);
   const lab = file.host?.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu})` : '';
@@ -123,6 +127,7 @@ ${meta}
 ${incomplete}
 ${decisionSection(file, i)}
 ${headlineSection(file, i)}
+${fleetSection(file, i, fleet)}
 ${sections.length ? sections.map((s, gi) => workloadHtml(s, `f${i}-w${gi}`)).join('\n') : '<p>This file has no result rows.</p>'}
 ${capabilitySection(file, i)}
 ${seriesSection(file, i)}
@@ -146,6 +151,32 @@ function headlineSection(file: ResultsFile, i: number): string {
   return `<h3 id="f${i}-headline">Headline</h3>
 <p class="sub">What the summary table above does not say: comparisons between two rows and what they mean, computed from this file's rows (cold scans, medians over fresh VMs; each row's own figures are in the table). Proxy rows are marked [proxy].${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
 <div class="headlines">${items}</div>`;
+}
+
+/** CPU-seconds per day as a reader takes it in: "1 234 CPU-s (0.01 cores busy)". */
+function fmtCpuDay(s: number | null): string {
+  if (s === null) return 'n/a';
+  if (s === 0) return '0 CPU-s';
+  const v = Math.abs(s) >= 10 ? Math.round(s) : Number(s.toPrecision(2));
+  return `${fmtCount(v)} CPU-s (${(s / 86_400).toPrecision(2)} cores busy)`;
+}
+
+function fleetSection(file: ResultsFile, i: number, given: FleetParams | undefined): string {
+  const p = given ?? DEFAULT_FLEET;
+  const t = fleetTable(file, p);
+  const scale = `${fmtCount(p.bootsPerDay)} boots per day, ${fmtCount(p.vmsPerHost)} VMs per host${given ? '' : ' (an example: set your own with <code>bench report --fleet BOOTS_PER_DAY,VMS_PER_HOST</code>)'}`;
+  const head = `<h3 id="f${i}-fleet">What it costs a fleet</h3>
+<p class="sub">${scale}. ${FLEET_FORMULA.map((f) => esc(f)).join('; ')}. Medians per fresh VM from this file${t ? `, ${esc(t.title)}` : ''}.${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}: CPU time here is not what hardware would spend; memory is.</strong>` : ''}</p>`;
+  if (!t) return `${head}
+<p>No row with a whole-scan figure: nothing to scale.</p>`;
+  const body = t.rows
+    .map(
+      (r) =>
+        `<tr><th scope="row">${esc(r.label)}</th><td>${esc(r.perBootNs === null ? 'n/a' : fmtNs(r.perBootNs))}</td><td>${esc(fmtCpuDay(r.cpuSecondsPerDay))}</td><td>${esc(r.savedVsBaseline === null ? '—' : fmtCpuDay(r.savedVsBaseline))}</td><td>${esc(r.memoryPerVm === null ? 'n/a' : fmtBytes(r.memoryPerVm))}</td><td>${esc(r.memoryPerHost === null ? 'n/a' : fmtBytes(r.memoryPerHost))}${r.backingShared ? ' (shared: once per host)' : ''}</td></tr>`,
+    )
+    .join('');
+  return `${head}
+<div class="scroll"><table class="num"><thead><tr><th>strategy</th><th>per boot (scan + setup)</th><th>CPU per day</th><th>saved vs userspace-exit (− = costs more)</th><th>memory per VM</th><th>memory per host</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function workloadHtml(s: WorkloadSection, id: string): string {

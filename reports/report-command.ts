@@ -1,4 +1,4 @@
-// `bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open]`: reads results files,
+// `bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open] [--fleet B,V]`: reads results files,
 // validates them, writes the HTML report atomically and prints its path.
 
 import { statSync } from 'node:fs';
@@ -9,9 +9,10 @@ import { UsageError } from '../runner/errors.js';
 import { checkOutput, writeOutput } from './output-files.js';
 import { renderReport } from './html.js';
 import { firstLine, loadResults } from './load-results.js';
+import { parseFleet, type FleetParams } from './fleet.js';
 
 /** The usage line printed with argument errors. */
-export const REPORT_USAGE = 'usage: bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open]';
+export const REPORT_USAGE = 'usage: bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open] [--fleet BOOTS_PER_DAY,VMS_PER_HOST]';
 
 /**
  * Runs `bench report`. Returns the exit status (0) after printing the report's path; throws
@@ -24,7 +25,7 @@ export async function reportCommand(args: string[]): Promise<number> {
       args,
       strict: true,
       allowPositionals: true,
-      options: { out: { type: 'string', short: 'o' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { out: { type: 'string', short: 'o' }, open: { type: 'boolean' }, fleet: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     // parseArgs explains '--' at length after the first sentence: keep the sentence.
@@ -34,6 +35,14 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (values.help) {
     console.log(REPORT_USAGE);
     return 0;
+  }
+  let fleet: FleetParams | undefined;
+  if (values.fleet !== undefined) {
+    try {
+      fleet = parseFleet(values.fleet);
+    } catch (e) {
+      throw new UsageError(`${firstLine(e)}; ${REPORT_USAGE}`);
+    }
   }
   const inputs = positionals.length ? positionals : defaultInputs();
   if (values.out === '') throw new UsageError(`--out needs a file name; ${REPORT_USAGE}`);
@@ -45,7 +54,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   for (const input of inputs) loaded.push(await loadResults(input, undefined, { uniqueRows: false }));
   const html = renderReport(
     loaded.map((l) => l.file),
-    { labels: loaded.map((l) => displayPath(l.path)) },
+    { labels: loaded.map((l) => displayPath(l.path)), ...(fleet ? { fleet } : {}) },
   );
   writeOutput(out, html, values.out === undefined ? 'report' : '--out');
   console.log(out);
