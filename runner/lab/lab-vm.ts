@@ -51,7 +51,10 @@ export function qemuArgs(r: LabRun, kernel: string, initrd: string, job: string)
     '-kernel', kernel, '-initrd', initrd,
     // panic=-1 reboots at once on a guest panic and -no-reboot turns that into QEMU exiting;
     // nowatchdog: under TCG a long syscall (65 536 mmaps) reads as a soft lockup (--timeout guards hangs).
-    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 random.trust_cpu=on nowatchdog ${r.append ?? ''}`.trim(),
+    // hugepages=160: the 2 MiB pool the hugetlb rows need (128 + a few), reserved at boot from
+    // unfragmented memory; raising it later makes the emulated kernel compact memory first,
+    // which took minutes when other VMs shared the host's cores.
+    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 random.trust_cpu=on nowatchdog hugepagesz=2M hugepages=160 ${r.append ?? ''}`.trim(),
     '-display', 'none', '-monitor', 'none', '-no-reboot', '-nic', 'none',
     '-chardev', 'stdio,id=con,signal=off', '-serial', 'chardev:con',
     '-virtfs', `local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap`,
