@@ -25,7 +25,8 @@ command's exit status is bench lab's (0 pass, 1 regression/failure, 2 bad input)
                          any host. auto (default) picks kvm when it can and says why.
                          Under tcg, counts are exact and times are emulated: relative path
                          lengths, not hardware time (results are labelled so).
-  --cpus N               vCPUs of the lab VM (default 2)
+  --cpus N               vCPUs of the lab VM (default: 2 under kvm, 1 under tcg, where QEMU's
+                         multi-threaded TCG stalled the VM for many minutes now and then)
   --memory MIB           its memory in MiB (default 6144)
   --timeout S            stop the VM after S seconds (default 3600)
   --kernel FILE          guest kernel (default: the newest /boot/vmlinuz-* with KVM modules)
@@ -86,7 +87,7 @@ export async function labCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       accel: { type: 'string', default: 'auto' },
-      cpus: { type: 'string', default: '2' },
+      cpus: { type: 'string' },
       memory: { type: 'string', default: '6144' },
       timeout: { type: 'string', default: '3600' },
       kernel: { type: 'string' },
@@ -109,13 +110,14 @@ export async function labCommand(args: string[]): Promise<number> {
     if (!positionals.length) return 0;
   }
   if (!['auto', 'kvm', 'tcg'].includes(values.accel)) throw new UsageError(`--accel ${values.accel}: expected auto, kvm or tcg`);
-  const cpuCount = parseCount('--cpus', values.cpus, 1, 64);
+  const cpusAsked = values.cpus === undefined ? null : parseCount('--cpus', values.cpus, 1, 64);
   const memoryMiB = parseMemoryMiB(values.memory);
   const timeoutS = parseCount('--timeout', values.timeout, 1, 86400);
   if (!positionals.length) throw new UsageError(`bench lab: give the command to run after --, e.g. bench lab -- run --samples 3 (bench lab --help)`);
   if (!values.exec && positionals[0] === 'lab') throw new UsageError('bench lab -- lab: the lab does not nest');
   const choice = chooseAccel(values.accel as 'auto' | Accel, readAccelFacts());
   if ('error' in choice) throw new HostError(choice.error);
+  const cpuCount = cpusAsked ?? (choice.accel === 'tcg' ? 1 : 2);
   const host = findLabHost({ kernel: values.kernel, modules: values.modules });
   const overrides = kvmModuleOverrides(values['kvm-modules']);
   const cwd = process.cwd();
