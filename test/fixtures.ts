@@ -185,3 +185,14 @@ export function makeResults(opts: FixtureOptions = {}): ResultsFile {
 
 /** The XSS payload the report must render as text. */
 export const XSS_NAME = '</script><img src=x onerror=alert(1)>';
+
+/** Runs f with console.log silenced (commands that print their result). */
+export async function quiet<T>(f: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+}

@@ -9,20 +9,10 @@ import { join } from 'node:path';
 import { reportCommand } from '../reports/report-command.js';
 import { writeOutput } from '../reports/output-files.js';
 import { UsageError } from '../runner/errors.js';
-import { makeResults } from './fixtures.js';
+import { makeResults, quiet } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcihole-report-files-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function quiet<T>(f: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-  }
-}
 
 async function refused(args: string[], re: RegExp): Promise<void> {
   await assert.rejects(

@@ -8,7 +8,7 @@ import { scriptJson, scriptText } from '../reports/html-assets.js';
 import { defaultOut, reportCommand } from '../reports/report-command.js';
 import { loadResults } from '../reports/load-results.js';
 import { UsageError } from '../runner/errors.js';
-import { XSS_NAME, makeResults } from './fixtures.js';
+import { XSS_NAME, makeResults, quiet } from './fixtures.js';
 
 const xssResults = () =>
   makeResults({
@@ -103,16 +103,6 @@ test('several files give a side-by-side comparison labelled by file, host and da
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'pcihole-report-'));
-}
-
-async function quiet<T>(f: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-  }
 }
 
 test('bench report: a run folder in, DIR/report.html out, atomically (no temp file left)', async () => {
