@@ -2,9 +2,9 @@
 // Bad input (flags, files, schema, hosts) throws UsageError: one line, exit status 2.
 
 import { parseArgs } from 'node:util';
-import { HostError, UsageError } from '../runner/errors.js';
+import { HostError, UsageError } from '../runner/shared/errors.js';
 import { checkOutput, writeOutput } from './output-files.js';
-import { parseCount } from '../runner/args.js';
+import { parseCount } from '../runner/shared/args.js';
 import { gate } from './gate.js';
 import { firstLine, loadResults, type LoadedResults } from './load-results.js';
 import { formatMarkdown, formatTable } from './gate-format.js';
@@ -153,7 +153,7 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
   return e.pairs >= 20 && e.falseAlarms <= Math.floor(e.pairs / 20) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
 }
 
-// The one results-file loader, re-exported: runner/run-command.ts reads `bench run --gate`'s
+// The one results-file loader, re-exported: runner/cli/run-command.ts reads `bench run --gate`'s
 // baseline with it before the run (duplicate rows refused, as the gate needs).
 export { loadResults } from './load-results.js';
 

@@ -5,6 +5,9 @@ import type { RaisedLimit } from './schema.js';
 /** The sysctl shared-hva raises (strategies/shared-hva.ts names its need the same). */
 export const MAX_MAP_COUNT_NAME = 'vm.max_map_count';
 
+/** The 2 MiB hugetlb pool's size as a need and a raised limit are named (runner/host/hugetlb.ts raises it). */
+export const HUGEPAGES_2M_NAME = 'hugepages-2048kB/nr_hugepages';
+
 /** "vm.max_map_count 65530 → 73728 during the run, restored after"; one clause per limit. */
 export function raisedLimitText(l: RaisedLimit): string {
   const after = l.restored === true ? 'restored after' : l.restored === false ? 'NOT restored (set it back by hand)' : 'restore not recorded (run interrupted?)';

@@ -22,8 +22,7 @@ import { dotChartConfig } from './client-dots.js';
 import { memoryChartConfig } from './client-memory.js';
 import { REPORT_CSS } from './html-style.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
-import { MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
-import { HUGEPAGES_2M_NAME } from '../runner/hugetlb.js';
+import { HUGEPAGES_2M_NAME, MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
 import { DEFAULT_FLEET, FLEET_FORMULA, fleetTable, type FleetParams } from './fleet.js';
 
 /** Options of renderReport. */

@@ -4,7 +4,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import { validateResults, type ResultsFile } from './schema.js';
 import { duplicateRow } from './gate.js';
 import { reconcileStats } from './stats-check.js';

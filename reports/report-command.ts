@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import { checkOutput, writeOutput } from './output-files.js';
 import { renderReport } from './html.js';
 import { firstLine, loadResults } from './load-results.js';

@@ -12,7 +12,8 @@ export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
  *  failed: it ran and something went wrong (guest fault, timeout, wrong discovery). */
 export type Status = 'measured' | 'proxy' | 'unsupported' | 'failed';
 
-export type Access = 'ecam' | 'conf1';
+import type { Access } from '../runner/shared/access.js';
+export type { Access };
 
 /** The lab VM a run happened in (`bench lab`), from the PCIHOLE_LAB environment variable. */
 export interface LabInfo {
@@ -43,7 +44,7 @@ export function asLabInfo(x: unknown): LabInfo | undefined {
   return lab;
 }
 
-/** A host limit `bench run` raised for the run (runner/host-prep.ts). */
+/** A host limit `bench run` raised for the run (runner/host/host-prep.ts). */
 export interface RaisedLimit {
   /** vm.max_map_count or hugepages-2048kB/nr_hugepages. */
   name: string;

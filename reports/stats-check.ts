@@ -1,6 +1,6 @@
 // A results file's `stats` are a cache of its samples: every reader (report, CSV, gate) must see
 // the same figures. Loading recomputes them from the samples exactly as `bench run` does
-// (runner/row.ts); a missing summary is filled in, a stored one that disagrees with its samples
+// (runner/measure/row.ts); a missing summary is filled in, a stored one that disagrees with its samples
 // is bad input (the file was edited by hand or is corrupt).
 
 import type { ResultRow, ResultsFile, Summary } from './schema.js';

@@ -18,8 +18,8 @@ import {
   mmap,
   mmapChecked,
   munmap,
-} from '../runner/libc.js';
-import { HUGE_2M, HostMapping } from '../runner/host-memory.js';
+} from '../runner/vmm/libc.js';
+import { HUGE_2M, HostMapping } from '../runner/vmm/host-memory.js';
 import type { Backing } from './types.js';
 
 /** A memfd of `size` bytes filled with 0xff (hugetlb-backed when asked). */

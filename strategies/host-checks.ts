@@ -1,6 +1,6 @@
 // Probe checks shared by the memslot strategies.
-import type { HostNeed } from '../runner/host-prep.js';
-import { hugepages2mNeed } from '../runner/hugetlb.js';
+import type { HostNeed } from '../runner/host/host-prep.js';
+import { hugepages2mNeed } from '../runner/host/hugetlb.js';
 import type { HostInfo, ProbeResult } from './types.js';
 
 /** A read-only memslot needs KVM_CAP_READONLY_MEM and ECAM (port I/O never touches memory). */

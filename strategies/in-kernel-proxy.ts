@@ -6,7 +6,7 @@
 // page tables map every hole page of the window to the IOAPIC page, so register 0 of an
 // absent function lands on IOWIN. Present functions' pages map to their real ECAM pages and
 // the device model subtracts the 0x10 (only the last 16 bytes of their 4 KiB are lost).
-import { IOAPIC_BASE, IOAPIC_IOWIN } from '../runner/kvm-abi.js';
+import { IOAPIC_BASE, IOAPIC_IOWIN } from '../runner/vmm/kvm-abi.js';
 import type { HostInfo, ProbeResult, StrategyContext, WindowPlan } from './types.js';
 import { PAGE, presentPages } from './window-slots.js';
 

@@ -1,7 +1,7 @@
 import { proxyPlan, proxyProbe, proxySetup } from './in-kernel-proxy.js';
 import { KERNEL_VARIANT, PCI_HOLE_CAP, patchedProbe } from './patched-kvm.js';
 import { addHoleSlots } from './window-slots.js';
-import { KVM_MEM_PCI_HOLE_BIT } from '../runner/kvm-abi.js';
+import { KVM_MEM_PCI_HOLE_BIT } from '../runner/vmm/kvm-abi.js';
 import { NO_BACKING, fullWindowPlan, type Strategy, type StrategyContext } from './types.js';
 
 const STANDS_FOR =

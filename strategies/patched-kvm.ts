@@ -1,7 +1,7 @@
 // What the `kernel` variants of memslot-flag and mmio-bus-device need from a patched KVM
 // (kernel/*.patch, built by `bench kvm build`): a private capability, and the reason a stock
 // kernel gives when it is missing.
-import { caps } from '../runner/kvm-abi.js';
+import { caps } from '../runner/vmm/kvm-abi.js';
 import type { HostInfo, ProbeResult } from './types.js';
 
 /** The variant that runs the mechanism itself on a patched KVM; '' stays the IOAPIC proxy. */

@@ -1,6 +1,6 @@
-import { MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_SHARED, PROT_READ, mmapChecked } from '../runner/libc.js';
+import { MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_SHARED, PROT_READ, mmapChecked } from '../runner/vmm/libc.js';
 import { closeSync } from 'node:fs';
-import { HUGE_2M, HostMapping, PAGE } from '../runner/host-memory.js';
+import { HUGE_2M, HostMapping, PAGE } from '../runner/vmm/host-memory.js';
 import { allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { hugepagesFor, memslotProbe, thpProbe } from './host-checks.js';
 import { addHoleSlots } from './window-slots.js';

@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
-import { HUGE_2M, PAGE } from '../runner/host-memory.js';
-import { sysctlNeed } from '../runner/host-prep.js';
+import { HUGE_2M, PAGE } from '../runner/vmm/host-memory.js';
+import { sysctlNeed } from '../runner/host/host-prep.js';
 import { aliasRegion, allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { hugepagesFor, memslotProbe } from './host-checks.js';
 import { addHoleSlots } from './window-slots.js';

@@ -2,9 +2,9 @@
 // one host page (4 KiB) or one 2 MiB hugetlb page behind every GFN, routed by KVM instead of by
 // 65 536 (or 128) userspace aliases.
 import { closeSync } from 'node:fs';
-import { HUGE_2M, HostMapping, PAGE } from '../runner/host-memory.js';
-import { KVM_MEM_READONLY, KVM_MEM_SINGLE_HVA_2M_BIT, KVM_MEM_SINGLE_HVA_BIT, caps } from '../runner/kvm-abi.js';
-import { MAP_SHARED, PROT_READ, mmapChecked } from '../runner/libc.js';
+import { HUGE_2M, HostMapping, PAGE } from '../runner/vmm/host-memory.js';
+import { KVM_MEM_READONLY, KVM_MEM_SINGLE_HVA_2M_BIT, KVM_MEM_SINGLE_HVA_BIT, caps } from '../runner/vmm/kvm-abi.js';
+import { MAP_SHARED, PROT_READ, mmapChecked } from '../runner/vmm/libc.js';
 import { aliasRegion, allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { patchedProbe } from './patched-kvm.js';
 import { addHoleSlots } from './window-slots.js';

@@ -1,11 +1,11 @@
-import { SysError } from '../runner/libc.js';
-import { HUGE_2M, HostMapping } from '../runner/host-memory.js';
-import { MADV_NOHUGEPAGE } from '../runner/libc.js';
+import { SysError } from '../runner/vmm/libc.js';
+import { HUGE_2M, HostMapping } from '../runner/vmm/host-memory.js';
+import { MADV_NOHUGEPAGE } from '../runner/vmm/libc.js';
 import { backingOf, withBacking } from './backing.js';
 import { memslotProbe } from './host-checks.js';
 import { PAGE, holeRuns, presentPages, addHoleSlots, type PageRun } from './window-slots.js';
 import { Strategy, fullWindowPlan } from './types.js';
-import { KVM_MEM_PREFETCH_2M_BIT, KVM_MEM_READONLY, caps } from '../runner/kvm-abi.js';
+import { KVM_MEM_PREFETCH_2M_BIT, KVM_MEM_READONLY, caps } from '../runner/vmm/kvm-abi.js';
 import { patchedProbe } from './patched-kvm.js';
 
 /** The variant where KVM prefetches a fault's whole 2 MiB range itself (patched KVM, kernel/0005). */

@@ -1,11 +1,11 @@
 // The strategy interface: how one idea from the 2020 review thread serves the ECAM window.
 // The VMM calls these hooks and knows nothing about any particular strategy.
-import type { Kvm } from '../runner/kvm.js';
-import type { Vm } from '../runner/vm.js';
-import type { Vcpu } from '../runner/vcpu.js';
-import type { Remap4k } from '../runner/page-tables.js';
-import type { PresentFunction } from '../runner/guest-image.js';
-import type { HostNeed } from '../runner/host-prep.js';
+import type { Kvm } from '../runner/vmm/kvm.js';
+import type { Vm } from '../runner/vmm/vm.js';
+import type { Vcpu } from '../runner/vmm/vcpu.js';
+import type { Remap4k } from '../runner/guest/page-tables.js';
+import type { PresentFunction } from '../runner/guest/guest-image.js';
+import type { HostNeed } from '../runner/host/host-prep.js';
 import type { Access, HostFingerprint } from '../reports/schema.js';
 import type { GuestKind, Workload } from '../workloads/types.js';
 
@@ -30,7 +30,7 @@ export type ProbeResult =
   | { status: 'proxy'; reason: string }
   | { status: 'unsupported'; reason: string };
 
-export type { PresentFunction } from '../runner/guest-image.js';
+export type { PresentFunction } from '../runner/guest/guest-image.js';
 
 /** Everything a strategy may look at when it plans and sets up one VM. */
 export interface StrategyContext {

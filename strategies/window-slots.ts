@@ -1,7 +1,7 @@
 // Shared by the memslot strategies: which 4 KiB pages of the ECAM window are hole pages, and
 // read-only memslots over them. Present functions' pages get no slot, so their config
 // accesses still exit to the VMM's device model as they do under every strategy.
-import { KVM_MEM_READONLY } from '../runner/kvm-abi.js';
+import { KVM_MEM_READONLY } from '../runner/vmm/kvm-abi.js';
 import type { StrategyContext } from './types.js';
 
 export const PAGE = 4096;

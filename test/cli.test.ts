@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { validateResults, type ResultsFile } from '../reports/schema.js';
 import { noAccessUnavailable, runWithoutKvmAccess } from './no-access.js';
 
-const CLI = fileURLToPath(new URL('../runner/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../runner/cli/cli.js', import.meta.url));
 const hasKvm = existsSync('/dev/kvm');
 
 function bench(args: string[], env: Record<string, string> = {}) {
@@ -168,7 +168,7 @@ describe('interrupted run', { skip: !hasKvm && 'no /dev/kvm' }, () => {
 
 describe('KVM API version', () => {
   test('anything but 12 is refused with the version named', async () => {
-    const { apiVersionProblem } = await import('../runner/kvm.js');
+    const { apiVersionProblem } = await import('../runner/vmm/kvm.js');
     assert.equal(apiVersionProblem(12, '/dev/kvm'), null);
     assert.match(apiVersionProblem(11, '/dev/kvm') ?? '', /\/dev\/kvm reports KVM API version 11, this tool speaks version 12/);
     assert.match(apiVersionProblem(13, '/dev/kvm') ?? '', /version 13/);

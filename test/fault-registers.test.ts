@@ -1,10 +1,10 @@
-// The guest-fault report's registers (runner/fault-registers.ts): printed as the fault's on VMX
+// The guest-fault report's registers (runner/measure/fault-registers.ts): printed as the fault's on VMX
 // and kvm_pvm; on AMD SVM, or whenever they are the INIT state, said to be lost instead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { faultRegistersText, isInitState, registersWereReset, type FaultRegs } from '../runner/fault-registers.js';
+import { faultRegistersText, isInitState, registersWereReset, type FaultRegs } from '../runner/measure/fault-registers.js';
 
-/** A CPL3 long-mode guest stopped at a ud2 (the state runner/guest-image.ts enters). */
+/** A CPL3 long-mode guest stopped at a ud2 (the state runner/guest/guest-image.ts enters). */
 const atFault: FaultRegs = { rip: 0x10001n, rsp: 0x100000n, rflags: 0x3002n, cr0: 0x80000031n, cr2: 0n, cr3: 0x1000n, csSelector: 0x1b, csDpl: 3 };
 /** What KVM_GET_REGS/SREGS return on SVM after the shutdown: the INIT state (cr0 keeps only ET and any CD/NW). */
 const init: FaultRegs = { rip: 0xfff0n, rsp: 0n, rflags: 0x2n, cr0: 0x10n, cr2: 0n, cr3: 0n, csSelector: 0xf000, csDpl: 0 };

@@ -10,7 +10,7 @@ import { gate } from '../reports/gate.js';
 import { GATE_EXIT, gateCommand } from '../reports/gate-command.js';
 import { scaleRow, withRow } from '../reports/gate-eval.js';
 import { rowKey } from '../reports/row-metrics.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import type { ResultsFile } from '../reports/schema.js';
 import { clone, makeResults, rowOf, tempDir, writeFixture } from './gate-fixtures.js';
 

@@ -11,12 +11,12 @@ import { gate, type GateOptions } from '../reports/gate.js';
 import { gateCommand } from '../reports/gate-command.js';
 import { formatTable } from '../reports/gate-format.js';
 import { EMULATED_NOTE } from '../reports/timing.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import type { ResultsFile } from '../reports/schema.js';
 import { clone, makeResults, rowOf, tempDir, writeFixture } from './gate-fixtures.js';
 
 const OPTS: GateOptions = { thresholdPct: 5, alpha: 0.01, ratios: false };
-const CLI = fileURLToPath(new URL('../runner/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../runner/cli/cli.js', import.meta.url));
 
 /** The same results as measured in bench lab under TCG (the host id left alone, so only the timing differs). */
 function emulated(f: ResultsFile): ResultsFile {

@@ -8,7 +8,7 @@ import { rowKey } from '../reports/row-metrics.js';
 import { rankSumTest, seededRandom } from '../reports/gate-stats.js';
 import { gateCommand, gateEvalCommand, parsePercent } from '../reports/gate-command.js';
 import { evaluateGate, evaluateRuns, scaleRow, withRow } from '../reports/gate-eval.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import type { ResultsFile } from '../reports/schema.js';
 import { clone, host, makeResults, rowOf, setNsPerAccess, tempDir, writeFixture } from './gate-fixtures.js';
 

@@ -1,11 +1,11 @@
 // Shared by the real-KVM tests: whether /dev/kvm can be used here (else a skip message), and a
 // sample runner that also hands back what the guest discovered (its records in guest RAM).
 import { accessSync, constants, existsSync } from 'node:fs';
-import { Kvm } from '../runner/kvm.js';
-import { view } from '../runner/libc.js';
-import { MARKS, RAM_SIZE, RECORDS, RECORD_SIZE } from '../runner/guest-layout.js';
-import { RECORD_END_SLOT } from '../runner/guest-program.js';
-import { runSample, type SampleRequest } from '../runner/sample.js';
+import { Kvm } from '../runner/vmm/kvm.js';
+import { view } from '../runner/vmm/libc.js';
+import { MARKS, RAM_SIZE, RECORDS, RECORD_SIZE } from '../runner/guest/guest-layout.js';
+import { RECORD_END_SLOT } from '../runner/guest/guest-program.js';
+import { runSample, type SampleRequest } from '../runner/measure/sample.js';
 import type { Sample } from '../reports/schema.js';
 import type { Strategy } from '../strategies/types.js';
 import type { ExpectedCounts, GuestKind, Workload } from '../workloads/types.js';

@@ -1,11 +1,11 @@
-// The host fingerprint's lab and timing fields (runner/lab-env.ts, runner/host.ts,
+// The host fingerprint's lab and timing fields (runner/host/lab-env.ts, runner/host/host.ts,
 // reports/timing.ts): PCIHOLE_LAB is validated, emulated timing follows accel tcg, and the host id
 // changes with lab.accel only for lab runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { labFromEnv } from '../runner/lab-env.js';
-import { KEY_PARAMS, hostFacts, hostId } from '../runner/host.js';
+import { labFromEnv } from '../runner/host/lab-env.js';
+import { KEY_PARAMS, hostFacts, hostId } from '../runner/host/host.js';
 import { timingBasis, timingLabel, EMULATED_NOTE } from '../reports/timing.js';
 import type { LabInfo } from '../reports/schema.js';
 

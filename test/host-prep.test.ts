@@ -1,13 +1,13 @@
-// Host limits (runner/host-prep.ts): already met, not root (the reason names the sysctl to run),
+// Host limits (runner/host/host-prep.ts): already met, not root (the reason names the sysctl to run),
 // and as root: raised, then put back by restoreHost(). Uses vm.max_map_count, and a sysfs tree
-// of its own for the 2 MiB hugetlb pool (runner/hugetlb.ts).
+// of its own for the 2 MiB hugetlb pool (runner/host/hugetlb.ts).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeHostNeeds, ensureHostNeeds, raisedLimits, raisedSysctls, readSysctl, restoreAndRecord, restoreHost, sysctlNeed, type HostNeed } from '../runner/host-prep.js';
-import { hugepages2m, hugepages2mDir, HUGEPAGES_2M_NAME } from '../runner/hugetlb.js';
+import { describeHostNeeds, ensureHostNeeds, raisedLimits, raisedSysctls, readSysctl, restoreAndRecord, restoreHost, sysctlNeed, type HostNeed } from '../runner/host/host-prep.js';
+import { hugepages2m, hugepages2mDir, HUGEPAGES_2M_NAME } from '../runner/host/hugetlb.js';
 import { hugepagesFor } from '../strategies/host-checks.js';
 
 const PROC = '/proc/sys/vm/max_map_count';

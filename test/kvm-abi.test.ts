@@ -1,4 +1,4 @@
-// runner/kvm-abi.ts against <linux/kvm.h>: a tiny C program, compiled with cc at test time,
+// runner/vmm/kvm-abi.ts against <linux/kvm.h>: a tiny C program, compiled with cc at test time,
 // prints every ioctl number, capability, exit reason, struct size and field offset the VMM
 // uses; each must equal the TypeScript constant. Skipped (with the reason) when cc or the
 // kernel headers are missing (Debian: apt-get install -y gcc linux-libc-dev).
@@ -44,7 +44,7 @@ import {
   ioctls,
   run,
   sregs,
-} from '../runner/kvm-abi.js';
+} from '../runner/vmm/kvm-abi.js';
 
 /** P(NAME, NAME) for every private macro of pcihole_uapi.h, and whether <linux/kvm.h> already had it. */
 const privateLines = () =>
@@ -184,7 +184,7 @@ ${privateMacroNames().map((n) => `  P("${n}", ${n});`).join('\n')}
 /** Compiles and runs the C program; the values it printed, or a skip message. */
 function headerValues(): Map<string, number> | string {
   const cc = spawnSync('cc', ['--version'], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return 'cc not found: install a C compiler (apt-get install -y gcc) to check runner/kvm-abi.ts against <linux/kvm.h>';
+  if (cc.error || cc.status !== 0) return 'cc not found: install a C compiler (apt-get install -y gcc) to check runner/vmm/kvm-abi.ts against <linux/kvm.h>';
   const dir = mkdtempSync(join(tmpdir(), 'kvm-abi-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const src = join(dir, 'abi.c');
@@ -205,7 +205,7 @@ function headerValues(): Map<string, number> | string {
   return m;
 }
 
-const values = process.arch === 'x64' ? headerValues() : 'runner/kvm-abi.ts describes x86-64; this host is ' + process.arch;
+const values = process.arch === 'x64' ? headerValues() : 'runner/vmm/kvm-abi.ts describes x86-64; this host is ' + process.arch;
 const skip = typeof values === 'string' ? values : false;
 const H = (name: string): number => {
   const m = values as Map<string, number>;
@@ -213,7 +213,7 @@ const H = (name: string): number => {
   return m.get(name) as number;
 };
 
-describe('runner/kvm-abi.ts matches <linux/kvm.h> (and kernel/selftests/pcihole_uapi.h for the patched KVM)', { skip }, () => {
+describe('runner/vmm/kvm-abi.ts matches <linux/kvm.h> (and kernel/selftests/pcihole_uapi.h for the patched KVM)', { skip }, () => {
   test('the private constants come from pcihole_uapi.h, not from <linux/kvm.h>', () => {
     const names = privateMacroNames();
     for (const n of ['KVM_CAP_PCI_HOLE_MEM', 'KVM_MEM_PCI_HOLE', 'KVM_CAP_MMIO_FILL', 'KVM_REGISTER_MMIO_FILL', 'KVM_UNREGISTER_MMIO_FILL']) assert.ok(names.includes(n), `pcihole_uapi.h defines ${n}`);

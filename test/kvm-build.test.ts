@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostError } from '../runner/errors.js';
+import { HostError } from '../runner/shared/errors.js';
 import { MODULES, defaultKernel, isCached, listPatches, patchHash, tweakMakefile } from '../runner/kvm-build/kvm-build.js';
 import { SOURCE_TARBALL, missingPackages, neededPackages, onPath, versionMismatch } from '../runner/kvm-build/debian-packages.js';
 

@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { Kvm } from '../runner/kvm.js';
-import { HostError } from '../runner/errors.js';
-import { KVM_API_VERSION } from '../runner/kvm-abi.js';
-import { errnoName } from '../runner/libc.js';
-import { Asm, mem, r } from '../runner/x86.js';
-import { HostMapping } from '../runner/host-memory.js';
-import { CODE, INFO, PRESENT_LIST, PRESENT_MAX, RAM_SIZE, STACK_TOP } from '../runner/guest-layout.js';
-import { enterLongModeCpl3, writeImage } from '../runner/guest-image.js';
-import { GuestFault, runSample } from '../runner/sample.js';
-import { VcpuThreads } from '../runner/vcpu-thread.js';
-import { PciModel } from '../runner/pci-model.js';
+import { Kvm } from '../runner/vmm/kvm.js';
+import { HostError } from '../runner/shared/errors.js';
+import { KVM_API_VERSION } from '../runner/vmm/kvm-abi.js';
+import { errnoName } from '../runner/vmm/libc.js';
+import { Asm, mem, r } from '../runner/guest/x86.js';
+import { HostMapping } from '../runner/vmm/host-memory.js';
+import { CODE, INFO, PRESENT_LIST, PRESENT_MAX, RAM_SIZE, STACK_TOP } from '../runner/guest/guest-layout.js';
+import { enterLongModeCpl3, writeImage } from '../runner/guest/guest-image.js';
+import { GuestFault, runSample } from '../runner/measure/sample.js';
+import { VcpuThreads } from '../runner/measure/vcpu-thread.js';
+import { PciModel } from '../runner/devices/pci-model.js';
 import { q35Topology } from '../workloads/q35-topology.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
 import type { Strategy } from '../strategies/types.js';
@@ -25,8 +25,8 @@ import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { Workload } from '../workloads/types.js';
 import type { Access } from '../reports/schema.js';
 import { KVM_DEVICE, expectedFor, kvmSkipReason, openKvm } from './helpers-kvm.js';
-import { kvmBackend } from '../runner/host.js';
-import { isInitState } from '../runner/fault-registers.js';
+import { kvmBackend } from '../runner/host/host.js';
+import { isInitState } from '../runner/measure/fault-registers.js';
 
 const skip = kvmSkipReason();
 const opened = openKvm();
@@ -59,7 +59,7 @@ describe('Kvm.open errors', () => {
 describe('Kvm.open errors that need a device', { skip }, () => {
   // EACCES (a 0000 device node, root without DAC-override capabilities) must become the kvm-group fix.
   test('permission denied is a HostError naming the kvm group fix', { skip: noAccessUnavailable() ?? false }, () => {
-    const script = `import { Kvm } from ${JSON.stringify(new URL('../runner/kvm.js', import.meta.url).href)};
+    const script = `import { Kvm } from ${JSON.stringify(new URL('../runner/vmm/kvm.js', import.meta.url).href)};
       try { Kvm.open(); console.log('opened'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
     const out = runWithoutKvmAccess([process.execPath, '--input-type=module', '-e', script]);
     assert.equal(out.status, 0, out.stderr);

@@ -13,7 +13,7 @@ import { chooseAccel, accelArgs } from '../runner/lab/accel.js';
 import { defaultKernel, findLabHost, isStaticElf } from '../runner/lab/lab-host.js';
 import { benchShares, parseMemoryMiB } from '../runner/lab/lab-command.js';
 import { qemuArgs, runScript, shq, type LabRun } from '../runner/lab/lab-vm.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -196,7 +196,7 @@ describe('the guest side', () => {
 });
 
 describe('bench lab bad input', () => {
-  const cli = new URL('../runner/cli.js', import.meta.url).pathname;
+  const cli = new URL('../runner/cli/cli.js', import.meta.url).pathname;
   const bench = (args: string[]) => spawnSync(process.execPath, [cli, 'lab', ...args], { encoding: 'utf8' });
   for (const [args, msg] of [
     [['--accel', 'fast', '--', 'env'], /^bench: --accel fast: expected auto, kvm or tcg\n$/],
@@ -226,7 +226,7 @@ describe('a real lab VM', () => {
       return (e as Error).message;
     }
   })();
-  const cli = new URL('../runner/cli.js', import.meta.url).pathname;
+  const cli = new URL('../runner/cli/cli.js', import.meta.url).pathname;
   /** Runs bench lab with a private TMPDIR; resolves with its status, output and what it left in TMPDIR. */
   const lab = (args: string[], onOutput?: (text: string, child: ChildProcess) => void) =>
     new Promise<{ code: number | null; out: string; left: string[] }>((resolveRun) => {

@@ -1,9 +1,9 @@
-// Guest page tables (runner/page-tables.ts) written into a plain buffer and walked here like
+// Guest page tables (runner/guest/page-tables.ts) written into a plain buffer and walked here like
 // the MMU would: identity 2 MiB user pages over 4 GiB, and 4 KiB remaps of a window.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPageTables, type Remap4k } from '../runner/page-tables.js';
-import { PD0, PDPT, PML4, PT_POOL, PT_POOL_END, RAM_SIZE } from '../runner/guest-layout.js';
+import { buildPageTables, type Remap4k } from '../runner/guest/page-tables.js';
+import { PD0, PDPT, PML4, PT_POOL, PT_POOL_END, RAM_SIZE } from '../runner/guest/guest-layout.js';
 
 const MB2 = 0x200000;
 const GiB4 = 0x100000000;

@@ -1,9 +1,9 @@
-// The userspace PCI device model (runner/pci-model.ts): configuration headers, BAR size
+// The userspace PCI device model (runner/devices/pci-model.ts): configuration headers, BAR size
 // probing, capability lists, the hole, the type-1 port mechanism and bridge routing.
 // No KVM needed.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALL_ONES, PciFunction, PciModel, enumerate, type FunctionSpec } from '../runner/pci-model.js';
+import { ALL_ONES, PciFunction, PciModel, enumerate, type FunctionSpec } from '../runner/devices/pci-model.js';
 import { q35Topology } from '../workloads/q35-topology.js';
 
 const devfn = (dev: number, fn: number) => (dev << 3) | fn;

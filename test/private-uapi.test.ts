@@ -1,5 +1,5 @@
 // kernel/selftests/pcihole_uapi.h must say what the patches' uapi hunks say: same macro values,
-// same struct layouts. kvm-abi.test.ts checks runner/kvm-abi.ts against that header.
+// same struct layouts. kvm-abi.test.ts checks runner/vmm/kvm-abi.ts against that header.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportCommand } from '../reports/report-command.js';
 import { writeOutput } from '../reports/output-files.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import { makeResults, quiet } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcihole-report-files-'));

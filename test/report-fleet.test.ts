@@ -14,7 +14,7 @@ import { groupRows } from '../reports/row-metrics.js';
 import { fmtBytes } from '../reports/format.js';
 import { makeResults } from './fixtures.js';
 
-const CLI = fileURLToPath(new URL('../runner/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../runner/cli/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'pcihole-report-fleet-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -10,9 +10,9 @@ import { makeResults } from './fixtures.js';
 import { validateResults, type RaisedLimit, type ResultsFile } from '../reports/schema.js';
 import { renderReport } from '../reports/html.js';
 import { raisedLimitsText, MAX_MAP_COUNT_NAME } from '../reports/host-limits.js';
-import { HUGEPAGES_2M_NAME } from '../runner/hugetlb.js';
+import { HUGEPAGES_2M_NAME } from '../runner/host/hugetlb.js';
 import { loadResults } from '../reports/load-results.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 
 const withLimits = (limits: unknown): ResultsFile => {
   const f = makeResults();

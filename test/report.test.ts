@@ -7,7 +7,7 @@ import { renderReport } from '../reports/html.js';
 import { scriptJson, scriptText } from '../reports/html-assets.js';
 import { defaultOut, reportCommand } from '../reports/report-command.js';
 import { loadResults } from '../reports/load-results.js';
-import { UsageError } from '../runner/errors.js';
+import { UsageError } from '../runner/shared/errors.js';
 import { XSS_NAME, makeResults, quiet } from './fixtures.js';
 
 const xssResults = () =>

@@ -1,8 +1,8 @@
-// buildRow (runner/row.ts): statistics over samples, and the checks that turn a row into
+// buildRow (runner/measure/row.ts): statistics over samples, and the checks that turn a row into
 // "failed". Samples are synthetic (invented round numbers, not measurements).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRow, type RowInput } from '../runner/row.js';
+import { buildRow, type RowInput } from '../runner/measure/row.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { Sample } from '../reports/schema.js';

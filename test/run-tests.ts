@@ -32,7 +32,7 @@ export function tapCounts(tap: string): Counts {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'runner', 'cli.js');
+const cli = join(here, '..', 'runner', 'cli', 'cli.js');
 
 /** node --test over `files`, spec to the terminal and TAP to `tapFile`; in the lab when `lab`. */
 function runFiles(files: string[], tapFile: string, lab: boolean): number {

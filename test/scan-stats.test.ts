@@ -1,9 +1,9 @@
-// KVM statistics of a sample (runner/scan-stats.ts) when the kernel lacks some or all of them:
+// KVM statistics of a sample (runner/measure/scan-stats.ts) when the kernel lacks some or all of them:
 // absent, never 0. The real statistics are read in test/kvm.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScanStats, mappingGauges, sumRecords } from '../runner/scan-stats.js';
-import type { Vm } from '../runner/vm.js';
+import { ScanStats, mappingGauges, sumRecords } from '../runner/measure/scan-stats.js';
+import type { Vm } from '../runner/vmm/vm.js';
 
 test('KVM_CAP_BINARY_STATS_FD 0 (Linux < 5.14): nothing is opened and the statistics are null, not {}', () => {
   // With the capability 0 no VM is touched (KVM_GET_STATS_FD would fail on every sample): null would throw if it were.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { soak } from '../runner/soak.js';
+import { soak } from '../runner/measure/soak.js';
 import { strategies } from '../strategies/index.js';
 import { workloads } from '../workloads/index.js';
 

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { prefaultUnsupportedReason, prefetchRanges, sptePrefetch } from '../strategies/spte-prefetch.js';
 import { PAGE, holeRuns, presentPages, type PageRun } from '../strategies/window-slots.js';
-import { SysError } from '../runner/libc.js';
-import { presentFunctions, windowOf } from '../runner/sample.js';
+import { SysError } from '../runner/vmm/libc.js';
+import { presentFunctions, windowOf } from '../runner/measure/sample.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { HostInfo } from '../strategies/types.js';
 

@@ -7,11 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { strategies } from '../strategies/index.js';
-import { fingerprint } from '../runner/host.js';
-import { guestTscKhz } from '../runner/guest-tsc.js';
-import { ensureHostNeeds, restoreHost } from '../runner/host-prep.js';
-import { enumerate } from '../runner/pci-model.js';
-import { planOnly, windowOf } from '../runner/sample.js';
+import { fingerprint } from '../runner/host/host.js';
+import { guestTscKhz } from '../runner/guest/guest-tsc.js';
+import { ensureHostNeeds, restoreHost } from '../runner/host/host-prep.js';
+import { enumerate } from '../runner/devices/pci-model.js';
+import { planOnly, windowOf } from '../runner/measure/sample.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { HostInfo, Strategy } from '../strategies/types.js';
 import type { Sample } from '../reports/schema.js';

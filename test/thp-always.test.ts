@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runSample } from '../runner/sample.js';
+import { runSample } from '../runner/measure/sample.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
 import { roPage } from '../strategies/ro-page.js';
 import type { Strategy } from '../strategies/types.js';

@@ -3,7 +3,7 @@
 // predate the field read as hardware. Fixture figures are invented.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTable } from '../runner/table.js';
+import { renderTable } from '../runner/cli/table.js';
 import { renderReport } from '../reports/html.js';
 import { compareResults } from '../reports/compare.js';
 import { workloadSections } from '../reports/chart-data.js';

@@ -3,8 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PAGE, addHoleSlots, holeRuns, presentPages, type PageRun } from '../strategies/window-slots.js';
-import { KVM_MEM_READONLY } from '../runner/kvm-abi.js';
-import { presentFunctions, windowOf } from '../runner/sample.js';
+import { KVM_MEM_READONLY } from '../runner/vmm/kvm-abi.js';
+import { presentFunctions, windowOf } from '../runner/measure/sample.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { StrategyContext } from '../strategies/types.js';
 

@@ -1,4 +1,4 @@
-// Checks every instruction form of runner/x86.ts against an independent disassembler:
+// Checks every instruction form of runner/guest/x86.ts against an independent disassembler:
 // GNU objdump (binutils). Each case is assembled, written to a temp file, disassembled with
 //   objdump -D -b binary -mi386:x86-64 -M intel --insn-width=16 FILE
 // and compared instruction by instruction (mnemonic + operands, whitespace normalized).
@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Asm, mem, r, type Cond, type Label } from '../runner/x86.js';
+import { Asm, mem, r, type Cond, type Label } from '../runner/guest/x86.js';
 
 interface Case {
   /** Subtest name; defaults to the expected text. */

@@ -1,4 +1,4 @@
-import type { FunctionSpec } from '../runner/pci-model.js';
+import type { FunctionSpec } from '../runner/devices/pci-model.js';
 import type { Workload } from './types.js';
 import type { ScanOptions } from './linux-scan.js';
 import { linuxWorkload } from './linux-workload.js';

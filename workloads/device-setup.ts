@@ -19,10 +19,10 @@
 //                       all-ones, below 0x100, after 480 hops)
 // Linux walks these lists many more times (pci_init_capabilities looks up each capability
 // from the start of the list); one walk each keeps the count analytic and the cost honest.
-import type { GuestProgram } from '../runner/guest-program.js';
-import type { FunctionSpec } from '../runner/pci-model.js';
-import { r, type Label } from '../runner/x86.js';
-import type { Access } from '../reports/schema.js';
+import type { GuestProgram } from '../runner/guest/guest-program.js';
+import type { FunctionSpec } from '../runner/devices/pci-model.js';
+import { r, type Label } from '../runner/guest/x86.js';
+import type { Access } from '../runner/shared/access.js';
 
 /** Bits the setup routine ORs into the header type it returns in eax. */
 export const SETUP_PCIE = 0x200;

@@ -1,6 +1,6 @@
 // Guests that misbehave on purpose, for the hardening tests: one never signals done, one
-// faults. Listed only when PCIHOLE_TEST_WORKLOADS=1 (see runner/workload-registry.ts).
-import { GuestProgram } from '../runner/guest-program.js';
+// faults. Listed only when PCIHOLE_TEST_WORKLOADS=1 (see runner/measure/workload-registry.ts).
+import { GuestProgram } from '../runner/guest/guest-program.js';
 import { q35Topology } from './q35-topology.js';
 import type { Workload } from './types.js';
 

@@ -19,11 +19,11 @@
 //                      counter in guest memory, pause-spin), then each takes a contiguous share of
 //                      buses 1..lastBus in the peer-bridge phase; type-1 accesses take a lock
 //                      (pci_config_lock), so under conf1 the vCPUs' probes serialise as in Linux
-import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest-program.js';
-import { STACK_SIZE, info } from '../runner/guest-layout.js';
-import { mem, r } from '../runner/x86.js';
-import type { FunctionSpec } from '../runner/pci-model.js';
-import type { Access } from '../reports/schema.js';
+import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest/guest-program.js';
+import { STACK_SIZE, info } from '../runner/guest/guest-layout.js';
+import { mem, r } from '../runner/guest/x86.js';
+import type { FunctionSpec } from '../runner/devices/pci-model.js';
+import type { Access } from '../runner/shared/access.js';
 import type { ExpectedCounts, GuestKind } from './types.js';
 import { SETUP_DOWNSTREAM, emitDeviceSetup, isDownstreamPort, setupAccesses } from './device-setup.js';
 

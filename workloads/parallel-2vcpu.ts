@@ -8,7 +8,7 @@ export const SCAN: ScanOptions = { vcpus: 2 };
  * Two vCPUs on q35: vCPU 0 scans bus 0 alone (the only present-device traffic), both meet at a
  * guest start barrier, then each probes half of buses 1..255 (vCPU 0: 1..128, vCPU 1: 129..255)
  * at the same time: contention in KVM's fault path (mmu_lock) and in the VMM.
- * Figures (runner/sample.ts combineScans): phase ns = the longest vCPU, accesses summed, so
+ * Figures (runner/measure/sample.ts combineScans): phase ns = the longest vCPU, accesses summed, so
  * ns/access is wall time per hole read of both vCPUs together (perfect scaling: half of
  * linux-q35-boot's).
  */

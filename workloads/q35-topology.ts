@@ -1,4 +1,4 @@
-import type { FunctionSpec } from '../runner/pci-model.js';
+import type { FunctionSpec } from '../runner/devices/pci-model.js';
 
 /** QEMU q35 with its default devices: host bridge, VGA, e1000e NIC, and the ICH9 LPC/SATA/SMBus
  *  multifunction device at 00:1f (QEMU puts ICH9 SATA at .2 and SMBus at .3). */

@@ -1,5 +1,5 @@
-import type { FunctionSpec } from '../runner/pci-model.js';
-import type { Access } from '../reports/schema.js';
+import type { FunctionSpec } from '../runner/devices/pci-model.js';
+import type { Access } from '../runner/shared/access.js';
 
 /** How the guest finds devices: Linux's probing scan, or the VMM's published list (guest-enlightenment). */
 export type GuestKind = 'linux' | 'enlightened';
@@ -37,7 +37,7 @@ export interface Workload {
    *  length is mostly host scheduling, not guest work). Default: none. */
   untimedPhases?: string[];
   /** Throws an Error naming the limit when the program cannot handle this topology (e.g. more
-   *  bridges on one bus than its stack frame holds). runner/sample.ts checkCapacity calls it
+   *  bridges on one bus than its stack frame holds). runner/measure/sample.ts checkCapacity calls it
    *  with the workload's own topology before any VM exists. */
   checkTopology?(topology: FunctionSpec[]): void;
   /** Builds the guest program. Identical bytes for every strategy of the same guest kind. */

@@ -1,7 +1,7 @@
 // Building blocks for virtio-style topologies: virtio 1.0 (modern) PCI functions, PCIe root
 // ports and a PCIe switch, with the capabilities QEMU gives them (hw/virtio/virtio-pci.c,
 // hw/pci-bridge/pcie_root_port.c, xio3130_upstream.c / xio3130_downstream.c).
-import type { CapSpec, FunctionSpec } from '../runner/pci-model.js';
+import type { CapSpec, FunctionSpec } from '../runner/devices/pci-model.js';
 
 /** PCI_EXP_FLAGS port types (bits 7:4). */
 export const PCIE_ENDPOINT = 0;

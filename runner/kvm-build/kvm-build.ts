@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HostError } from '../errors.js';
+import { HostError } from '../shared/errors.js';
 import { SOURCE_TARBALL, missingPackages, packageVersion, versionMismatch } from './debian-packages.js';
 
 /** Bump when the steps below change what gets built. */

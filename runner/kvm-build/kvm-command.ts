@@ -6,7 +6,7 @@ import { release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HostError, UsageError } from '../errors.js';
+import { HostError, UsageError } from '../shared/errors.js';
 import { defaultKernel as labKernel } from '../lab/lab-host.js';
 import { buildKvm, defaultCacheRoot, defaultKernel } from './kvm-build.js';
 import { buildSelftests } from './selftests.js';

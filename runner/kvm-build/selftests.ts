@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { HostError } from '../errors.js';
+import { HostError } from '../shared/errors.js';
 
 /** Builds every *_test.c of `srcDir` (with its headers) into `cacheRoot`/selftests-<hash>; returns the binaries. */
 export function buildSelftests(srcDir: string, cacheRoot: string): string[] {

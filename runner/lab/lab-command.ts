@@ -5,8 +5,8 @@ import { cpus, release } from 'node:os';
 import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseCount } from '../args.js';
-import { HostError, UsageError } from '../errors.js';
+import { parseCount } from '../shared/args.js';
+import { HostError, UsageError } from '../shared/errors.js';
 import { chooseAccel, readAccelFacts, type Accel } from './accel.js';
 import { findLabHost, installLabPackages, LAB_PACKAGES } from './lab-host.js';
 import { runLab } from './lab-vm.js';
@@ -74,7 +74,7 @@ export function kvmModuleOverrides(dir: string | undefined): Map<string, string>
   return out;
 }
 
-/** What the fingerprint records about the lab (read by runner/host.ts from PCIHOLE_LAB). */
+/** What the fingerprint records about the lab (read by runner/host/host.ts from PCIHOLE_LAB). */
 export function labInfo(accel: Accel, qemu: string, guestKernel: string): Record<string, string> {
   const cpu = cpus()[0]?.model ?? 'unknown';
   return { accel, outerKernel: release(), outerCpu: cpu, qemu, guestKernel };
@@ -121,7 +121,7 @@ export async function labCommand(args: string[]): Promise<number> {
   const host = findLabHost({ kernel: values.kernel, modules: values.modules });
   const overrides = kvmModuleOverrides(values['kvm-modules']);
   const cwd = process.cwd();
-  const cli = realpathSync(fileURLToPath(new URL('../cli.js', import.meta.url)));
+  const cli = realpathSync(fileURLToPath(new URL('../cli/cli.js', import.meta.url)));
   const argv = values.exec ? positionals : [process.execPath, cli, ...positionals];
   const shares = [...(values.exec ? [] : benchShares(positionals, cwd)), ...(values.share ?? []).map((d) => resolve(cwd, d))];
   for (const d of shares) mkdirSync(d, { recursive: true });

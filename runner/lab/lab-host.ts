@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HostError } from '../errors.js';
+import { HostError } from '../shared/errors.js';
 
 export const LAB_PACKAGES = ['qemu-system-x86', 'linux-image-amd64', 'busybox-static'];
 const FIX = `run: sudo apt-get install -y ${LAB_PACKAGES.join(' ')}  (or, as root: npx bench lab --setup)`;

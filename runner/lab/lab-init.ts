@@ -2,7 +2,7 @@
 // host's root read-only over 9p (cache=loose: without it node starts ~10x slower), gives it a
 // fresh /proc, /sys, /dev, /tmp, mounts the job share and the writable result shares, runs the
 // job's run.sh in a chroot, writes its exit status to the job share, and powers off.
-// Lines starting "pcihole-lab:" are read by the host side (runner/lab/qemu.ts).
+// Lines starting "pcihole-lab:" are read by the host side (runner/lab/lab-vm.ts).
 export const LAB_INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin

@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
   if (vm < 0) die("KVM_CREATE_VM");
   uint8_t *ram = mmap(0, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (ram == MAP_FAILED) die("mmap");
-  /* As the harness does (runner/host-memory.ts guestRam): with THP "always" guest RAM would get
+  /* As the harness does (runner/vmm/host-memory.ts guestRam): with THP "always" guest RAM would get
    * 2 MiB pages, KVM would map it with 2 MiB SPTEs, and RAM would not be 4 KiB as in the harness. */
   if (madvise(ram, ram_size, MADV_NOHUGEPAGE) < 0) die("madvise(MADV_NOHUGEPAGE) guest RAM");
   FILE *f = fopen(argv[1], "rb");

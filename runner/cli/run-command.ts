@@ -1,0 +1,180 @@
+// `bench run`: the matrix, incremental results, a progress bar, the table and the report.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Kvm } from '../vmm/kvm.js';
+import { UsageError } from '../shared/errors.js';
+import { fingerprint } from '../host/host.js';
+import { guestTscKhz } from '../guest/guest-tsc.js';
+import { activeWorkers, expandMatrix, runMatrix } from '../measure/run-matrix.js';
+import { createRunDir, writeAtomic, writeResults } from './results-store.js';
+import { renderTable } from './table.js';
+import { raisedLimits, restoreAndRecord, restoreOnExit } from '../host/host-prep.js';
+import { raisedLimitsText } from '../../reports/host-limits.js';
+import { parseCount, parsePositive, pickIds } from '../shared/args.js';
+import { strategies } from '../../strategies/index.js';
+import type { StrategyOptions } from '../../strategies/types.js';
+import { allWorkloads } from '../measure/workload-registry.js';
+import { renderReport } from '../../reports/html.js';
+import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../../reports/schema.js';
+import { gateCommand, loadResults, parsePercent } from '../../reports/gate-command.js';
+import { BASELINE_STRATEGY } from '../../reports/row-metrics.js';
+import { timingBasis, timingLabel } from '../../reports/timing.js';
+
+export const RUN_HELP = `usage: bench run [--strategy ID|all] [--workload ID|all] [--variant V] [--access ecam|conf1|all]
+                 [--samples N] [--timeout SECONDS] [--out DIR] [--gate BASELINE.json] [--no-report]
+
+Creates a fresh VM per sample on /dev/kvm, runs the workload's guest PCI scan under each
+strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}.
+
+  --strategy   a strategy id from 'bench list', or all (default: all)
+  --workload   a workload id from 'bench list', or all (default: linux-q35-boot)
+  --variant    only this variant of the chosen strategies (e.g. 4k, thp, hugetlb, 2m)
+  --access     config access method: ecam (MMIO, default), conf1 (port 0xCF8/0xCFC), or all
+  --samples    fresh VMs per row (default: 10); figures are medians over them
+  --timeout    seconds a sample may run before it is killed and reported (default: 60)
+  --order      interleaved (default: one fresh VM of every row per round, so host drift hits
+               every row alike) or blocked (all samples of a row, then the next)
+  --out        folder for run folders (default: results)
+  --gate       after the run, gate it against a baseline results file (see 'bench gate --help');
+               a baseline from another host is compared through speed-ups (--ratios)
+  --gate-threshold  the gate's time threshold (default 5%)
+  --no-report  skip report.html
+  --pci-hole-cap N --pci-hole-flag B
+               run memslot-flag for real on a kernel with the KVM_MEM_PCI_HOLE series: its
+               capability number and memslot flag bit (otherwise memslot-flag is a proxy)
+
+What is timed: the guest's own TSC around each scan phase (rdtsc at CPL3, natively), so the
+figures exclude VM creation; ns/access is the hole-only phase (peer-bridge fixup) divided by
+its hole reads. Setup (e.g. filling a 0xff backing) is reported separately.`;
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      strategy: { type: 'string', default: 'all' },
+      workload: { type: 'string', default: 'linux-q35-boot' },
+      variant: { type: 'string' },
+      access: { type: 'string', default: 'ecam' },
+      samples: { type: 'string', default: '10' },
+      timeout: { type: 'string', default: '60' },
+      order: { type: 'string', default: 'interleaved' },
+      out: { type: 'string', default: 'results' },
+      gate: { type: 'string' },
+      'gate-threshold': { type: 'string', default: '5%' },
+      'pci-hole-cap': { type: 'string' },
+      'pci-hole-flag': { type: 'string' },
+      'no-report': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(RUN_HELP);
+    return 0;
+  }
+  const strats = pickIds('--strategy', values.strategy, strategies);
+  const works = pickIds('--workload', values.workload, allWorkloads());
+  const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
+  if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
+  const samples = parseCount('--samples', values.samples, 1, 100000);
+  const timeoutMs = parsePositive('--timeout', values.timeout, 86_400) * 1000;
+  parsePercent(values['gate-threshold'], '--gate-threshold');
+  const options: StrategyOptions = {};
+  if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
+  if (values['pci-hole-flag'] !== undefined) options.pciHoleFlag = parseCount('--pci-hole-flag', values['pci-hole-flag'], 0, 31);
+  if ((options.pciHoleCap === undefined) !== (options.pciHoleFlag === undefined)) throw new UsageError('--pci-hole-cap and --pci-hole-flag go together (the patched kernel\'s capability number and memslot flag bit)');
+  if (values.order !== 'interleaved' && values.order !== 'blocked') throw new UsageError(`--order ${values.order}: expected interleaved or blocked`);
+  let matrix = expandMatrix(strats, works, access);
+  if (values.variant !== undefined) {
+    // The baseline stays in, so that speed-ups can still be shown.
+    matrix = matrix.filter((r) => r.variant === values.variant || r.strategy.id === BASELINE_STRATEGY);
+    if (!matrix.some((r) => r.variant === values.variant)) {
+      const known = [...new Set(strats.flatMap((s) => s.variants).filter(Boolean))];
+      throw new UsageError(`--variant ${values.variant}: not a variant of the chosen strategies (${known.join(', ') || 'they have none'})`);
+    }
+  }
+
+  // Read the baseline before spending minutes on the run: a bad file is bad input now.
+  const gateBase = values.gate ? (await loadResults(values.gate, '--gate')).file : null;
+  const kvm = Kvm.open(undefined, 'run');
+  const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)), options };
+  const dir = createRunDir(values.out);
+  const file: ResultsFile = {
+    schema: SCHEMA_ID,
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'pcihole-bench', version: '0.1.0' },
+    createdAt: new Date().toISOString(),
+    complete: false,
+    host: host.fingerprint,
+    config: { samples, scans: Math.max(...works.map((w) => w.passes)), strategies: strats.map((s) => s.id), workloads: works.map((w) => w.id), access },
+    rows: [],
+  };
+  writeResults(dir, file);
+
+  let interrupted = false;
+  restoreOnExit((sig) => {
+    interrupted = true;
+    for (const w of activeWorkers) w.kill();
+    file.host.raisedLimits = restoreAndRecord(); // before saving, so the file says whether they were put back
+    writeResults(dir, file);
+    process.stderr.write(`\n${sig}: stopped; the samples finished so far are saved in ${dir} (results.json marked incomplete)\n`);
+  });
+
+  const tty = process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} fresh VMs | {row}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  bar?.start(matrix.length * samples, 0, { row: '' });
+  let lastWrite = 0;
+  let lastLine = 0;
+  file.rows = await runMatrix(host, matrix, {
+    samples,
+    timeoutMs,
+    order: values.order as 'interleaved' | 'blocked',
+    stopped: () => interrupted,
+    onProbed: (runnable) => bar?.setTotal(runnable * samples),
+    onProgress(rows, done, current) {
+      file.rows = rows;
+      file.host.raisedLimits = raisedLimits(); // in force while these rows were measured
+      bar?.update(done, { row: current });
+      const now = Date.now();
+      if (now - lastWrite > 1000) {
+        writeResults(dir, file); // incremental: an interrupted run keeps its finished samples
+        lastWrite = now;
+      }
+      if (!tty && now - lastLine > 5000) {
+        process.stderr.write(`${done} fresh VMs done (${current})\n`);
+        lastLine = now;
+      }
+    },
+  });
+  bar?.stop();
+  file.complete = true;
+  kvm.close();
+  file.host.raisedLimits = restoreAndRecord();
+  writeResults(dir, file);
+
+  const timing = timingBasis(file.host);
+  console.log(renderTable(file.rows, samples, timing));
+  const lab = file.host.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu} on ${file.host.lab.outerKernel})` : '';
+  console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}${lab}; timing ${timingLabel(timing)}`);
+  console.log(`limits raised for the run: ${raisedLimitsText(file.host.raisedLimits)}`);
+  console.log(`results: ${join(dir, 'results.json')}`);
+  console.log(`csv:     ${join(dir, 'results.csv')}`);
+  if (!values['no-report']) {
+    const html = join(dir, 'report.html');
+    writeAtomic(html, renderReport([file], { labels: [dir] }));
+    console.log(`report:  ${html}`);
+  }
+  const failed = file.rows.filter((r) => r.status === 'failed').length;
+  if (values.gate) {
+    // A baseline from another host, or of another timing basis, can only be compared through speed-ups (--ratios).
+    const base = gateBase as ResultsFile;
+    const ratios = base.host.id !== file.host.id || timingBasis(base.host) !== timing ? ['--ratios'] : [];
+    if (ratios.length) console.log(`\ngate: baseline host ${base.host.id} (${timingLabel(timingBasis(base.host))}) differs from this host ${file.host.id} (${timingLabel(timing)}): comparing speed-ups (--ratios)`);
+    const code = await gateCommand(['--baseline', values.gate, '--current', join(dir, 'results.json'), '--threshold', values['gate-threshold'], ...ratios]);
+    if (code !== 0) return code;
+  }
+  return failed ? 1 : 0;
+}

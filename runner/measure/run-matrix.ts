@@ -1,0 +1,127 @@
+// Runs the (strategy × variant × workload × access) matrix: probes every row in this process,
+// then takes samples in rounds — one fresh VM of each row per round — so that slow drift of a
+// shared host spreads over every row alike instead of landing on whichever row ran last.
+import type { Access, ResultRow, Sample } from '../../reports/schema.js';
+import type { HostInfo, ProbeResult, Strategy, StrategyOptions } from '../../strategies/types.js';
+import type { Workload } from '../../workloads/types.js';
+import { planOnly } from './sample.js';
+import { buildRow } from './row.js';
+import { ensureHostNeeds } from '../host/host-prep.js';
+import { SampleWorker } from './sample-worker.js';
+
+export interface MatrixRow {
+  strategy: Strategy;
+  variant: string;
+  workload: Workload;
+  access: Access;
+}
+
+export interface MatrixOptions {
+  samples: number;
+  /** A sample that sends nothing for this long is killed and reported as a timeout. */
+  timeoutMs: number;
+  /** interleaved: round-robin over rows (default); blocked: all samples of a row, then the next. */
+  order: 'interleaved' | 'blocked';
+  /** After every sample: the rows so far (for progress and incremental writes). */
+  onProgress?: (rows: ResultRow[], samplesDone: number, current: string) => void;
+  /** After probing: how many rows will take samples (unsupported rows take none). */
+  onProbed?: (runnableRows: number) => void;
+  /** Checked between samples; true stops the run. */
+  stopped?: () => boolean;
+}
+
+/** Every combination the user asked for, in registry order. */
+export function expandMatrix(strats: Strategy[], works: Workload[], access: Access[]): MatrixRow[] {
+  const rows: MatrixRow[] = [];
+  for (const workload of works)
+    for (const acc of access)
+      for (const strategy of strats) for (const variant of strategy.variants) rows.push({ strategy, variant, workload, access: acc });
+  return rows;
+}
+
+/** The analytic hole accesses of one scan under this row's plan. */
+function expectedHoles(row: MatrixRow, options: StrategyOptions): number {
+  const plan = planOnly(row.strategy, row.workload, row.access, row.variant, options);
+  return Object.values(row.workload.expected(plan.lastBus, plan.guest).holes).reduce((a, b) => a + b, 0);
+}
+
+/** Can this row run here? Raises host limits it needs when root. */
+export function probeRow(host: HostInfo, row: MatrixRow): ProbeResult {
+  const { strategy, variant, workload, access } = row;
+  if (!workload.access.includes(access)) return { status: 'unsupported', reason: workload.accessNote ?? `${workload.id} does not support ${access}` };
+  const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], host.fingerprint.isRoot);
+  if (limit) return { status: 'unsupported', reason: limit };
+  return strategy.probe(host, variant, access, workload);
+}
+
+interface RowState {
+  row: MatrixRow;
+  probe: ProbeResult;
+  expected: number;
+  samples: Sample[];
+  errors: string[];
+}
+
+function toResult(s: RowState): ResultRow {
+  const { strategy, variant, workload, access } = s.row;
+  return buildRow({
+    strategy,
+    variant,
+    workload,
+    access,
+    status: s.probe.status,
+    reason: s.probe.reason ?? '',
+    expectedHoleAccesses: s.expected,
+    samples: s.samples,
+    errors: s.errors,
+    backingShared: strategy.backingShared?.(variant) ?? false,
+  });
+}
+
+export const activeWorkers = new Set<SampleWorker>();
+
+/** Probes and measures every row. Guest faults, timeouts and crashes become failed samples, never exceptions. */
+export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixOptions): Promise<ResultRow[]> {
+  const states: RowState[] = rows.map((row) => {
+    const probe = probeRow(host, row);
+    return { row, probe, expected: probe.status === 'unsupported' ? 0 : expectedHoles(row, host.options), samples: [], errors: [] };
+  });
+  const runnable = states.filter((s) => s.probe.status !== 'unsupported');
+  opts.onProbed?.(runnable.length);
+  const worker = new SampleWorker(opts.timeoutMs);
+  activeWorkers.add(worker);
+  let done = 0;
+  const step = async (s: RowState, count: number) => {
+    const { strategy, variant, workload, access } = s.row;
+    const name = `${strategy.id}${variant ? '/' + variant : ''} ${workload.id} ${access}`;
+    const reply = await worker.run({ strategy: strategy.id, variant, workload: workload.id, access, samples: count, options: host.options }, () =>
+      opts.onProgress?.(states.map(toResult), ++done, name),
+    );
+    s.samples.push(...reply.samples);
+    s.errors.push(...reply.errors);
+    done = states.reduce((n, x) => n + x.samples.length + x.errors.length, 0);
+    opts.onProgress?.(states.map(toResult), done, name);
+  };
+  try {
+    if (opts.order === 'blocked') {
+      for (const s of runnable) {
+        // Keep going after a failed sample, but give up on a row that never succeeds.
+        while (!opts.stopped?.() && s.samples.length + s.errors.length < opts.samples && !(s.errors.length >= 3 && s.samples.length === 0)) {
+          await step(s, opts.samples - s.samples.length - s.errors.length);
+        }
+      }
+    } else {
+      for (let round = 0; round < opts.samples && !opts.stopped?.(); round++) {
+        for (const s of runnable) {
+          if (opts.stopped?.()) break;
+          if (s.errors.length >= 3 && s.samples.length === 0) continue;
+          await step(s, 1);
+        }
+      }
+    }
+  } finally {
+    worker.close();
+    activeWorkers.delete(worker);
+  }
+  return states.map(toResult);
+}

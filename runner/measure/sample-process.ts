@@ -1,0 +1,74 @@
+// The sample worker process. The orchestrator keeps one alive and sends it requests; a guest
+// that never signals done (KVM_RUN never returns) is handled by killing this process on a
+// timeout, and a crash loses only the sample in flight. Each sample is one fresh VM timed by the
+// guest's TSC and sent as it completes; the loop is plain code, not a benchmark library: a
+// fresh-VM sample is seconds of set-up and one cold scan, its statistics are reports/summary.ts's
+// over samples that can come from several worker processes (a timeout restarts the worker).
+// tinybench times the harness's own micro-costs instead (runner/measure/micro.ts, bench micro).
+import { Kvm } from '../vmm/kvm.js';
+import { GuestFault, runSample } from './sample.js';
+import { strategies } from '../../strategies/index.js';
+import { allWorkloads } from './workload-registry.js';
+import type { Access, Sample } from '../../reports/schema.js';
+import type { StrategyOptions } from '../../strategies/types.js';
+
+export interface RunRequest {
+  strategy: string;
+  variant: string;
+  workload: string;
+  access: Access;
+  samples: number;
+  options: StrategyOptions;
+}
+
+export type ChildMessage =
+  | { type: 'sample'; sample: Sample }
+  | { type: 'sample-error'; message: string }
+  | { type: 'done' }
+  | { type: 'error'; message: string };
+
+let kvm: Kvm | null = null;
+let cpuid: Buffer | null = null;
+/** A fresh process runs its first VMs 1.5-2x slower (V8 has not compiled the exit loop yet):
+ *  the first sample of each worker is run and discarded. */
+let warmedUp = false;
+
+function send(m: ChildMessage): void {
+  process.send?.(m);
+}
+
+function serve(req: RunRequest): void {
+  const strategy = strategies.find((s) => s.id === req.strategy);
+  const workload = allWorkloads().find((w) => w.id === req.workload);
+  if (!strategy || !workload) throw new Error(`unknown strategy or workload: ${req.strategy}, ${req.workload}`);
+  kvm ??= Kvm.open();
+  cpuid ??= kvm.supportedCpuid();
+  const k = kvm;
+  const c = cpuid;
+  if (!warmedUp) {
+    try {
+      runSample({ kvm: k, cpuid: c, strategy, variant: req.variant, workload, access: req.access, options: req.options });
+    } catch {
+      /* a faulting guest faults again below, where it is reported */
+    }
+    warmedUp = true;
+  }
+  for (let i = 0; i < req.samples; i++) {
+    try {
+      send({ type: 'sample', sample: runSample({ kvm: k, cpuid: c, strategy, variant: req.variant, workload, access: req.access, options: req.options }) });
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      send({ type: 'sample-error', message: e.message });
+    }
+  }
+  send({ type: 'done' });
+}
+
+process.on('message', (req: RunRequest) => {
+  try {
+    serve(req);
+  } catch (e) {
+    send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
