@@ -21,6 +21,7 @@ import { renderCharts } from './report-client.js';
 import { dotChartConfig } from './client-dots.js';
 import { memoryChartConfig } from './client-memory.js';
 import { REPORT_CSS } from './html-style.js';
+import { harnessCostText } from './harness-cost.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
 import { HUGEPAGES_2M_NAME, MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
 import { DEFAULT_FLEET, FLEET_FORMULA, fleetTable, type FleetParams } from './fleet.js';
@@ -365,6 +366,14 @@ function samplesText(results: ResultsFile[]): string {
   return ns.length ? ns.join(' and ') : 'N';
 }
 
+/** The harness's own cost per userspace exit, per file that recorded it (every speed-up's baseline includes it). */
+function harnessCostItem(results: ResultsFile[]): string {
+  const withCost = results.map((r, i) => ({ r, i })).filter(({ r }) => r.harnessCost !== undefined);
+  if (!withCost.length) return '';
+  const per = withCost.map(({ r, i }) => `${results.length > 1 ? `file ${i + 1} (${esc(r.host?.kvmBackend ?? '?')}): ` : ''}${esc(harnessCostText(r.harnessCost!))}`);
+  return `<li><strong>Harness cost.</strong> Each userspace exit also pays this VMM's own work: decoding kvm_run, serving the access from the device model, and calling KVM_RUN from JavaScript through koffi. Measured at the end of the run on the same guest image against a minimal C KVM_RUN loop and a bare JavaScript loop (the koffi floor): ${per.join('; ')}. Speed-ups over userspace-exit divide by a baseline that includes it; <code>bench reference</code> shows the same split for in-kernel mechanisms and QEMU.</li>`;
+}
+
 function methodologySection(results: ResultsFile[]): string {
   const file = results[0];
   return `<section id="methodology">
@@ -376,6 +385,7 @@ function methodologySection(results: ResultsFile[]): string {
 <li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over the scan (setup excluded): a mapping made during setup, such as spte-prefetch's pre-fault, is not in them. Whether a 2 MiB mapping happened at all is read from the gauge vm.pages_2m_now (with vm.pages_4k_now), taken after the scan, setup included. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
 <li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
 <li><strong>Timing basis.</strong> Each file says whether its times are <em>hardware</em> time or <em>emulated</em>: a run inside <code>bench lab</code>'s VM under QEMU TCG, where ${esc(EMULATED_NOTE)}. The lab's accelerator, QEMU and kernels are in the host fingerprint.</li>
+${harnessCostItem(results)}
 <li><strong>Comparing.</strong> Absolute costs depend on the host (KVM backend, TDP or shadow paging, CPU): compare strategies as ratios measured in one run, and hosts by their speed-ups over userspace-exit.</li>
 </ul>
 </section>`;

@@ -193,7 +193,16 @@ export interface ResultsFile {
   host: HostFingerprint;
   config: { samples: number; scans: number; strategies: string[]; workloads: string[]; access: Access[] };
   rows: ResultRow[];
+  /** What the harness adds per userspace exit on this backend (bench run's calibration). Absent in
+   *  files written before it existed or by a run that skipped it (--no-harness-cost). */
+  harnessCost?: HarnessCost;
 }
+
+/** ns per hole read in linux-q35-boot's peer-bridge phase (one MMIO exit to userspace each),
+ *  medians of `samples` fresh VMs of each loop, alternated: a minimal C KVM_RUN loop
+ *  (runner/reference/kvm-loop.c), the koffi floor (KVM_RUN from JavaScript, nothing else) and
+ *  this harness. Or why it could not be measured. */
+export type HarnessCost = { samples: number; cNs: number; floorNs: number; harnessNs: number } | { unavailable: string };
 
 /** Throws a one-line Error naming the first problem found. */
 export function validateResults(x: unknown, name = 'results'): ResultsFile {
@@ -209,6 +218,8 @@ export function validateResults(x: unknown, name = 'results'): ResultsFile {
   if (timing !== undefined && timing !== 'hardware' && timing !== 'emulated') fail(`host.timing ${JSON.stringify(timing)} is unknown (hardware or emulated)`);
   const limitsProblem = raisedLimitsProblem((r.host as Record<string, unknown>).raisedLimits);
   if (limitsProblem) fail(`host.raisedLimits${limitsProblem}`);
+  const costProblem = harnessCostProblem(r.harnessCost);
+  if (costProblem) fail(`harnessCost${costProblem}`);
   if (!Array.isArray(r.rows)) fail('rows is not an array');
   (r.rows as unknown[]).forEach((row, i) => {
     if (!isObj(row)) fail(`rows[${i}] is not an object`);
@@ -240,6 +251,16 @@ function raisedLimitsProblem(x: unknown): string | null {
     for (const k of ['from', 'to']) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) return `[${i}].${k} is not a number`;
     if (o.restored !== undefined && typeof o.restored !== 'boolean') return `[${i}].restored is not true or false`;
   }
+  return null;
+}
+
+/** What is wrong with an optional harnessCost, or null. */
+function harnessCostProblem(x: unknown): string | null {
+  if (x === undefined) return null;
+  if (!isObj(x)) return ' is not an object';
+  const o = x as Record<string, unknown>;
+  if ('unavailable' in o) return typeof o.unavailable === 'string' ? null : '.unavailable is not a string';
+  for (const k of ['samples', 'cNs', 'floorNs', 'harnessNs']) if (typeof o[k] !== 'number' || !(Number(o[k]) > 0)) return `.${k} is not a positive number`;
   return null;
 }
 

@@ -20,6 +20,11 @@ import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../../
 import { gateCommand, loadResults, parsePercent } from '../../reports/gate-command.js';
 import { BASELINE_STRATEGY } from '../../reports/row-metrics.js';
 import { timingBasis, timingLabel } from '../../reports/timing.js';
+import { harnessCostText } from '../../reports/harness-cost.js';
+import { measureHarnessCost } from '../measure/harness-cost.js';
+
+/** Fresh VMs of each loop in the closing calibration (a few seconds in the lab, ms on hardware). */
+const HARNESS_COST_ROUNDS = 3;
 
 export const RUN_HELP = `usage: bench run [--strategy ID|all] [--workload ID|all] [--variant V] [--access ecam|conf1|all]
                  [--samples N] [--timeout SECONDS] [--out DIR] [--gate BASELINE.json] [--no-report]
@@ -40,6 +45,10 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
                a baseline from another host is compared through speed-ups (--ratios)
   --gate-threshold  the gate's time threshold (default 5%)
   --no-report  skip report.html
+  --no-harness-cost
+               skip the closing calibration: ${HARNESS_COST_ROUNDS} fresh VMs each of a minimal C KVM_RUN
+               loop, the koffi floor and this harness on linux-q35-boot, recorded as harnessCost
+               (what the harness adds to every userspace exit, so to every speed-up's baseline)
   --pci-hole-cap N --pci-hole-flag B
                run memslot-flag for real on a kernel with the KVM_MEM_PCI_HOLE series: its
                capability number and memslot flag bit (otherwise memslot-flag is a proxy)
@@ -66,6 +75,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'pci-hole-cap': { type: 'string' },
       'pci-hole-flag': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
+      'no-harness-cost': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -150,6 +160,10 @@ export async function runCommand(args: string[]): Promise<number> {
     },
   });
   bar?.stop();
+  if (!interrupted && !values['no-harness-cost']) {
+    process.stderr.write(`harness cost per exit: ${HARNESS_COST_ROUNDS} fresh VMs each of a C loop, the koffi floor and the harness\n`);
+    file.harnessCost = measureHarnessCost(kvm, HARNESS_COST_ROUNDS);
+  }
   file.complete = true;
   kvm.close();
   file.host.raisedLimits = restoreAndRecord();
@@ -160,6 +174,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const lab = file.host.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu} on ${file.host.lab.outerKernel})` : '';
   console.log(`\nhost ${file.host.id}: ${file.host.kernel}, ${file.host.kvmBackend}, ${file.host.cpuModel}${lab}; timing ${timingLabel(timing)}`);
   console.log(`limits raised for the run: ${raisedLimitsText(file.host.raisedLimits)}`);
+  if (file.harnessCost) console.log(`harness cost per userspace exit: ${harnessCostText(file.harnessCost)}`);
   console.log(`results: ${join(dir, 'results.json')}`);
   console.log(`csv:     ${join(dir, 'results.csv')}`);
   if (!values['no-report']) {
