@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Kvm } from '../vmm/kvm.js';
 import { HostError } from '../shared/errors.js';
+import { strategyLabel } from '../shared/row-id.js';
 import { fingerprint, hostFacts, type HostFacts } from '../host/host.js';
 import { timingLabel, EMULATED_NOTE } from '../../reports/timing.js';
 import { guestTscKhz } from '../guest/guest-tsc.js';
@@ -85,10 +86,9 @@ export function envCommand(args: string[]): number {
   console.log(`  KVM           API ${fp.apiVersion}, guest TSC ${fp.tscKhz} kHz`);
   console.log(`  capabilities  ${Object.entries(fp.capabilities).map(([k, v]) => `${k.replace('KVM_CAP_', '')}=${v}`).join(' ')}`);
   console.log(`\nstrategies on this host (${w.id}, ecam):`);
-  const nw = Math.max(...matrix.map((m) => (m.variant ? `${m.strategy}/${m.variant}` : m.strategy).length));
+  const nw = Math.max(...matrix.map((m) => strategyLabel(m).length));
   for (const m of matrix) {
-    const name = m.variant ? `${m.strategy}/${m.variant}` : m.strategy;
-    console.log(`  ${name.padEnd(nw)}  ${m.status.padEnd(11)} ${m.reason ?? ''}`);
+    console.log(`  ${strategyLabel(m).padEnd(nw)}  ${m.status.padEnd(11)} ${m.reason ?? ''}`);
   }
   return 0;
 }

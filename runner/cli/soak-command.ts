@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseCount, pickIds } from '../shared/args.js';
 import { UsageError } from '../shared/errors.js';
+import { strategyLabel } from '../shared/row-id.js';
 import { ensureHostNeeds, restoreHost, restoreOnExit } from '../host/host-prep.js';
 import { Kvm } from '../vmm/kvm.js';
 import { fingerprint } from '../host/host.js';
@@ -53,8 +54,8 @@ export async function soakCommand(args: string[]): Promise<number> {
   const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], fp.isRoot);
   const probe = limit ? { status: 'unsupported', reason: limit } : strategy.probe({ kvm, fingerprint: fp, options: {} }, variant, 'ecam', workload);
   kvm.close();
-  if (probe.status === 'unsupported') throw new UsageError(`${strategy.id}${variant ? '/' + variant : ''} cannot run here: ${probe.reason}`);
-  const name = `${strategy.id}${variant ? '/' + variant : ''}`;
+  const name = strategyLabel({ strategy: strategy.id, variant });
+  if (probe.status === 'unsupported') throw new UsageError(`${name} cannot run here: ${probe.reason}`);
   console.log(`${vms} fresh VMs of ${name} on ${workload.id}, one process:`);
   console.log(`${'VMs'.padStart(7)} ${'fds'.padStart(5)} ${'VMAs'.padStart(6)} ${'VM VMAs'.padStart(8)} ${'RSS'.padStart(10)}`);
   const t0 = Date.now();

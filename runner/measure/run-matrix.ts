@@ -8,13 +8,9 @@ import { planOnly } from './sample.js';
 import { buildRow } from './row.js';
 import { ensureHostNeeds } from '../host/host-prep.js';
 import { SampleWorker } from './sample-worker.js';
+import { rowIdLabel, rowIdOf, type RowOf } from '../shared/row-id.js';
 
-export interface MatrixRow {
-  strategy: Strategy;
-  variant: string;
-  workload: Workload;
-  access: Access;
-}
+export type MatrixRow = RowOf<Strategy, Workload>;
 
 export interface MatrixOptions {
   samples: number;
@@ -63,12 +59,9 @@ interface RowState {
 }
 
 function toResult(s: RowState): ResultRow {
-  const { strategy, variant, workload, access } = s.row;
+  const { strategy, variant } = s.row;
   return buildRow({
-    strategy,
-    variant,
-    workload,
-    access,
+    ...s.row,
     status: s.probe.status,
     reason: s.probe.reason ?? '',
     expectedHoleAccesses: s.expected,
@@ -92,9 +85,9 @@ export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixO
   activeWorkers.add(worker);
   let done = 0;
   const step = async (s: RowState, count: number) => {
-    const { strategy, variant, workload, access } = s.row;
-    const name = `${strategy.id}${variant ? '/' + variant : ''} ${workload.id} ${access}`;
-    const reply = await worker.run({ strategy: strategy.id, variant, workload: workload.id, access, samples: count, options: host.options }, () =>
+    const id = rowIdOf(s.row);
+    const name = rowIdLabel(id);
+    const reply = await worker.run({ ...id, samples: count, options: host.options }, () =>
       opts.onProgress?.(states.map(toResult), ++done, name),
     );
     s.samples.push(...reply.samples);

@@ -30,14 +30,11 @@ import { PciModel, enumerate } from '../devices/pci-model.js';
 import type { Access, Sample, ScanSample } from '../../reports/schema.js';
 import type { Backing, Strategy, StrategyContext, StrategyOptions, WindowPlan } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
+import { rowIdOf, strategyLabel, type RowId, type RowOf } from '../shared/row-id.js';
 
-export interface SampleRequest {
+export interface SampleRequest extends RowOf<Strategy, Workload> {
   kvm: Kvm;
   cpuid: Buffer;
-  strategy: Strategy;
-  variant: string;
-  workload: Workload;
-  access: Access;
   options: StrategyOptions;
 }
 
@@ -157,10 +154,10 @@ export function runSample(req: SampleRequest): Sample {
       throw e;
     }
     const hostRunNs = Number(process.hrtime.bigint() - tRun);
-    if (fault) throw new GuestFault(describeFault(fault, vcpus[0], strategy.id, variant, workload.id, access));
+    if (fault) throw new GuestFault(describeFault(fault, vcpus[0], rowIdOf(req)));
     for (const t of others) {
       if (t.error) throw new Error(`vCPU ${t.id} thread: ${t.error}`);
-      if (t.fault) throw new GuestFault(describeFault(t.fault, vcpus[t.id], strategy.id, variant, workload.id, access));
+      if (t.fault) throw new GuestFault(describeFault(t.fault, vcpus[t.id], rowIdOf(req)));
     }
     const kvmStats = stats.finish();
 
@@ -299,7 +296,7 @@ function sameDiscovery(found: Discovered[], w: Workload): boolean {
   return got.length === expected.length && got.every((k, i) => k === expected[i]);
 }
 
-function describeFault(f: Fault, vcpu: Vcpu, strategy: string, variant: string, workload: string, access: string): string {
+function describeFault(f: Fault, vcpu: Vcpu, id: RowId): string {
   const what = f.kind === 'fail-entry' ? `fail-entry (hardware reason 0x${f.hardwareReason.toString(16)})` : f.kind === 'internal-error' ? `internal error (suberror ${f.suberror})` : f.kind === 'unknown' ? `unknown exit ${f.reason}` : f.kind;
   let regs = '';
   try {
@@ -310,5 +307,5 @@ function describeFault(f: Fault, vcpu: Vcpu, strategy: string, variant: string, 
   } catch {
     regs = ' (registers unavailable)';
   }
-  return `guest stopped with ${what} under ${strategy}${variant ? `/${variant}` : ''} on ${workload} (${access}):${regs}`;
+  return `guest stopped with ${what} under ${strategyLabel(id)} on ${id.workload} (${id.access}):${regs}`;
 }
