@@ -28,7 +28,7 @@ import { ExitLoop, type Fault } from '../devices/exit-loop.js';
 import { VcpuThreads, type ThreadResult } from './vcpu-thread.js';
 import { PciModel, enumerate } from '../devices/pci-model.js';
 import type { Access, Sample, ScanSample } from '../../reports/schema.js';
-import type { Backing, Strategy, StrategyContext, StrategyOptions, WindowPlan } from '../../strategies/types.js';
+import type { Backing, PlanContext, SetupContext, Strategy, StrategyOptions, WindowPlan } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
 import { rowIdOf, strategyLabel, type RowId, type RowOf } from '../shared/row-id.js';
 
@@ -39,13 +39,18 @@ export interface SampleRequest extends RowOf<Strategy, Workload> {
 }
 
 /** The ECAM window a workload declares, in bytes. */
-export function windowOf(w: Workload): StrategyContext['window'] {
+export function windowOf(w: Workload): PlanContext['window'] {
   return { base: w.window.base, size: w.window.buses << 20, buses: w.window.buses };
+}
+
+/** What a strategy plans from: the workload's window and the functions Linux would find. */
+export function planContext(workload: Workload, access: Access, variant: string, options: StrategyOptions): PlanContext {
+  return { workload, access, variant, window: windowOf(workload), present: presentFunctions(workload), options };
 }
 
 /** What the strategy would tell the guest, without a VM (plan() has no side effects). */
 export function planOnly(strategy: Strategy, workload: Workload, access: Access, variant: string, options: StrategyOptions): WindowPlan {
-  return strategy.plan({ vm: null as never, workload, access, variant, window: windowOf(workload), present: presentFunctions(workload), options });
+  return strategy.plan(planContext(workload, access, variant, options));
 }
 
 /** The functions Linux would find, with its bus numbering. */
@@ -92,9 +97,8 @@ export function runSample(req: SampleRequest): Sample {
     const vm = (held.vm = kvm.createVm());
     const ram = (held.ram = guestRam(RAM_SIZE));
     vm.addMemory(0, RAM_SIZE, ram.ptr);
-    const window = windowOf(workload);
-    const present = presentFunctions(workload);
-    const ctx: StrategyContext = { vm, workload, access, variant, window, present, options: req.options };
+    const ctx: SetupContext = { ...planContext(workload, access, variant, req.options), vm };
+    const { window, present } = ctx;
     const plan = strategy.plan(ctx);
     const program = workload.program(access, plan.guest);
     writeImage(
