@@ -61,14 +61,12 @@ export interface WindowPlan {
   publishPresent?: boolean;
 }
 
-/** Host resources a strategy allocated for one VM (or shared between VMs). */
+/** Host resources a strategy allocated for one VM (Strategy.backingShared says when one backing serves every VM). */
 export interface Backing {
   /** Resident host bytes of the backing now (mincore); 0 when there is none. */
   residentBytes(): number;
   /** Host mappings (VMAs) the backing uses. */
   mappings: number;
-  /** True when one backing serves every VM on the host (its setup is paid once). */
-  shared: boolean;
   /** Releases everything; called after the VM is closed. */
   release(): void;
 }
@@ -78,7 +76,7 @@ export function fullWindowPlan(ctx: Pick<PlanContext, 'window'>): WindowPlan {
   return { lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' };
 }
 
-export const NO_BACKING: Backing = { residentBytes: () => 0, mappings: 0, shared: false, release: () => {} };
+export const NO_BACKING: Backing = { residentBytes: () => 0, mappings: 0, release: () => {} };
 
 export interface Strategy {
   id: string;
