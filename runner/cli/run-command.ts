@@ -2,10 +2,8 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Kvm } from '../vmm/kvm.js';
 import { UsageError } from '../shared/errors.js';
-import { fingerprint } from '../host/host.js';
-import { guestTscKhz } from '../guest/guest-tsc.js';
+import { openHost } from '../measure/admit.js';
 import { activeWorkers, expandMatrix, runMatrix } from '../measure/run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
@@ -97,8 +95,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   // Read the baseline before spending minutes on the run: a bad file is bad input now.
   const gateBase = values.gate ? await loadResults(values.gate, '--gate') : null;
-  const kvm = Kvm.open(undefined, 'run');
-  const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)), options };
+  const host = openHost('run', options);
   const dir = createRunDir(values.out);
   const file: ResultsFile = {
     schema: SCHEMA_ID,
@@ -151,7 +148,7 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   bar?.stop();
   file.complete = true;
-  kvm.close();
+  host.kvm.close();
   file.host.raisedLimits = restoreAndRecord();
   writeResults(dir, file);
 
