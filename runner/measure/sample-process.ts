@@ -6,7 +6,8 @@
 // over samples that can come from several worker processes (a timeout restarts the worker).
 // tinybench times the harness's own micro-costs instead (runner/measure/micro.ts, bench micro).
 import { Kvm } from '../vmm/kvm.js';
-import { GuestFault, runSample } from './sample.js';
+import { runSample } from './sample.js';
+import { GuestFault } from './guest-readback.js';
 import { strategies } from '../../strategies/index.js';
 import { allWorkloads } from './workload-registry.js';
 import type { Sample } from '../../reports/schema.js';
