@@ -23,6 +23,15 @@ import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest/gue
 import { STACK_SIZE, info } from '../runner/guest/guest-layout.js';
 import { mem, r, type Label, type Mem } from '../runner/guest/x86.js';
 import type { FunctionSpec } from '../runner/devices/pci-model.js';
+import {
+  PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_BRIDGE,
+  PCI_HEADER_TYPE_MASK,
+  PCI_HEADER_TYPE_MFD,
+  PCI_PRIMARY_BUS,
+  PCI_SUBORDINATE_BUS,
+  PCI_VENDOR_ID,
+} from '../runner/devices/pci-regs.js';
 import type { Access } from '../runner/shared/access.js';
 import type { ExpectedCounts, GuestKind } from './types.js';
 import { SETUP_DOWNSTREAM, emitDeviceSetup, isDownstreamPort, setupAccesses } from './device-setup.js';
@@ -107,7 +116,7 @@ function emitFound(g: GuestProgram, setup: Label | null): Label {
   const found = a.label('found');
   a.bind(found);
   a.push(r.rax);
-  a.movImm(r.esi, 0x0e).call(g.read[8]);
+  a.movImm(r.esi, PCI_HEADER_TYPE).call(g.read[8]);
   a.mov(r.ecx, r.eax).pop(r.rax).call(g.record);
   a.mov(r.eax, r.ecx);
   if (setup) a.call(setup);
@@ -147,7 +156,7 @@ function emitSlotScan(g: GuestProgram, found: Label, busScan: NonNullable<ScanOp
   const noteBridge = () => {
     // eax = header type (+ setup flags); remember type-1 functions (edi) for the bridge pass.
     const skip = a.label();
-    a.mov(r.ecx, r.eax).and(r.ecx, 0x7f).cmp(r.ecx, 1).j('ne', skip);
+    a.mov(r.ecx, r.eax).and(r.ecx, PCI_HEADER_TYPE_MASK).cmp(r.ecx, PCI_HEADER_TYPE_BRIDGE).j('ne', skip);
     a.mov(r.ecx, r.eax).and(r.ecx, SETUP_DOWNSTREAM).shl(r.ecx, 8).or(r.ecx, r.edi);
     a.mov(r.rdx, r.r8).shl(r.rdx, 3).add(r.rdx, r.rsp).mov(mem(r.rdx), r.rcx).inc(r.r8d);
     a.bind(skip);
@@ -165,7 +174,7 @@ function emitSlotScan(g: GuestProgram, found: Label, busScan: NonNullable<ScanOp
       a.cmp(r.eax, -1).j('e', next);
       a.call(found);
       noteBridge(); // keeps eax
-      a.test(r.eax, 0x80).j('e', next);
+      a.test(r.eax, PCI_HEADER_TYPE_MFD).j('e', next);
       g.loop(r.r9d, 1, 8, 1, (_b, nextFn) => {
         g.bdf(r.ebx, r.ebp).a.or(r.edi, r.r9d).call(g.probe[32]);
         a.cmp(r.eax, -1).j('e', nextFn);
@@ -183,11 +192,11 @@ function emitBridges(g: GuestProgram, scanBus: Label): void {
     a.mov(r.rax, r.r9).shl(r.rax, 3).add(r.rax, r.rsp).mov(r.rdi, mem(r.rax));
     a.push(r.rdi);
     a.and(r.edi, 0xffff);
-    a.movImm(r.esi, 0x18).call(g.read[32]);
+    a.movImm(r.esi, PCI_PRIMARY_BUS).call(g.read[32]);
     a.movImm(r.rdx, MAX_BUS).mov(r.rcx, mem(r.rdx)).inc(r.rcx).mov(mem(r.rdx), r.rcx);
     a.and(r.eax, 0xff000000 | 0).or(r.eax, 0xff0000).or(r.eax, r.ebx).shl(r.ecx, 8).or(r.ecx, r.eax);
     a.mov(r.rdi, mem(r.rsp)).and(r.edi, 0xffff);
-    a.movImm(r.esi, 0x18).call(g.write[32]);
+    a.movImm(r.esi, PCI_PRIMARY_BUS).call(g.write[32]);
     const allSlots = a.label();
     const go = a.label();
     a.mov(r.rsi, mem(r.rsp)).test(r.esi, SETUP_DOWNSTREAM << 8).j('e', allSlots);
@@ -198,7 +207,7 @@ function emitBridges(g: GuestProgram, scanBus: Label): void {
     a.call(scanBus);
     a.pop(r.rdi).and(r.edi, 0xffff);
     a.movImm(r.rdx, MAX_BUS).mov(r.rcx, mem(r.rdx));
-    a.movImm(r.esi, 0x1a).call(g.write[8]);
+    a.movImm(r.esi, PCI_SUBORDINATE_BUS).call(g.write[8]);
   });
 }
 
@@ -244,12 +253,12 @@ function emitPresentList(g: GuestProgram, found: Label): void {
   g.loop(r.ebp, 0, r.r8d, 1, () => {
     const notBridge = a.label();
     a.mov(r.ebx, mem(r.r9, 0, 32)).add(r.r9, 4);
-    a.mov(r.edi, r.ebx).and(r.edi, 0xffff).movImm(r.esi, 0).call(g.read[32]);
+    a.mov(r.edi, r.ebx).and(r.edi, 0xffff).movImm(r.esi, PCI_VENDOR_ID).call(g.read[32]);
     a.call(found);
     a.mov(r.eax, r.ebx).shr(r.eax, 16).j('e', notBridge);
     // secondary and subordinate as the list says, primary = this bus
     a.mov(r.ecx, r.eax).shl(r.ecx, 8).mov(r.eax, r.edi).shr(r.eax, 8).or(r.ecx, r.eax);
-    a.movImm(r.esi, 0x18).call(g.write[32]);
+    a.movImm(r.esi, PCI_PRIMARY_BUS).call(g.write[32]);
     a.bind(notBridge);
   });
 }
