@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { HostError, UsageError } from '../runner/shared/errors.js';
 import { checkOutput, writeOutput } from './output-files.js';
 import { parseCount } from '../runner/shared/args.js';
-import { gate } from './gate.js';
-import { firstLine, loadResults, type LoadedResults } from './load-results.js';
+import { gate, type GateOptions } from './gate.js';
+import { checkResults, firstLine, loadResults, type LoadedResults } from './load-results.js';
 import { formatMarkdown, formatTable } from './gate-format.js';
 import { evaluateGate, evaluateRuns, formatEvaluation } from './gate-eval.js';
 import { timingBasis, timingLabel } from './timing.js';
@@ -39,6 +39,9 @@ exit status: 0 when at most 1 false alarm per 20 pairs and every injected slowdo
 
 type Out = Pick<NodeJS.WritableStream, 'write'>;
 
+/** The rank test's significance level when --alpha is not given. */
+export const DEFAULT_ALPHA = 0.01;
+
 /** Exit statuses of `bench gate`. */
 export const GATE_EXIT = { pass: 0, fail: 1, badInput: 2, internal: 3, inconclusive: 4 } as const;
 
@@ -48,8 +51,25 @@ export const GATE_EXIT = { pass: 0, fail: 1, badInput: 2, internal: 3, inconclus
  * stderr); throws UsageError (exit 2) on bad input.
  */
 export async function gateCommand(args: string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
+  return internalErrorsAs3(() => runGate(args, out), err);
+}
+
+/**
+ * `bench run --gate`: the gate over a baseline already loaded and the run's own results in memory
+ * (written at `current.path`), which are checked here as loadResults checks `--current`. The same
+ * table, errors and exit statuses as `bench gate --baseline B --current C`.
+ */
+export async function gateResults(baseline: LoadedResults, current: LoadedResults, opts: GateOptions, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
+  return internalErrorsAs3(async () => {
+    const checked = { path: current.path, file: checkResults(current.file, current.path, '--current') };
+    return gateLoaded(baseline, checked, opts, {}, out);
+  }, err);
+}
+
+/** Bad input (UsageError, HostError) is thrown on; anything else is an internal error: one line on `err`, exit status 3. */
+async function internalErrorsAs3(run: () => Promise<number>, err: Out): Promise<number> {
   try {
-    return await runGate(args, out);
+    return await run();
   } catch (e) {
     if (e instanceof UsageError || e instanceof HostError) throw e;
     err.write(`bench gate: internal error: ${firstLine(e)}${process.env.PCIHOLE_DEBUG ? `\n${(e as Error)?.stack ?? ''}` : ' (PCIHOLE_DEBUG=1 for the stack)'}\n`);
@@ -62,7 +82,7 @@ async function runGate(args: string[], out: Out): Promise<number> {
     baseline: { type: 'string' },
     current: { type: 'string' },
     threshold: { type: 'string', default: '5%' },
-    alpha: { type: 'string', default: '0.01' },
+    alpha: { type: 'string', default: String(DEFAULT_ALPHA) },
     ratios: { type: 'boolean', default: false },
     'allow-untested': { type: 'boolean', default: false },
     markdown: { type: 'string' },
@@ -83,6 +103,11 @@ async function runGate(args: string[], out: Out): Promise<number> {
   if (v.markdown !== undefined && v.markdown === v.json) throw new UsageError(`--json: ${v.json} is also the --markdown file`);
   const baseline = await loadResults(v.baseline, '--baseline');
   const current = await loadResults(v.current, '--current');
+  return gateLoaded(baseline, current, opts, v, out);
+}
+
+/** Compares two loaded files: refuses mixed hosts or timing bases without --ratios, prints the table, writes the outputs. */
+function gateLoaded(baseline: LoadedResults, current: LoadedResults, opts: GateOptions, files: { markdown?: string; json?: string }, out: Out): number {
   const tb = timingBasis(baseline.file.host);
   const tc = timingBasis(current.file.host);
   if (!opts.ratios && tb !== tc) {
@@ -98,8 +123,8 @@ async function runGate(args: string[], out: Out): Promise<number> {
   const verdict = gate(baseline.file, current.file, opts);
   const src = { baseline: baseline.path, current: current.path };
   out.write(formatTable(verdict, src));
-  if (v.markdown) writeOutput(v.markdown, formatMarkdown(verdict, src), '--markdown');
-  if (v.json) writeOutput(v.json, JSON.stringify({ baseline: src.baseline, current: src.current, ...verdict }, null, 2) + '\n', '--json');
+  if (files.markdown) writeOutput(files.markdown, formatMarkdown(verdict, src), '--markdown');
+  if (files.json) writeOutput(files.json, JSON.stringify({ baseline: src.baseline, current: src.current, ...verdict }, null, 2) + '\n', '--json');
   return verdict.outcome === 'pass' ? GATE_EXIT.pass : verdict.outcome === 'fail' ? GATE_EXIT.fail : GATE_EXIT.inconclusive;
 }
 
@@ -115,7 +140,7 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
       seed: { type: 'string', default: '1' },
       slowdown: { type: 'string', default: '10%' },
       threshold: { type: 'string', default: '5%' },
-      alpha: { type: 'string', default: '0.01' },
+      alpha: { type: 'string', default: String(DEFAULT_ALPHA) },
       ratios: { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },

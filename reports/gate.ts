@@ -46,6 +46,7 @@ import { rankSumTest, seededRandom } from './gate-stats.js';
 import { coldValue, pairedRatios, type SpeedupMetric } from './speedup.js';
 import { kvmStatMedian, rowKey } from './row-metrics.js';
 import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
+import { strategyLabel } from '../runner/shared/row-id.js';
 
 /** What a finding compares. */
 export type FindingKind = 'time' | 'counter' | 'ratio' | 'status' | 'missing';
@@ -173,7 +174,7 @@ export function gate(baseline: ResultsFile, current: ResultsFile, opts: GateOpti
  * when empty). Not row-metrics.ts rowLabel, which names the strategy only and marks proxies.
  */
 export function gateRowLabel(r: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
-  return `${r.strategy}${r.variant ? '/' + r.variant : ''} ${r.workload}/${r.access}`;
+  return `${strategyLabel(r)} ${r.workload}/${r.access}`;
 }
 
 /** A one-line problem when two rows of `file` share a key, else null. */

@@ -25,6 +25,7 @@ import {
 import type { RowGroup } from './row-metrics.js';
 import { workloads } from '../workloads/index.js';
 import { speedupOf } from './speedup.js';
+import { strategyLabel } from '../runner/shared/row-id.js';
 
 /** One question and its computed answer, as plain-text sentences. */
 export interface Headline {
@@ -57,7 +58,7 @@ export function headlines(file: ResultsFile): Headline[] {
  */
 export function missingText(file: ResultsFile, strategy: string, variant?: string): string {
   const rows = file.rows.filter((r) => r.strategy === strategy && (variant === undefined || r.variant === variant));
-  const name = variant ? `${strategy}/${variant}` : strategy;
+  const name = strategyLabel({ strategy, variant: variant ?? '' });
   const measured = rows.find((r) => nsPerAccess(r) !== null);
   if (measured) return `${rowLabel(measured)} is measured on ${groupTitle(measured)} (figures in the summary table)`;
   const unsup = rows.find((r) => r.status === 'unsupported');

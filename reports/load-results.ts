@@ -50,6 +50,18 @@ export async function loadResults(arg: string, where?: string, opts: LoadOptions
   } catch (e) {
     fail(`${path}: not valid JSON (${firstLine(e)})`);
   }
+  return { path, file: checkResults(json, path, where, opts) };
+}
+
+/**
+ * The checks of loadResults on a file already parsed (or still in memory, as `bench run --gate`
+ * has it): the schema, stats against samples (recomputed in place), unique rows. `path` names the
+ * file in messages, `where` prefixes them; a problem is a one-line UsageError.
+ */
+export function checkResults(json: unknown, path: string, where?: string, opts: LoadOptions = {}): ResultsFile {
+  const fail = (what: string): never => {
+    throw new UsageError(where ? `${where}: ${what}` : what);
+  };
   let file: ResultsFile | null = null;
   try {
     file = validateResults(json, path);
@@ -65,7 +77,7 @@ export async function loadResults(arg: string, where?: string, opts: LoadOptions
     const dup = duplicateRow(results, path);
     if (dup) fail(dup);
   }
-  return { path, file: results };
+  return results;
 }
 
 /** A short reason for a failed file-system call. */

@@ -4,6 +4,7 @@
 import { quantile } from 'simple-statistics';
 import type { Access, ResultRow, ResultsFile, Summary } from './schema.js';
 import { speedupOf } from './speedup.js';
+import { strategyLabel } from '../runner/shared/row-id.js';
 
 /** The rows of one workload run with one access method: the unit every chart and ratio is computed in. */
 export interface RowGroup {
@@ -20,9 +21,9 @@ export const MMIO_EXIT_KINDS = ['mmio_read', 'mmio_write'] as const;
 /** Exit kinds counted as port-I/O exits (CSV io_exits). */
 export const IO_EXIT_KINDS = ['io_in', 'io_out'] as const;
 
-/** "strategy/variant", or just the strategy when its variant is empty or "default". */
+/** "strategy/variant", or just the strategy when its variant is empty or "default" (a name files may hold). */
 export function rowName(row: Pick<ResultRow, 'strategy' | 'variant'>): string {
-  return row.variant && row.variant !== 'default' ? `${row.strategy}/${row.variant}` : row.strategy;
+  return strategyLabel({ strategy: row.strategy, variant: row.variant === 'default' ? '' : row.variant });
 }
 
 /** rowName plus a visible "[proxy]" mark for proxy rows, used wherever a figure is shown. */

@@ -13,6 +13,7 @@ export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 export type Status = 'measured' | 'proxy' | 'unsupported' | 'failed';
 
 import type { Access } from '../runner/shared/access.js';
+import type { RowId } from '../runner/shared/row-id.js';
 export type { Access };
 
 /** The lab VM a run happened in (`bench lab`), from the PCIHOLE_LAB environment variable. */
@@ -152,11 +153,7 @@ export interface Summary {
   mean: number;
 }
 
-export interface ResultRow {
-  strategy: string;
-  variant: string;
-  workload: string;
-  access: Access;
+export interface ResultRow extends RowId {
   status: Status;
   /** Why unsupported/failed, or what a proxy stands in for. */
   reason: string;

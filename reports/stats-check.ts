@@ -5,6 +5,7 @@
 
 import type { ResultRow, ResultsFile, Summary } from './schema.js';
 import { summarize } from './summary.js';
+import { strategyLabel } from '../runner/shared/row-id.js';
 
 type StatKey = keyof ResultRow['stats'];
 
@@ -43,7 +44,7 @@ export function reconcileStats(file: ResultsFile, name: string): string | null {
       if (!agrees(s, fresh[k])) {
         const got = s === null ? 'null' : `median ${s.median}`;
         const want = fresh[k] === null ? 'none' : `median ${fresh[k]!.median}`;
-        return `${name}: rows[${i}] (${row.strategy}${row.variant ? '/' + row.variant : ''}) stats.${k} (${got}) does not match its samples (${want}); delete "stats" to have them recomputed`;
+        return `${name}: rows[${i}] (${strategyLabel(row)}) stats.${k} (${got}) does not match its samples (${want}); delete "stats" to have them recomputed`;
       }
     }
     row.stats = fresh;

@@ -84,7 +84,6 @@ export function backingOf(map: HostMapping, opts: { fd?: number; mappings: numbe
   return {
     residentBytes: opts.resident,
     mappings: opts.mappings,
-    shared: false,
     release() {
       map.release();
       if (opts.fd !== undefined && !closed) closeSync(opts.fd);

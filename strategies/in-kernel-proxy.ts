@@ -7,13 +7,13 @@
 // absent function lands on IOWIN. Present functions' pages map to their real ECAM pages and
 // the device model subtracts the 0x10 (only the last 16 bytes of their 4 KiB are lost).
 import { IOAPIC_BASE, IOAPIC_IOWIN } from '../runner/vmm/kvm-abi.js';
-import type { HostInfo, ProbeResult, StrategyContext, WindowPlan } from './types.js';
+import type { HostInfo, PlanContext, ProbeResult, SetupContext, WindowPlan } from './types.js';
 import { PAGE, presentPages } from './window-slots.js';
 
 /** IOREGSEL value whose IOWIN reads return all-ones (redirection index (0xff-0x10)/2 = 119 ≥ 24 pins). */
 export const IOREGSEL_ALL_ONES = 0xff;
 
-export function proxyPlan(ctx: StrategyContext): WindowPlan {
+export function proxyPlan(ctx: PlanContext): WindowPlan {
   const present = presentPages(ctx);
   const base = ctx.window.base;
   return {
@@ -25,7 +25,7 @@ export function proxyPlan(ctx: StrategyContext): WindowPlan {
 }
 
 /** Before vCPUs: the in-kernel irqchip (KVM_CREATE_IRQCHIP) with IOREGSEL parked out of range. */
-export function proxySetup(ctx: StrategyContext): void {
+export function proxySetup(ctx: SetupContext): void {
   ctx.vm.createIrqchip();
   ctx.vm.setIoapicRegsel(IOREGSEL_ALL_ONES);
 }

@@ -2,7 +2,7 @@ import { proxyPlan, proxyProbe, proxySetup } from './in-kernel-proxy.js';
 import { KERNEL_VARIANT, PCI_HOLE_CAP, patchedProbe } from './patched-kvm.js';
 import { addHoleSlots } from './window-slots.js';
 import { KVM_MEM_PCI_HOLE_BIT } from '../runner/vmm/kvm-abi.js';
-import { NO_BACKING, fullWindowPlan, type Strategy, type StrategyContext } from './types.js';
+import { NO_BACKING, fullWindowPlan, type Strategy, type StrategyOptions } from './types.js';
 
 const STANDS_FOR =
   'proxy for KVM_MEM_PCI_HOLE (never merged; upstream reused flag bit 2 for KVM_MEM_GUEST_MEMFD and cap 187 for KVM_CAP_STEAL_TIME): ' +
@@ -11,8 +11,8 @@ const STANDS_FOR =
   'the kernel variant runs the real flag on a patched KVM (kernel/0001)';
 
 /** Capability and flag bit of the patched kernel: kernel/0001's private numbers unless --pci-hole-cap/--pci-hole-flag say otherwise. */
-const capOf = (o: StrategyContext['options']) => o.pciHoleCap ?? PCI_HOLE_CAP;
-const flagOf = (o: StrategyContext['options']) => (1 << (o.pciHoleFlag ?? KVM_MEM_PCI_HOLE_BIT)) >>> 0;
+const capOf = (o: StrategyOptions) => o.pciHoleCap ?? PCI_HOLE_CAP;
+const flagOf = (o: StrategyOptions) => (1 << (o.pciHoleFlag ?? KVM_MEM_PCI_HOLE_BIT)) >>> 0;
 
 /** The KVM_MEM_PCI_HOLE series (2020): KVM answers hole reads with 0xff from a memslot that has no backing memory. */
 export const memslotFlag: Strategy = {

@@ -8,7 +8,7 @@ import { MAP_SHARED, PROT_READ, mmapChecked } from '../runner/vmm/libc.js';
 import { aliasRegion, allOnesMemfd, backingOf, memfdBytes, withBacking } from './backing.js';
 import { patchedProbe } from './patched-kvm.js';
 import { addHoleSlots } from './window-slots.js';
-import type { Backing, HostInfo, ProbeResult, StrategyContext } from './types.js';
+import type { Backing, HostInfo, ProbeResult, SetupContext } from './types.js';
 
 export const FLAG_VARIANTS = ['flag-4k', 'flag-2m'];
 
@@ -19,7 +19,7 @@ export function singleHvaProbe(host: HostInfo, variant: string, access: string):
 }
 
 /** One memfd unit of 0xff mapped once; every hole slot points at it with the single-HVA flag. */
-export function singleHvaSetup(ctx: StrategyContext): Backing {
+export function singleHvaSetup(ctx: SetupContext): Backing {
   const huge = ctx.variant === 'flag-2m';
   const unit = huge ? HUGE_2M : PAGE;
   const label = `shared-hva ${ctx.variant}`;

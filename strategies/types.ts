@@ -32,9 +32,8 @@ export type ProbeResult =
 
 export type { PresentFunction } from '../runner/guest/guest-image.js';
 
-/** Everything a strategy may look at when it plans and sets up one VM. */
-export interface StrategyContext {
-  vm: Vm;
+/** Everything a strategy may look at when it plans one VM; there is no VM yet (plan() has no side effects). */
+export interface PlanContext {
   workload: Workload;
   access: Access;
   variant: string;
@@ -42,6 +41,11 @@ export interface StrategyContext {
   window: { base: number; size: number; buses: number };
   present: PresentFunction[];
   options: StrategyOptions;
+}
+
+/** What setup() and afterVcpus() get: the plan's context and the VM to set up. */
+export interface SetupContext extends PlanContext {
+  vm: Vm;
 }
 
 /** What the guest is told and how its page tables map the window. */
@@ -57,24 +61,22 @@ export interface WindowPlan {
   publishPresent?: boolean;
 }
 
-/** Host resources a strategy allocated for one VM (or shared between VMs). */
+/** Host resources a strategy allocated for one VM (Strategy.backingShared says when one backing serves every VM). */
 export interface Backing {
   /** Resident host bytes of the backing now (mincore); 0 when there is none. */
   residentBytes(): number;
   /** Host mappings (VMAs) the backing uses. */
   mappings: number;
-  /** True when one backing serves every VM on the host (its setup is paid once). */
-  shared: boolean;
   /** Releases everything; called after the VM is closed. */
   release(): void;
 }
 
 /** The platform's window as declared, identity-mapped on 2 MiB guest pages, the unchanged Linux scan. */
-export function fullWindowPlan(ctx: Pick<StrategyContext, 'window'>): WindowPlan {
+export function fullWindowPlan(ctx: Pick<PlanContext, 'window'>): WindowPlan {
   return { lastBus: ctx.window.buses - 1, configOffset: 0, guest: 'linux' };
 }
 
-export const NO_BACKING: Backing = { residentBytes: () => 0, mappings: 0, shared: false, release: () => {} };
+export const NO_BACKING: Backing = { residentBytes: () => 0, mappings: 0, release: () => {} };
 
 export interface Strategy {
   id: string;
@@ -87,13 +89,13 @@ export interface Strategy {
   /** Can it run here, and as what? Must not change the host. */
   probe(host: HostInfo, variant: string, access: Access, workload: Workload): ProbeResult;
   /** Decides what the guest sees; no host side effects. */
-  plan(ctx: StrategyContext): WindowPlan;
+  plan(ctx: PlanContext): WindowPlan;
   /** Before vCPUs exist: memslots, irqchip, backing memory. Timed as the strategy's setup. */
-  setup(ctx: StrategyContext): Backing;
+  setup(ctx: SetupContext): Backing;
   /** Host limits this variant needs; raised when root (and restored at exit), else it is unsupported. */
   hostNeeds?(variant: string, workload: Workload): HostNeed[];
   /** Whether the variant's backing is one host-wide allocation shared by every VM (default: no). */
   backingShared?(variant: string): boolean;
   /** After vCPUs exist (e.g. KVM_PRE_FAULT_MEMORY); also timed as setup. */
-  afterVcpus?(ctx: StrategyContext, vcpus: Vcpu[]): void;
+  afterVcpus?(ctx: SetupContext, vcpus: Vcpu[]): void;
 }

@@ -2,7 +2,7 @@
 // read-only memslots over them. Present functions' pages get no slot, so their config
 // accesses still exit to the VMM's device model as they do under every strategy.
 import { KVM_MEM_READONLY } from '../runner/vmm/kvm-abi.js';
-import type { StrategyContext } from './types.js';
+import type { PlanContext, SetupContext } from './types.js';
 
 export const PAGE = 4096;
 
@@ -13,7 +13,7 @@ export interface PageRun {
 }
 
 /** Page index in the window of each present function (bus << 8 | devfn). */
-export function presentPages(ctx: Pick<StrategyContext, 'present'>): Set<number> {
+export function presentPages(ctx: Pick<PlanContext, 'present'>): Set<number> {
   return new Set(ctx.present.map((p) => (p.bus << 8) | p.devfn));
 }
 
@@ -33,7 +33,7 @@ export function holeRuns(totalPages: number, present: Set<number>): PageRun[] {
 }
 
 /** One KVM_MEM_READONLY slot per hole run; `hvaOf(page)` gives the host address backing window page `page`. */
-export function addHoleSlots(ctx: StrategyContext, hvaOf: (page: number) => bigint, flags = KVM_MEM_READONLY): number {
+export function addHoleSlots(ctx: SetupContext, hvaOf: (page: number) => bigint, flags = KVM_MEM_READONLY): number {
   const runs = holeRuns(ctx.window.size / PAGE, presentPages(ctx));
   for (const r of runs) ctx.vm.addMemory(ctx.window.base + r.first * PAGE, r.pages * PAGE, hvaOf(r.first), flags);
   return runs.length;

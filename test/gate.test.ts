@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { gate, GATED_EXIT_KINDS, type Finding, type GateOptions, type GateVerdict } from '../reports/gate.js';
 import { rowKey } from '../reports/row-metrics.js';
 import { rankSumTest, seededRandom } from '../reports/gate-stats.js';
-import { gateCommand, gateEvalCommand, parsePercent } from '../reports/gate-command.js';
+import { DEFAULT_ALPHA, gateCommand, gateEvalCommand, gateResults, parsePercent } from '../reports/gate-command.js';
+import { loadResults } from '../reports/load-results.js';
 import { evaluateGate, evaluateRuns, scaleRow, withRow } from '../reports/gate-eval.js';
 import { UsageError } from '../runner/shared/errors.js';
 import type { ResultsFile } from '../reports/schema.js';
@@ -332,6 +333,27 @@ test('bench gate: 0 on pass with an aligned table; 1 on regression', async () =>
   assert.equal(await gateCommand(['--baseline', a, '--current', slow], out2), 1);
   assert.match(out2.text(), /userspace-exit\/default linux-q35-boot\/ecam\s+time ns\/access .*REGRESSION/);
   assert.match(out2.text(), /bench gate FAIL: 1 regression,/);
+});
+
+test('bench run --gate: gateResults over a run in memory prints and exits as bench gate over the written file', async () => {
+  const dir = await tempDir();
+  const a = await writeFixture(dir, 'a.json', makeResults({ seed: 1 }));
+  for (const [name, cur, ratios] of [
+    ['b.json', makeResults({ seed: 2 }), false],
+    ['slow.json', scaled(makeResults({ seed: 2 }), 'userspace-exit', 'default', 1.1), false],
+    ['other.json', makeResults({ seed: 2, hostId: 'host-b' }), true],
+  ] as const) {
+    const path = await writeFixture(dir, name, cur);
+    const byFile = sink();
+    const fileCode = await gateCommand(['--baseline', a, '--current', path, ...(ratios ? ['--ratios'] : [])], byFile);
+    const inMemory = sink();
+    const memCode = await gateResults(await loadResults(a, '--gate'), { path, file: cur }, { thresholdPct: 5, alpha: DEFAULT_ALPHA, ratios, allowUntested: false }, inMemory);
+    assert.equal(memCode, fileCode, name);
+    assert.equal(inMemory.text(), byFile.text(), name);
+  }
+  const dup = makeResults({ seed: 2 });
+  dup.rows.push(clone(dup.rows[0]));
+  await rejects2(gateResults(await loadResults(a), { path: join(dir, 'dup.json'), file: dup }, OPTS, sink()), /^--current: .*dup\.json: duplicate row userspace-exit/);
 });
 
 test('bench gate: run directories containing results.json are accepted', async () => {

@@ -6,7 +6,7 @@ import { PAGE, addHoleSlots, holeRuns, presentPages, type PageRun } from '../str
 import { KVM_MEM_READONLY } from '../runner/vmm/kvm-abi.js';
 import { presentFunctions, windowOf } from '../runner/measure/sample.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
-import type { StrategyContext } from '../strategies/types.js';
+import type { SetupContext } from '../strategies/types.js';
 
 /** Every page a list of runs covers, checking that runs are ordered and disjoint. */
 function pagesOf(runs: PageRun[]): number[] {
@@ -75,7 +75,7 @@ describe('q35 window', () => {
   test('addHoleSlots: one read-only slot per run, at the run\'s GPA, backed at hvaOf(first page)', () => {
     const calls: { gpa: number; size: number; hva: bigint; flags: number }[] = [];
     const vm = { addMemory: (gpa: number, size: number, hva: bigint, flags = 0) => calls.push({ gpa, size, hva, flags }) };
-    const ctx = { vm, window: w, present: presentFunctions(linuxQ35Boot) } as unknown as StrategyContext;
+    const ctx = { vm, window: w, present: presentFunctions(linuxQ35Boot) } as unknown as SetupContext;
     const hvaBase = 0x7f0000000000n;
     const n = addHoleSlots(ctx, (page) => hvaBase + BigInt(page * PAGE));
     const runs = holeRuns(w.size / PAGE, present);
@@ -92,7 +92,7 @@ describe('q35 window', () => {
 
   test('addHoleSlots passes other flags through (memslot-flag on a patched kernel)', () => {
     const flags: number[] = [];
-    const ctx = { vm: { addMemory: (_g: number, _s: number, _h: bigint, f = 0) => flags.push(f) }, window: w, present: [] } as unknown as StrategyContext;
+    const ctx = { vm: { addMemory: (_g: number, _s: number, _h: bigint, f = 0) => flags.push(f) }, window: w, present: [] } as unknown as SetupContext;
     assert.equal(addHoleSlots(ctx, () => 0n, 1 << 3), 1);
     assert.deepEqual(flags, [8]);
   });

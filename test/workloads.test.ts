@@ -23,7 +23,8 @@ import { isDownstreamPort, setupAccesses } from '../workloads/device-setup.js';
 import type { ExpectedCounts, GuestKind, Workload } from '../workloads/types.js';
 import { PciModel, enumerate, type FunctionSpec } from '../runner/devices/pci-model.js';
 import { ExitLoop, type RunnableVcpu } from '../runner/devices/exit-loop.js';
-import { checkCapacity, combineScans, planOnly, runSample } from '../runner/measure/sample.js';
+import { checkCapacity, planOnly, runSample } from '../runner/measure/sample.js';
+import { combineScans } from '../runner/measure/guest-readback.js';
 import { GuestProgram } from '../runner/guest/guest-program.js';
 import { mem, r } from '../runner/guest/x86.js';
 import type { VcpuExit } from '../runner/vmm/vcpu.js';
@@ -32,6 +33,7 @@ import { strategies } from '../strategies/index.js';
 import type { Strategy } from '../strategies/types.js';
 import type { Access, Sample, ScanSample } from '../reports/schema.js';
 import { kvmSkipReason, openKvm, recordKeys, runCapturing, type GuestRecord } from './helpers-kvm.js';
+import { strategyLabel } from '../runner/shared/row-id.js';
 
 const SCAN_OPTIONS: Record<string, ScanOptions> = {
   'linux-q35-boot': {},
@@ -430,7 +432,7 @@ function run(w: Workload, strategyId: string, variant: string, access: Access): 
 function checkCounts(w: Workload, strategyId: string, variant: string, access: Access, r: Run): ExpectedCounts {
   const plan = planOnly(strategy(strategyId), w, access, variant, {});
   const exp = w.expected(plan.lastBus, plan.guest, access);
-  const name = `${w.id} ${strategyId}${variant ? '/' + variant : ''} ${access}`;
+  const name = `${w.id} ${strategyLabel({ strategy: strategyId, variant })} ${access}`;
   assert.ok(r.sample.discoveryOk, `${name}: discovery`);
   assert.equal(r.sample.scans.length, w.passes, `${name}: passes`);
   for (const scan of r.sample.scans) {
@@ -520,7 +522,7 @@ describe('rescan: every pass of one VM is measured', { skip }, () => {
       const r = run(rescan, id, variant, 'ecam');
       checkCounts(rescan, id, variant, 'ecam', r);
       for (const scan of r.sample.scans) assert.ok((scan.nsPerAccess as number) > 0 && Number.isFinite(scan.nsPerAccess), `${id} pass ${scan.pass}: ns per access`);
-      t.diagnostic(`${id}${variant ? '/' + variant : ''} warm/cold ns per access = ${ratio(r.sample).toFixed(3)}`);
+      t.diagnostic(`${strategyLabel({ strategy: id, variant })} warm/cold ns per access = ${ratio(r.sample).toFixed(3)}`);
     }
   });
 });

@@ -21,6 +21,22 @@
 // from the start of the list); one walk each keeps the count analytic and the cost honest.
 import type { GuestProgram } from '../runner/guest/guest-program.js';
 import type { FunctionSpec } from '../runner/devices/pci-model.js';
+import {
+  PCI_BARS_BRIDGE,
+  PCI_BARS_TYPE0,
+  PCI_BASE_ADDRESS_0,
+  PCI_CAPABILITY_LIST,
+  PCI_CFG_SPACE_SIZE,
+  PCI_CLASS_REVISION,
+  PCI_COMMAND,
+  PCI_HEADER_TYPE_BRIDGE,
+  PCI_HEADER_TYPE_MASK,
+  PCI_ROM_ADDRESS,
+  PCI_ROM_ADDRESS1,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_STD_HEADER_SIZEOF,
+} from '../runner/devices/pci-regs.js';
 import { r, type Label } from '../runner/guest/x86.js';
 import type { Access } from '../runner/shared/access.js';
 
@@ -34,6 +50,9 @@ const PCI_CAP_ID_EXP = 0x10;
 /** PCI_EXP_TYPE_ROOT_PORT, _DOWNSTREAM, _PCIE_BRIDGE (pcie_downstream_port()). */
 const DOWNSTREAM_TYPES = [4, 6, 8];
 const PCI_ROM_ADDRESS_MASK = 0xfffff800;
+/** The end of the BAR slots: 0x28 in a type-0 header, 0x18 in a bridge's. */
+const BARS_END_TYPE0 = PCI_BASE_ADDRESS_0 + 4 * PCI_BARS_TYPE0;
+const BARS_END_BRIDGE = PCI_BASE_ADDRESS_0 + 4 * PCI_BARS_BRIDGE;
 
 /** Emits the routine. In: edi = bus<<8 | devfn, eax = header type. Out: eax = header type |
  *  SETUP_PCIE | SETUP_DOWNSTREAM as found. Preserves rbx, rbp, rdi, r8, r9 (and r10..r15). */
@@ -54,20 +73,20 @@ export function emitDeviceSetup(g: GuestProgram): Label {
     a.pop(r.rax);
   };
 
-  a.movImm(r.esi, 0x08).call(g.read[32]); // class, revision
+  a.movImm(r.esi, PCI_CLASS_REVISION).call(g.read[32]);
   // pci_read_bases: decode off while sizing, if it was on.
-  a.movImm(r.esi, 0x04).call(g.read[16]);
+  a.movImm(r.esi, PCI_COMMAND).call(g.read[16]);
   a.mov(r.r9d, r.eax);
   const noDisable = a.label();
   a.test(r.eax, 3).j('e', noDisable);
-  a.mov(r.ecx, r.eax).and(r.ecx, 0xfffc).movImm(r.esi, 0x04).call(g.write[16]);
+  a.mov(r.ecx, r.eax).and(r.ecx, 0xfffc).movImm(r.esi, PCI_COMMAND).call(g.write[16]);
   a.bind(noDisable);
   const type0 = a.label();
-  a.movImm(r.r8d, 0x28); // end of the BAR slots: 0x10..0x24 (type 0) or 0x10..0x14 (type 1)
-  a.mov(r.eax, r.ebx).and(r.eax, 0x7f).cmp(r.eax, 1).j('ne', type0);
-  a.movImm(r.r8d, 0x18);
+  a.movImm(r.r8d, BARS_END_TYPE0); // end of the BAR slots: 0x10..0x24 (type 0) or 0x10..0x14 (type 1)
+  a.mov(r.eax, r.ebx).and(r.eax, PCI_HEADER_TYPE_MASK).cmp(r.eax, PCI_HEADER_TYPE_BRIDGE).j('ne', type0);
+  a.movImm(r.r8d, BARS_END_BRIDGE);
   a.bind(type0);
-  g.loop(r.ebp, 0x10, r.r8d, 4, (brk, next) => {
+  g.loop(r.ebp, PCI_BASE_ADDRESS_0, r.r8d, 4, (brk, next) => {
     a.mov(r.esi, r.ebp);
     sizeDword(-1);
     a.and(r.eax, 7).cmp(r.eax, 4).j('ne', next); // 64-bit memory BAR: the upper dword is the next slot
@@ -76,13 +95,13 @@ export function emitDeviceSetup(g: GuestProgram): Label {
     sizeDword(-1);
   });
   const romType0 = a.label();
-  a.movImm(r.esi, 0x30).cmp(r.r8d, 0x18).j('ne', romType0);
-  a.movImm(r.esi, 0x38);
+  a.movImm(r.esi, PCI_ROM_ADDRESS).cmp(r.r8d, BARS_END_BRIDGE).j('ne', romType0);
+  a.movImm(r.esi, PCI_ROM_ADDRESS1);
   a.bind(romType0);
   sizeDword(PCI_ROM_ADDRESS_MASK);
   const noRestore = a.label();
   a.test(r.r9d, 3).j('e', noRestore);
-  a.mov(r.ecx, r.r9d).movImm(r.esi, 0x04).call(g.write[16]);
+  a.mov(r.ecx, r.r9d).movImm(r.esi, PCI_COMMAND).call(g.write[16]);
   a.bind(noRestore);
 
   // Capability list.
@@ -92,12 +111,12 @@ export function emitDeviceSetup(g: GuestProgram): Label {
   const downstream = a.label();
   const notDownstream = a.label();
   a.movImm(r.r8d, 0); // flags to return
-  a.movImm(r.esi, 0x06).call(g.read[16]);
-  a.test(r.eax, 0x10).j('e', capsDone);
-  a.movImm(r.esi, 0x34).call(g.read[8]);
+  a.movImm(r.esi, PCI_STATUS).call(g.read[16]);
+  a.test(r.eax, PCI_STATUS_CAP_LIST).j('e', capsDone);
+  a.movImm(r.esi, PCI_CAPABILITY_LIST).call(g.read[8]);
   a.mov(r.ebp, r.eax).movImm(r.r9d, 48);
   a.bind(capLoop);
-  a.cmp(r.ebp, 0x40).j('b', capsDone);
+  a.cmp(r.ebp, PCI_STD_HEADER_SIZEOF).j('b', capsDone);
   a.and(r.ebp, 0xfc).mov(r.esi, r.ebp).call(g.read[16]);
   a.mov(r.ecx, r.eax).and(r.ecx, 0xff).cmp(r.ecx, 0xff).j('e', capsDone);
   a.cmp(r.ecx, PCI_CAP_ID_EXP).j('ne', notExp);
@@ -118,13 +137,13 @@ export function emitDeviceSetup(g: GuestProgram): Label {
     const extDone = a.label();
     const extLoop = a.label();
     a.test(r.r8d, SETUP_PCIE).j('e', extDone);
-    a.movImm(r.ebp, 0x100).movImm(r.r9d, (4096 - 256) / 8);
+    a.movImm(r.ebp, PCI_CFG_SPACE_SIZE).movImm(r.r9d, (4096 - PCI_CFG_SPACE_SIZE) / 8);
     a.bind(extLoop);
     a.mov(r.esi, r.ebp).call(g.read[32]);
     a.cmp(r.eax, 0).j('e', extDone);
     a.cmp(r.eax, -1).j('e', extDone);
     a.shr(r.eax, 20).mov(r.ebp, r.eax);
-    a.cmp(r.ebp, 0x100).j('b', extDone);
+    a.cmp(r.ebp, PCI_CFG_SPACE_SIZE).j('b', extDone);
     a.dec(r.r9d).j('ne', extLoop);
     a.bind(extDone);
   }
@@ -148,7 +167,7 @@ export function isDownstreamPort(f: FunctionSpec): boolean {
 
 /** Config reads and writes the setup routine makes on `f` (the header-type read is not included). */
 export function setupAccesses(f: FunctionSpec, access: Access): { reads: number; writes: number } {
-  const slots = f.bridge ? 2 : 6;
+  const slots = f.bridge ? PCI_BARS_BRIDGE : PCI_BARS_TYPE0;
   // class; command; per BAR slot and the ROM: read, write, read, write
   let reads = 1 + 1 + 2 * (slots + 1);
   const writes = 2 * (slots + 1);

@@ -21,8 +21,17 @@
 //                      (pci_config_lock), so under conf1 the vCPUs' probes serialise as in Linux
 import { BARRIER, GuestProgram, KNOWN_BUSES, MAX_BUS } from '../runner/guest/guest-program.js';
 import { STACK_SIZE, info } from '../runner/guest/guest-layout.js';
-import { mem, r } from '../runner/guest/x86.js';
+import { mem, r, type Label, type Mem } from '../runner/guest/x86.js';
 import type { FunctionSpec } from '../runner/devices/pci-model.js';
+import {
+  PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_BRIDGE,
+  PCI_HEADER_TYPE_MASK,
+  PCI_HEADER_TYPE_MFD,
+  PCI_PRIMARY_BUS,
+  PCI_SUBORDINATE_BUS,
+  PCI_VENDOR_ID,
+} from '../runner/devices/pci-regs.js';
 import type { Access } from '../runner/shared/access.js';
 import type { ExpectedCounts, GuestKind } from './types.js';
 import { SETUP_DOWNSTREAM, emitDeviceSetup, isDownstreamPort, setupAccesses } from './device-setup.js';
@@ -81,29 +90,48 @@ export function scanPhases(opts: ScanOptions = {}): string[] {
 export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions = {}): Uint8Array {
   const parallel = (opts.vcpus ?? 1) > 1;
   const g = new GuestProgram(access, { smp: parallel });
+  const body = g.a.label('body');
+  g.a.jmp(body);
+  const found = emitFound(g, opts.setup === 'full' ? emitDeviceSetup(g) : null);
+  const scanBus = emitScanBus(g, found, opts.busScan ?? 'linux');
+  g.a.bind(body);
+  emitPasses(g, () => {
+    // bus-scan, on vCPU 0: Linux's scan from bus 0, or the enlightened guest's walk of the VMM's list.
+    if (guest === 'linux') onlyVcpu0(g, () => g.a.movImm(r.edi, 0).movImm(r.esi, 256).call(scanBus));
+    else onlyVcpu0(g, () => emitPresentList(g, found));
+    g.a.call(g.mark);
+    // barrier (several vCPUs), then peer-bridge, each vCPU its share (the enlightened guest has none).
+    if (parallel) emitBarrier(g);
+    if (guest === 'linux') emitPeerBridge(g, opts.peerStride ?? 8);
+  });
+  return g.finish();
+}
+
+/**
+ * found: edi = bdf of a present function, eax = its id. Records it (with its header type) and
+ * returns the header type in eax, with the setup routine's flags in bits 8.. when `setup` is given.
+ */
+function emitFound(g: GuestProgram, setup: Label | null): Label {
   const a = g.a;
-  const full = opts.setup === 'full';
-  const scanBus = a.label('scan_bus');
   const found = a.label('found');
-  const passTop = a.label('pass');
-  const body = a.label('body');
-  a.jmp(body);
-
-  const setup = full ? emitDeviceSetup(g) : null;
-
-  // found: edi = bdf of a present function, eax = its id. Records it (with its header type) and
-  // returns the header type in eax, with the setup routine's flags in bits 8.. when setup is full.
   a.bind(found);
   a.push(r.rax);
-  a.movImm(r.esi, 0x0e).call(g.read[8]);
+  a.movImm(r.esi, PCI_HEADER_TYPE).call(g.read[8]);
   a.mov(r.ecx, r.eax).pop(r.rax).call(g.record);
   a.mov(r.eax, r.ecx);
   if (setup) a.call(setup);
   a.ret();
+  return found;
+}
 
-  // scan_bus(edi = bus, esi = devfn limit: 256, or 8 behind a PCIe downstream port): pci_scan_child_bus
-  // Found bridges: bdf | downstream << 16, in devfn order; then the limit. No bounds check in the
-  // guest: checkScanTopology rejects topologies with more bridges on a bus before any VM runs.
+/**
+ * scan_bus(edi = bus, esi = devfn limit: 256, or 8 behind a PCIe downstream port): pci_scan_child_bus.
+ * Found bridges: bdf | downstream << 16, in devfn order; then the limit. No bounds check in the
+ * guest: checkScanTopology rejects topologies with more bridges on a bus before any VM runs.
+ */
+function emitScanBus(g: GuestProgram, found: Label, busScan: NonNullable<ScanOptions['busScan']>): Label {
+  const a = g.a;
+  const scanBus = a.label('scan_bus');
   const FRAME = MAX_BRIDGES_PER_BUS * 8;
   a.bind(scanBus);
   for (const x of [r.rbx, r.rbp, r.r8, r.r9]) a.push(x);
@@ -113,15 +141,27 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
   a.mov(r.ebx, r.edi);
   a.movImm(r.rax, KNOWN_BUSES).add(r.rax, r.rbx).movImm(r.ecx, 1).mov(mem(r.rax, 0, 8), r.cl);
   a.movImm(r.r8d, 0); // bridges found
+  emitSlotScan(g, found, busScan, limit);
+  emitBridges(g, scanBus);
+  a.add(r.rsp, FRAME + 8);
+  for (const x of [r.r9, r.r8, r.rbp, r.rbx]) a.pop(x);
+  a.ret();
+  return scanBus;
+}
+
+/** scan_bus's device loop over bus ebx: every devfn, or Linux's slots and then functions 1..7 of
+ *  multifunction devices; each present function goes to `found` and type-1 ones into the frame. */
+function emitSlotScan(g: GuestProgram, found: Label, busScan: NonNullable<ScanOptions['busScan']>, limit: Mem): void {
+  const a = g.a;
   const noteBridge = () => {
     // eax = header type (+ setup flags); remember type-1 functions (edi) for the bridge pass.
     const skip = a.label();
-    a.mov(r.ecx, r.eax).and(r.ecx, 0x7f).cmp(r.ecx, 1).j('ne', skip);
+    a.mov(r.ecx, r.eax).and(r.ecx, PCI_HEADER_TYPE_MASK).cmp(r.ecx, PCI_HEADER_TYPE_BRIDGE).j('ne', skip);
     a.mov(r.ecx, r.eax).and(r.ecx, SETUP_DOWNSTREAM).shl(r.ecx, 8).or(r.ecx, r.edi);
     a.mov(r.rdx, r.r8).shl(r.rdx, 3).add(r.rdx, r.rsp).mov(mem(r.rdx), r.rcx).inc(r.r8d);
     a.bind(skip);
   };
-  if (opts.busScan === 'every-devfn') {
+  if (busScan === 'every-devfn') {
     g.loop(r.ebp, 0, limit, 1, (_brk, next) => {
       g.bdf(r.ebx, r.ebp).a.call(g.probe[32]);
       a.cmp(r.eax, -1).j('e', next);
@@ -134,7 +174,7 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
       a.cmp(r.eax, -1).j('e', next);
       a.call(found);
       noteBridge(); // keeps eax
-      a.test(r.eax, 0x80).j('e', next);
+      a.test(r.eax, PCI_HEADER_TYPE_MFD).j('e', next);
       g.loop(r.r9d, 1, 8, 1, (_b, nextFn) => {
         g.bdf(r.ebx, r.ebp).a.or(r.edi, r.r9d).call(g.probe[32]);
         a.cmp(r.eax, -1).j('e', nextFn);
@@ -143,16 +183,20 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
       });
     });
   }
-  // Bridges, depth-first: pci_scan_bridge assigns secondary = ++max, subordinate = max after the child scan.
+}
+
+/** scan_bus's bridge pass, depth-first: pci_scan_bridge assigns secondary = ++max, subordinate = max after the child scan. */
+function emitBridges(g: GuestProgram, scanBus: Label): void {
+  const a = g.a;
   g.loop(r.r9d, 0, r.r8d, 1, () => {
     a.mov(r.rax, r.r9).shl(r.rax, 3).add(r.rax, r.rsp).mov(r.rdi, mem(r.rax));
     a.push(r.rdi);
     a.and(r.edi, 0xffff);
-    a.movImm(r.esi, 0x18).call(g.read[32]);
+    a.movImm(r.esi, PCI_PRIMARY_BUS).call(g.read[32]);
     a.movImm(r.rdx, MAX_BUS).mov(r.rcx, mem(r.rdx)).inc(r.rcx).mov(mem(r.rdx), r.rcx);
     a.and(r.eax, 0xff000000 | 0).or(r.eax, 0xff0000).or(r.eax, r.ebx).shl(r.ecx, 8).or(r.ecx, r.eax);
     a.mov(r.rdi, mem(r.rsp)).and(r.edi, 0xffff);
-    a.movImm(r.esi, 0x18).call(g.write[32]);
+    a.movImm(r.esi, PCI_PRIMARY_BUS).call(g.write[32]);
     const allSlots = a.label();
     const go = a.label();
     a.mov(r.rsi, mem(r.rsp)).test(r.esi, SETUP_DOWNSTREAM << 8).j('e', allSlots);
@@ -163,109 +207,119 @@ export function scanProgram(access: Access, guest: GuestKind, opts: ScanOptions 
     a.call(scanBus);
     a.pop(r.rdi).and(r.edi, 0xffff);
     a.movImm(r.rdx, MAX_BUS).mov(r.rcx, mem(r.rdx));
-    a.movImm(r.esi, 0x1a).call(g.write[8]);
+    a.movImm(r.esi, PCI_SUBORDINATE_BUS).call(g.write[8]);
   });
-  a.add(r.rsp, FRAME + 8);
-  for (const x of [r.r9, r.r8, r.rbp, r.rbx]) a.pop(x);
-  a.ret();
+}
 
-  a.bind(body);
+/** Emits code that runs only on vCPU 0 (the vCPU index is at [rsp + 8] inside the pass loop). */
+function onlyVcpu0(g: GuestProgram, emit: () => void): void {
+  const a = g.a;
+  const skip = a.label();
+  a.mov(r.rax, mem(r.rsp, 8)).cmp(r.eax, 0).j('ne', skip);
+  emit();
+  a.bind(skip);
+}
+
+/**
+ * The pass loop, info.passes times: a fresh boot each pass (no bus known, no bus number
+ * assigned), a mark, then `phases` (which marks between its phases), a closing mark.
+ * (Parallel: one pass only, see emitBarrier.)
+ */
+function emitPasses(g: GuestProgram, phases: () => void): void {
+  const a = g.a;
+  const passTop = a.label('pass');
   a.push(r.rdi); // vCPU index (the harness passes it in rdi): [rsp + 8] inside the pass loop
   a.mov(r.rbx, mem(r.r10, info.passes));
   a.push(r.rbx);
-  const onlyVcpu0 = (emit: () => void) => {
-    const skip = a.label();
-    a.mov(r.rax, mem(r.rsp, 8)).cmp(r.eax, 0).j('ne', skip);
-    emit();
-    a.bind(skip);
-  };
   a.bind(passTop);
-  // A fresh boot each pass: no bus known, no bus number assigned. (Parallel: one pass only, see below.)
-  onlyVcpu0(() => {
+  onlyVcpu0(g, () => {
     a.movImm(r.rax, KNOWN_BUSES).movImm(r.ecx, 0);
     g.loop(r.edx, 0, 0x108, 8, () => {
       a.mov(mem(r.rax), r.rcx).add(r.rax, 8);
     });
   });
   a.call(g.mark);
-  if (guest === 'linux') {
-    onlyVcpu0(() => {
-      a.movImm(r.edi, 0).movImm(r.esi, 256).call(scanBus);
-    });
-  } else {
-    // The enlightened guest reads the VMM's list: u32 (bus<<8|devfn) | secondary<<16 | subordinate<<24.
-    onlyVcpu0(() => {
-      a.mov(r.r8, mem(r.r10, info.presentCount));
-      a.mov(r.r9, mem(r.r10, info.presentList));
-      g.loop(r.ebp, 0, r.r8d, 1, () => {
-        const notBridge = a.label();
-        a.mov(r.ebx, mem(r.r9, 0, 32)).add(r.r9, 4);
-        a.mov(r.edi, r.ebx).and(r.edi, 0xffff).movImm(r.esi, 0).call(g.read[32]);
-        a.call(found);
-        a.mov(r.eax, r.ebx).shr(r.eax, 16).j('e', notBridge);
-        // secondary and subordinate as the list says, primary = this bus
-        a.mov(r.ecx, r.eax).shl(r.ecx, 8).mov(r.eax, r.edi).shr(r.eax, 8).or(r.ecx, r.eax);
-        a.movImm(r.esi, 0x18).call(g.write[32]);
-        a.bind(notBridge);
-      });
-    });
-  }
-  a.call(g.mark);
-  if (parallel) {
-    // Start barrier: arrive (lock xadd), then spin until every vCPU has arrived. The counter is
-    // never reset, so the program runs one pass (the workload says passes: 1).
-    // A vCPU that never arrives (its thread failed) must not hang the others: after 2^28 spins
-    // the guest stops with ud2 (a shutdown exit the runner reports as a fault).
-    const spin = a.label();
-    const released = a.label();
-    const stuck = a.label();
-    a.movImm(r.rax, BARRIER).movImm(r.ecx, 1).lockXadd(mem(r.rax, 0, 32), r.ecx);
-    a.mov(r.rdx, mem(r.r10, info.vcpus));
-    a.movImm(r.r9d, 1 << 28);
-    a.bind(spin);
-    a.mov(r.ecx, mem(r.rax, 0, 32)).cmp(r.ecx, r.edx).j('ge', released);
-    a.pause().dec(r.r9d).j('ne', spin);
-    a.bind(stuck).bytesRaw([0x0f, 0x0b]); // ud2
-    a.bind(released);
-    a.call(g.mark);
-  }
-  if (guest === 'linux') {
-    // This vCPU's share of buses 1..lastBus: chunk = ceil(lastBus / vcpus), lo = 1 + index*chunk,
-    // hi = min(lo + chunk - 1, lastBus). One vCPU: 1..lastBus.
-    const stride = opts.peerStride ?? 8;
-    a.mov(r.r8, mem(r.r10, info.lastBus));
-    a.mov(r.rdx, mem(r.r10, info.vcpus));
-    const chunkTop = a.label();
-    const chunkDone = a.label();
-    a.movImm(r.eax, 0).movImm(r.ecx, 0);
-    a.bind(chunkTop).cmp(r.eax, r.r8d).j('ge', chunkDone);
-    a.add(r.eax, r.edx).inc(r.ecx).jmp(chunkTop);
-    a.bind(chunkDone);
-    a.movImm(r.r9d, 1);
-    a.mov(r.rax, mem(r.rsp, 8));
-    g.loop(r.edx, 0, r.eax, 1, () => {
-      a.add(r.r9d, r.ecx);
-    });
-    a.mov(r.eax, r.r9d).add(r.eax, r.ecx).dec(r.eax);
-    const keepHi = a.label();
-    a.cmp(r.eax, r.r8d).j('ge', keepHi);
-    a.mov(r.r8d, r.eax);
-    a.bind(keepHi);
-    g.loop(r.ebp, r.r9d, r.r8d, 1, (_brk, nextBus) => {
-      a.movImm(r.rax, KNOWN_BUSES).add(r.rax, r.rbp).movzx(r.eax, mem(r.rax, 0, 8)).test(r.eax, 1).j('ne', nextBus);
-      g.loop(r.ebx, 0, 256, stride, (_b, nextFn) => {
-        g.bdf(r.ebp, r.ebx).a.call(g.probe[16]);
-        a.cmp(r.eax, 0xffff).j('e', nextFn);
-        a.cmp(r.eax, 0).j('e', nextFn);
-        a.movImm(r.ecx, 0).call(g.record);
-        a.jmp(nextBus); // Linux would now scan the peer bus (pcibios_scan_root)
-      });
-    }, true);
-  }
+  phases();
   a.call(g.mark);
   a.pop(r.rbx).dec(r.rbx).push(r.rbx).j('ne', passTop);
   a.pop(r.rbx).pop(r.rdi);
-  return g.finish();
+}
+
+/** The enlightened guest reads the VMM's list: u32 (bus<<8|devfn) | secondary<<16 | subordinate<<24. */
+function emitPresentList(g: GuestProgram, found: Label): void {
+  const a = g.a;
+  a.mov(r.r8, mem(r.r10, info.presentCount));
+  a.mov(r.r9, mem(r.r10, info.presentList));
+  g.loop(r.ebp, 0, r.r8d, 1, () => {
+    const notBridge = a.label();
+    a.mov(r.ebx, mem(r.r9, 0, 32)).add(r.r9, 4);
+    a.mov(r.edi, r.ebx).and(r.edi, 0xffff).movImm(r.esi, PCI_VENDOR_ID).call(g.read[32]);
+    a.call(found);
+    a.mov(r.eax, r.ebx).shr(r.eax, 16).j('e', notBridge);
+    // secondary and subordinate as the list says, primary = this bus
+    a.mov(r.ecx, r.eax).shl(r.ecx, 8).mov(r.eax, r.edi).shr(r.eax, 8).or(r.ecx, r.eax);
+    a.movImm(r.esi, PCI_PRIMARY_BUS).call(g.write[32]);
+    a.bind(notBridge);
+  });
+}
+
+/**
+ * Start barrier: arrive (lock xadd), then spin until every vCPU has arrived; a mark. The counter
+ * is never reset, so the program runs one pass (the workload says passes: 1). A vCPU that never
+ * arrives (its thread failed) must not hang the others: after 2^28 spins the guest stops with
+ * ud2 (a shutdown exit the runner reports as a fault).
+ */
+function emitBarrier(g: GuestProgram): void {
+  const a = g.a;
+  const spin = a.label();
+  const released = a.label();
+  const stuck = a.label();
+  a.movImm(r.rax, BARRIER).movImm(r.ecx, 1).lockXadd(mem(r.rax, 0, 32), r.ecx);
+  a.mov(r.rdx, mem(r.r10, info.vcpus));
+  a.movImm(r.r9d, 1 << 28);
+  a.bind(spin);
+  a.mov(r.ecx, mem(r.rax, 0, 32)).cmp(r.ecx, r.edx).j('ge', released);
+  a.pause().dec(r.r9d).j('ne', spin);
+  a.bind(stuck).bytesRaw([0x0f, 0x0b]); // ud2
+  a.bind(released);
+  a.call(g.mark);
+}
+
+/**
+ * pcibios_fixup_peer_bridges over this vCPU's share of buses 1..lastBus: chunk = ceil(lastBus /
+ * vcpus), lo = 1 + index*chunk, hi = min(lo + chunk - 1, lastBus) (one vCPU: 1..lastBus). Each
+ * bus not known yet is probed at devfn 0, stride, .. until one answers.
+ */
+function emitPeerBridge(g: GuestProgram, stride: number): void {
+  const a = g.a;
+  a.mov(r.r8, mem(r.r10, info.lastBus));
+  a.mov(r.rdx, mem(r.r10, info.vcpus));
+  const chunkTop = a.label();
+  const chunkDone = a.label();
+  a.movImm(r.eax, 0).movImm(r.ecx, 0);
+  a.bind(chunkTop).cmp(r.eax, r.r8d).j('ge', chunkDone);
+  a.add(r.eax, r.edx).inc(r.ecx).jmp(chunkTop);
+  a.bind(chunkDone);
+  a.movImm(r.r9d, 1);
+  a.mov(r.rax, mem(r.rsp, 8));
+  g.loop(r.edx, 0, r.eax, 1, () => {
+    a.add(r.r9d, r.ecx);
+  });
+  a.mov(r.eax, r.r9d).add(r.eax, r.ecx).dec(r.eax);
+  const keepHi = a.label();
+  a.cmp(r.eax, r.r8d).j('ge', keepHi);
+  a.mov(r.r8d, r.eax);
+  a.bind(keepHi);
+  g.loop(r.ebp, r.r9d, r.r8d, 1, (_brk, nextBus) => {
+    a.movImm(r.rax, KNOWN_BUSES).add(r.rax, r.rbp).movzx(r.eax, mem(r.rax, 0, 8)).test(r.eax, 1).j('ne', nextBus);
+    g.loop(r.ebx, 0, 256, stride, (_b, nextFn) => {
+      g.bdf(r.ebp, r.ebx).a.call(g.probe[16]);
+      a.cmp(r.eax, 0xffff).j('e', nextFn);
+      a.cmp(r.eax, 0).j('e', nextFn);
+      a.movImm(r.ecx, 0).call(g.record);
+      a.jmp(nextBus); // Linux would now scan the peer bus (pcibios_scan_root)
+    });
+  }, true);
 }
 
 /** Analytic counts of one pass of scanProgram over `topology` with buses 0..lastBus declared.

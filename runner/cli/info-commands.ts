@@ -1,11 +1,11 @@
 // `bench list` and `bench env`.
 import { parseArgs } from 'node:util';
-import { Kvm } from '../vmm/kvm.js';
 import { HostError } from '../shared/errors.js';
-import { fingerprint, hostFacts, type HostFacts } from '../host/host.js';
+import { strategyLabel } from '../shared/row-id.js';
+import { hostFacts, type HostFacts } from '../host/host.js';
 import { timingLabel, EMULATED_NOTE } from '../../reports/timing.js';
-import { guestTscKhz } from '../guest/guest-tsc.js';
-import { describeHostNeeds } from '../host/host-prep.js';
+import { openHost, previewRow } from '../measure/admit.js';
+import type { HostInfo } from '../../strategies/types.js';
 import { strategies } from '../../strategies/index.js';
 import { workloads } from '../../workloads/index.js';
 
@@ -48,9 +48,9 @@ export function envCommand(args: string[]): number {
     console.log(ENV_HELP);
     return 0;
   }
-  let kvm: Kvm;
+  let host: HostInfo;
   try {
-    kvm = Kvm.open(undefined, 'env');
+    host = openHost('env');
   } catch (e) {
     if (!(e instanceof HostError)) throw e;
     // No KVM here: the host facts still help (and say which kernel and CPU the lab would be compared with).
@@ -62,20 +62,17 @@ export function envCommand(args: string[]): number {
     }
     throw e;
   }
-  const fp = fingerprint(kvm, guestTscKhz(kvm));
-  const host = { kvm, fingerprint: fp, options: {} };
+  const fp = host.fingerprint;
   const w = workloads[0];
   const matrix = strategies.flatMap((s) =>
     s.variants.map((variant) => {
-      // Host limits first, as `bench run` does, but only described: env changes nothing.
-      const needs = describeHostNeeds(s.hostNeeds?.(variant, w) ?? [], fp.isRoot);
-      if (needs.blocked) return { strategy: s.id, variant, status: 'unsupported' as const, reason: needs.blocked };
-      const p = s.probe(host, variant, 'ecam', w);
-      const raised = needs.raises.length ? `(bench run raises ${needs.raises.join(', ')}) ` : '';
+      // As `bench run` admits the row, but host limits are only described: env changes nothing.
+      const { probe: p, raises } = previewRow(host, { strategy: s, variant, workload: w, access: 'ecam' });
+      const raised = raises.length ? `(bench run raises ${raises.join(', ')}) ` : '';
       return { strategy: s.id, variant, ...p, reason: `${raised}${p.reason ?? ''}`.trim() };
     }),
   );
-  kvm.close();
+  host.kvm.close();
   if (values.json) {
     console.log(JSON.stringify({ host: fp, strategies: matrix }, null, 1));
     return 0;
@@ -85,10 +82,9 @@ export function envCommand(args: string[]): number {
   console.log(`  KVM           API ${fp.apiVersion}, guest TSC ${fp.tscKhz} kHz`);
   console.log(`  capabilities  ${Object.entries(fp.capabilities).map(([k, v]) => `${k.replace('KVM_CAP_', '')}=${v}`).join(' ')}`);
   console.log(`\nstrategies on this host (${w.id}, ecam):`);
-  const nw = Math.max(...matrix.map((m) => (m.variant ? `${m.strategy}/${m.variant}` : m.strategy).length));
+  const nw = Math.max(...matrix.map((m) => strategyLabel(m).length));
   for (const m of matrix) {
-    const name = m.variant ? `${m.strategy}/${m.variant}` : m.strategy;
-    console.log(`  ${name.padEnd(nw)}  ${m.status.padEnd(11)} ${m.reason ?? ''}`);
+    console.log(`  ${strategyLabel(m).padEnd(nw)}  ${m.status.padEnd(11)} ${m.reason ?? ''}`);
   }
   return 0;
 }

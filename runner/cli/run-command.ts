@@ -2,10 +2,8 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Kvm } from '../vmm/kvm.js';
 import { UsageError } from '../shared/errors.js';
-import { fingerprint } from '../host/host.js';
-import { guestTscKhz } from '../guest/guest-tsc.js';
+import { openHost } from '../measure/admit.js';
 import { activeWorkers, expandMatrix, runMatrix } from '../measure/run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
@@ -17,7 +15,7 @@ import type { StrategyOptions } from '../../strategies/types.js';
 import { allWorkloads } from '../measure/workload-registry.js';
 import { renderReport } from '../../reports/html.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../../reports/schema.js';
-import { gateCommand, loadResults, parsePercent } from '../../reports/gate-command.js';
+import { DEFAULT_ALPHA, gateResults, loadResults, parsePercent } from '../../reports/gate-command.js';
 import { BASELINE_STRATEGY } from '../../reports/row-metrics.js';
 import { timingBasis, timingLabel } from '../../reports/timing.js';
 import { harnessCostText } from '../../reports/harness-cost.js';
@@ -89,7 +87,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
   const samples = parseCount('--samples', values.samples, 1, 100000);
   const timeoutMs = parsePositive('--timeout', values.timeout, 86_400) * 1000;
-  parsePercent(values['gate-threshold'], '--gate-threshold');
+  const gateThreshold = parsePercent(values['gate-threshold'], '--gate-threshold');
   const options: StrategyOptions = {};
   if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
   if (values['pci-hole-flag'] !== undefined) options.pciHoleFlag = parseCount('--pci-hole-flag', values['pci-hole-flag'], 0, 31);
@@ -106,9 +104,8 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   // Read the baseline before spending minutes on the run: a bad file is bad input now.
-  const gateBase = values.gate ? (await loadResults(values.gate, '--gate')).file : null;
-  const kvm = Kvm.open(undefined, 'run');
-  const host = { kvm, fingerprint: fingerprint(kvm, guestTscKhz(kvm)), options };
+  const gateBase = values.gate ? await loadResults(values.gate, '--gate') : null;
+  const host = openHost('run', options);
   const dir = createRunDir(values.out);
   const file: ResultsFile = {
     schema: SCHEMA_ID,
@@ -165,7 +162,7 @@ export async function runCommand(args: string[]): Promise<number> {
     file.harnessCost = measureHarnessCost(kvm, HARNESS_COST_ROUNDS);
   }
   file.complete = true;
-  kvm.close();
+  host.kvm.close();
   file.host.raisedLimits = restoreAndRecord();
   writeResults(dir, file);
 
@@ -183,12 +180,13 @@ export async function runCommand(args: string[]): Promise<number> {
     console.log(`report:  ${html}`);
   }
   const failed = file.rows.filter((r) => r.status === 'failed').length;
-  if (values.gate) {
+  if (gateBase) {
     // A baseline from another host, or of another timing basis, can only be compared through speed-ups (--ratios).
-    const base = gateBase as ResultsFile;
-    const ratios = base.host.id !== file.host.id || timingBasis(base.host) !== timing ? ['--ratios'] : [];
-    if (ratios.length) console.log(`\ngate: baseline host ${base.host.id} (${timingLabel(timingBasis(base.host))}) differs from this host ${file.host.id} (${timingLabel(timing)}): comparing speed-ups (--ratios)`);
-    const code = await gateCommand(['--baseline', values.gate, '--current', join(dir, 'results.json'), '--threshold', values['gate-threshold'], ...ratios]);
+    const base = gateBase.file;
+    const ratios = base.host.id !== file.host.id || timingBasis(base.host) !== timing;
+    if (ratios) console.log(`\ngate: baseline host ${base.host.id} (${timingLabel(timingBasis(base.host))}) differs from this host ${file.host.id} (${timingLabel(timing)}): comparing speed-ups (--ratios)`);
+    const current = { path: join(dir, 'results.json'), file };
+    const code = await gateResults(gateBase, current, { thresholdPct: gateThreshold, alpha: DEFAULT_ALPHA, ratios, allowUntested: false });
     if (code !== 0) return code;
   }
   return failed ? 1 : 0;

@@ -2,6 +2,27 @@
 // Type-0 and type-1 headers (PCI Local Bus 3.0 ch. 6, PCI-to-PCI Bridge 1.2 ch. 3), BAR
 // size probing, capability lists, and bus-number routing through bridges: a bridge's
 // secondary bus is whatever the guest programmed, as on real hardware.
+import {
+  PCI_BARS_BRIDGE,
+  PCI_BARS_TYPE0,
+  PCI_BASE_ADDRESS_0,
+  PCI_CAPABILITY_LIST,
+  PCI_CFG_SPACE_SIZE,
+  PCI_CLASS_REVISION,
+  PCI_COMMAND,
+  PCI_DEVICE_ID,
+  PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_BRIDGE,
+  PCI_HEADER_TYPE_MFD,
+  PCI_INTERRUPT_LINE,
+  PCI_PRIMARY_BUS,
+  PCI_SECONDARY_BUS,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_STD_HEADER_SIZEOF,
+  PCI_SUBORDINATE_BUS,
+  PCI_VENDOR_ID,
+} from './pci-regs.js';
 
 /** A BAR as the device declares it. */
 export interface BarSpec {
@@ -39,15 +60,6 @@ export interface FunctionSpec {
 
 export const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
 
-const PCI_COMMAND = 0x04;
-const PCI_STATUS = 0x06;
-const PCI_HEADER_TYPE = 0x0e;
-const PCI_BAR0 = 0x10;
-const PCI_CAP_PTR = 0x34;
-const PCI_PRIMARY_BUS = 0x18;
-const PCI_SECONDARY_BUS = 0x19;
-const PCI_SUBORDINATE_BUS = 0x1a;
-const STATUS_CAP_LIST = 0x10;
 
 /** Where a model keeps its functions' configuration spaces when several threads share it. */
 export interface SharedStorage {
@@ -82,12 +94,12 @@ export class PciFunction {
 
   private build(spec: FunctionSpec): void {
     const d = this.dv;
-    d.setUint16(0, spec.vendor, true);
-    d.setUint16(2, spec.device, true);
-    d.setUint32(8, (spec.classCode << 8) | 0x01, true); // revision 1
+    d.setUint16(PCI_VENDOR_ID, spec.vendor, true);
+    d.setUint16(PCI_DEVICE_ID, spec.device, true);
+    d.setUint32(PCI_CLASS_REVISION, (spec.classCode << 8) | 0x01, true); // revision 1
     const isBridge = !!spec.bridge;
-    this.config[PCI_HEADER_TYPE] = (isBridge ? 1 : 0) | (spec.multifunction ? 0x80 : 0);
-    this.placeBars(spec.bars ?? [], isBridge ? 2 : 6);
+    this.config[PCI_HEADER_TYPE] = (isBridge ? PCI_HEADER_TYPE_BRIDGE : 0) | (spec.multifunction ? PCI_HEADER_TYPE_MFD : 0);
+    this.placeBars(spec.bars ?? [], isBridge ? PCI_BARS_BRIDGE : PCI_BARS_TYPE0);
     this.placeCaps(spec.caps ?? []);
     this.placeExtCaps(spec.extCaps ?? []);
   }
@@ -106,7 +118,7 @@ export class PciFunction {
     let i = 0;
     for (const b of bars) {
       if (i + (b.kind === 'mem64' ? 2 : 1) > slots) throw new Error(`${this.spec.name}: too many BARs`);
-      const reg = PCI_BAR0 + 4 * i;
+      const reg = PCI_BASE_ADDRESS_0 + 4 * i;
       const flags = b.kind === 'io' ? 1 : (b.kind === 'mem64' ? 4 : 0) | (b.prefetchable ? 8 : 0);
       this.dv.setUint32(reg, flags, true);
       // Low dword: address bits above the size are writable, flag bits are read-only.
@@ -121,12 +133,12 @@ export class PciFunction {
 
   private placeCaps(caps: CapSpec[]): void {
     if (!caps.length) return;
-    this.dv.setUint16(PCI_STATUS, STATUS_CAP_LIST, true);
-    let at = 0x40;
-    this.config[PCI_CAP_PTR] = at;
+    this.dv.setUint16(PCI_STATUS, PCI_STATUS_CAP_LIST, true);
+    let at = PCI_STD_HEADER_SIZEOF;
+    this.config[PCI_CAPABILITY_LIST] = at;
     caps.forEach((c, i) => {
       const len = 2 + (c.body?.length ?? 2);
-      if (at + len > 0x100) throw new Error(`${this.spec.name}: capabilities overflow the 256-byte header (cap 0x${c.id.toString(16)} at 0x${at.toString(16)})`);
+      if (at + len > PCI_CFG_SPACE_SIZE) throw new Error(`${this.spec.name}: capabilities overflow the 256-byte header (cap 0x${c.id.toString(16)} at 0x${at.toString(16)})`);
       const next = i + 1 < caps.length ? (at + len + 3) & ~3 : 0;
       this.config[at] = c.id;
       this.config[at + 1] = next;
@@ -137,7 +149,7 @@ export class PciFunction {
 
   private placeExtCaps(ids: number[]): void {
     ids.forEach((id, i) => {
-      const at = 0x100 + i * 0x40;
+      const at = PCI_CFG_SPACE_SIZE + i * 0x40;
       const next = i + 1 < ids.length ? at + 0x40 : 0;
       // PCIe extended capability header: id[15:0], version[19:16] = 1, next[31:20]
       this.dv.setUint32(at, id | (1 << 16) | (next << 20), true);
@@ -167,7 +179,7 @@ export class PciFunction {
     }
     if (reg === PCI_COMMAND || reg === PCI_COMMAND + 1) this.config[reg] = v;
     else if (this.isBridge && reg >= PCI_PRIMARY_BUS && reg <= PCI_SUBORDINATE_BUS) this.config[reg] = v;
-    else if (reg === 0x3c) this.config[reg] = v; // interrupt line
+    else if (reg === PCI_INTERRUPT_LINE) this.config[reg] = v;
   }
 }
 

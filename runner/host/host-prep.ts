@@ -37,6 +37,25 @@ function readNumber(path: string): number {
 
 /** Meets every need or returns the reason (with the command to run) why it cannot. */
 export function ensureHostNeeds(needs: HostNeed[], isRoot: boolean): string | null {
+  return walkNeeds(needs, isRoot, raiseNeed);
+}
+
+/** Like ensureHostNeeds but changes nothing: what `bench env` reports. Root is told what a run would raise. */
+export function describeHostNeeds(needs: HostNeed[], isRoot: boolean): { blocked: string | null; raises: string[] } {
+  const raises: string[] = [];
+  const blocked = walkNeeds(needs, isRoot, (n, have) => {
+    raises.push(`${n.name} ${have} → ${n.atLeast} during the run`);
+    return null;
+  });
+  return { blocked, raises };
+}
+
+/**
+ * The one walk over a strategy's needs: a need already met is passed; one that cannot be read,
+ * or is short when we are not root, stops the walk with its reason. A short need when root goes
+ * to `short` (raise it, or note that a run would), which may stop the walk with a reason too.
+ */
+function walkNeeds(needs: HostNeed[], isRoot: boolean, short: (n: HostNeed, have: number) => string | null): string | null {
   for (const n of needs) {
     let have: number;
     try {
@@ -46,35 +65,25 @@ export function ensureHostNeeds(needs: HostNeed[], isRoot: boolean): string | nu
     }
     if (have >= n.atLeast) continue;
     if (!isRoot) return `${n.name} is ${have}, ${n.why} needs ${n.atLeast}; run: ${n.fix}`;
-    if (!originals.has(n.path)) originals.set(n.path, { name: n.name, value: String(have), to: have });
-    try {
-      writeFileSync(n.path, String(n.atLeast));
-    } catch (e) {
-      return `cannot raise ${n.name} to ${n.atLeast} (${(e as NodeJS.ErrnoException).code}); run: ${n.fix}`;
-    }
-    const now = readNumber(n.path);
-    (originals.get(n.path) as { to: number }).to = now;
-    // The kernel may reserve fewer hugepages than asked when memory is fragmented.
-    if (now < n.atLeast) return `${n.name}: asked for ${n.atLeast}, the kernel gave ${now} (${n.why}); free memory or run: ${n.fix}`;
+    const blocked = short(n, have);
+    if (blocked) return blocked;
   }
   return null;
 }
 
-/** Like ensureHostNeeds but changes nothing: what `bench env` reports. Root is told what a run would raise. */
-export function describeHostNeeds(needs: HostNeed[], isRoot: boolean): { blocked: string | null; raises: string[] } {
-  const raises: string[] = [];
-  for (const n of needs) {
-    let have: number;
-    try {
-      have = readNumber(n.path);
-    } catch {
-      return { blocked: `${n.name} is not readable on this host (${n.why})`, raises };
-    }
-    if (have >= n.atLeast) continue;
-    if (!isRoot) return { blocked: `${n.name} is ${have}, ${n.why} needs ${n.atLeast}; run: ${n.fix}`, raises };
-    raises.push(`${n.name} ${have} → ${n.atLeast} during the run`);
+/** Raises one short need (root), remembering the value to put back; the reason when it cannot. */
+function raiseNeed(n: HostNeed, have: number): string | null {
+  if (!originals.has(n.path)) originals.set(n.path, { name: n.name, value: String(have), to: have });
+  try {
+    writeFileSync(n.path, String(n.atLeast));
+  } catch (e) {
+    return `cannot raise ${n.name} to ${n.atLeast} (${(e as NodeJS.ErrnoException).code}); run: ${n.fix}`;
   }
-  return { blocked: null, raises };
+  const now = readNumber(n.path);
+  (originals.get(n.path) as { to: number }).to = now;
+  // The kernel may reserve fewer hugepages than asked when memory is fragmented.
+  if (now < n.atLeast) return `${n.name}: asked for ${n.atLeast}, the kernel gave ${now} (${n.why}); free memory or run: ${n.fix}`;
+  return null;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };

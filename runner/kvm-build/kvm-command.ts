@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HostError, UsageError } from '../shared/errors.js';
+import { strategyLabel } from '../shared/row-id.js';
 import { defaultKernel as labKernel } from '../lab/lab-host.js';
 import { buildKvm, defaultCacheRoot, defaultKernel } from './kvm-build.js';
 import { buildSelftests } from './selftests.js';
@@ -110,7 +111,7 @@ export function matrixFailures(rows: { strategy: string; variant: string; status
     const row = rows.find((r) => r.strategy === e.strategy && r.variant === e.variant);
     const want = stock ? e.stock : e.patched;
     const ok = Boolean(row && row.status === want && (!stock || !e.stockReason || e.stockReason.test(row.reason ?? '')));
-    log(`kvm test: ${ok ? 'ok  ' : 'FAIL'} ${stock ? 'stock  ' : 'patched'} ${e.strategy}${e.variant ? '/' + e.variant : ''}: ${row ? `${row.status}: ${(row.reason ?? '').slice(0, 110)}` : 'no row'} (want ${want})`);
+    log(`kvm test: ${ok ? 'ok  ' : 'FAIL'} ${stock ? 'stock  ' : 'patched'} ${strategyLabel(e)}: ${row ? `${row.status}: ${(row.reason ?? '').slice(0, 110)}` : 'no row'} (want ${want})`);
     if (!ok) bad++;
   }
   return bad;

@@ -1,14 +1,11 @@
 // Turns the samples of one (strategy, variant, workload, access) into a result row.
 import { summarize } from '../../reports/summary.js';
-import type { Access, ResultRow, Sample, Status } from '../../reports/schema.js';
+import type { ResultRow, Sample, Status } from '../../reports/schema.js';
 import type { Strategy } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
+import type { RowOf } from '../shared/row-id.js';
 
-export interface RowInput {
-  strategy: Strategy;
-  variant: string;
-  workload: Workload;
-  access: Access;
+export interface RowInput extends RowOf<Strategy, Workload> {
   /** From probe(): measured | proxy | unsupported. */
   status: Exclude<Status, 'failed'>;
   reason: string;

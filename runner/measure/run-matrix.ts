@@ -6,15 +6,11 @@ import type { HostInfo, ProbeResult, Strategy, StrategyOptions } from '../../str
 import type { Workload } from '../../workloads/types.js';
 import { planOnly } from './sample.js';
 import { buildRow } from './row.js';
-import { ensureHostNeeds } from '../host/host-prep.js';
+import { admitRow } from './admit.js';
 import { SampleWorker } from './sample-worker.js';
+import { rowIdLabel, rowIdOf, type RowOf } from '../shared/row-id.js';
 
-export interface MatrixRow {
-  strategy: Strategy;
-  variant: string;
-  workload: Workload;
-  access: Access;
-}
+export type MatrixRow = RowOf<Strategy, Workload>;
 
 export interface MatrixOptions {
   samples: number;
@@ -45,15 +41,6 @@ function expectedHoles(row: MatrixRow, options: StrategyOptions): number {
   return Object.values(row.workload.expected(plan.lastBus, plan.guest).holes).reduce((a, b) => a + b, 0);
 }
 
-/** Can this row run here? Raises host limits it needs when root. */
-export function probeRow(host: HostInfo, row: MatrixRow): ProbeResult {
-  const { strategy, variant, workload, access } = row;
-  if (!workload.access.includes(access)) return { status: 'unsupported', reason: workload.accessNote ?? `${workload.id} does not support ${access}` };
-  const limit = ensureHostNeeds(strategy.hostNeeds?.(variant, workload) ?? [], host.fingerprint.isRoot);
-  if (limit) return { status: 'unsupported', reason: limit };
-  return strategy.probe(host, variant, access, workload);
-}
-
 interface RowState {
   row: MatrixRow;
   probe: ProbeResult;
@@ -63,12 +50,9 @@ interface RowState {
 }
 
 function toResult(s: RowState): ResultRow {
-  const { strategy, variant, workload, access } = s.row;
+  const { strategy, variant } = s.row;
   return buildRow({
-    strategy,
-    variant,
-    workload,
-    access,
+    ...s.row,
     status: s.probe.status,
     reason: s.probe.reason ?? '',
     expectedHoleAccesses: s.expected,
@@ -83,7 +67,7 @@ export const activeWorkers = new Set<SampleWorker>();
 /** Probes and measures every row. Guest faults, timeouts and crashes become failed samples, never exceptions. */
 export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixOptions): Promise<ResultRow[]> {
   const states: RowState[] = rows.map((row) => {
-    const probe = probeRow(host, row);
+    const probe = admitRow(host, row);
     return { row, probe, expected: probe.status === 'unsupported' ? 0 : expectedHoles(row, host.options), samples: [], errors: [] };
   });
   const runnable = states.filter((s) => s.probe.status !== 'unsupported');
@@ -92,9 +76,9 @@ export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixO
   activeWorkers.add(worker);
   let done = 0;
   const step = async (s: RowState, count: number) => {
-    const { strategy, variant, workload, access } = s.row;
-    const name = `${strategy.id}${variant ? '/' + variant : ''} ${workload.id} ${access}`;
-    const reply = await worker.run({ strategy: strategy.id, variant, workload: workload.id, access, samples: count, options: host.options }, () =>
+    const id = rowIdOf(s.row);
+    const name = rowIdLabel(id);
+    const reply = await worker.run({ ...id, samples: count, options: host.options }, () =>
       opts.onProgress?.(states.map(toResult), ++done, name),
     );
     s.samples.push(...reply.samples);

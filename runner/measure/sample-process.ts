@@ -6,17 +6,15 @@
 // over samples that can come from several worker processes (a timeout restarts the worker).
 // tinybench times the harness's own micro-costs instead (runner/measure/micro.ts, bench micro).
 import { Kvm } from '../vmm/kvm.js';
-import { GuestFault, runSample } from './sample.js';
+import { runSample } from './sample.js';
+import { GuestFault } from './guest-readback.js';
 import { strategies } from '../../strategies/index.js';
 import { allWorkloads } from './workload-registry.js';
-import type { Access, Sample } from '../../reports/schema.js';
+import type { Sample } from '../../reports/schema.js';
 import type { StrategyOptions } from '../../strategies/types.js';
+import type { RowId } from '../shared/row-id.js';
 
-export interface RunRequest {
-  strategy: string;
-  variant: string;
-  workload: string;
-  access: Access;
+export interface RunRequest extends RowId {
   samples: number;
   options: StrategyOptions;
 }
@@ -43,11 +41,10 @@ function serve(req: RunRequest): void {
   if (!strategy || !workload) throw new Error(`unknown strategy or workload: ${req.strategy}, ${req.workload}`);
   kvm ??= Kvm.open();
   cpuid ??= kvm.supportedCpuid();
-  const k = kvm;
-  const c = cpuid;
+  const one = { kvm, cpuid, strategy, variant: req.variant, workload, access: req.access, options: req.options };
   if (!warmedUp) {
     try {
-      runSample({ kvm: k, cpuid: c, strategy, variant: req.variant, workload, access: req.access, options: req.options });
+      runSample(one);
     } catch {
       /* a faulting guest faults again below, where it is reported */
     }
@@ -55,7 +52,7 @@ function serve(req: RunRequest): void {
   }
   for (let i = 0; i < req.samples; i++) {
     try {
-      send({ type: 'sample', sample: runSample({ kvm: k, cpuid: c, strategy, variant: req.variant, workload, access: req.access, options: req.options }) });
+      send({ type: 'sample', sample: runSample(one) });
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
       send({ type: 'sample-error', message: e.message });
