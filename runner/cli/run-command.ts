@@ -159,7 +159,7 @@ export async function runCommand(args: string[]): Promise<number> {
   bar?.stop();
   if (!interrupted && !values['no-harness-cost']) {
     process.stderr.write(`harness cost per exit: ${HARNESS_COST_ROUNDS} fresh VMs each of a C loop, the koffi floor and the harness\n`);
-    file.harnessCost = measureHarnessCost(kvm, HARNESS_COST_ROUNDS);
+    file.harnessCost = measureHarnessCost(host.kvm, HARNESS_COST_ROUNDS);
   }
   file.complete = true;
   host.kvm.close();
