@@ -115,7 +115,7 @@ describe('runaway and faulting guests', { skip: !hasKvm && 'no /dev/kvm' }, () =
     const out = tempDir('pcihole-faulty-');
     // The hang limit must outlast a sample process's start: seconds under TCG (the lab), not on hardware.
     const limit = (JSON.parse(process.env.PCIHOLE_LAB ?? '{}') as { accel?: string }).accel === 'tcg' ? '40' : '5';
-    const r = bench(['run', '--strategy', 'userspace-exit', '--workload', 'test-hang,test-fault,linux-q35-boot', '--samples', '2', '--timeout', limit, '--out', out, '--no-report'], {
+    const r = bench(['run', '--strategy', 'userspace-exit', '--workload', 'test-hang,test-fault,linux-q35-boot', '--samples', '2', '--timeout', limit, '--out', out, '--no-report', '--no-harness-cost'], {
       PCIHOLE_TEST_WORKLOADS: '1',
     });
     assert.equal(r.code, 1, 'failed rows make exit status 1');
@@ -163,6 +163,25 @@ describe('interrupted run', { skip: !hasKvm && 'no /dev/kvm' }, () => {
     const again = bench(['run', '--strategy', 'userspace-exit', '--samples', '1', '--out', out, '--no-report']);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(runDirs(out).length, 2, 'a second run never overwrites the first');
+    // The closing calibration: what the harness adds per userspace exit, against a C loop and the koffi floor.
+    const second = validateResults(JSON.parse(readFileSync(join(runDirs(out)[1], 'results.json'), 'utf8')));
+    const cost = second.harnessCost;
+    assert.ok(cost && !('unavailable' in cost), `harnessCost measured: ${JSON.stringify(cost)}`);
+    assert.equal(cost.samples, 3);
+    assert.ok(cost.cNs > 0 && cost.floorNs > 0 && cost.harnessNs > 0);
+    assert.match(again.stdout, /harness cost per userspace exit: [+−][\d.]+ (ns|µs) over a minimal C KVM_RUN loop \(harness\/C [\d.]+×/);
+  });
+});
+
+describe('bench reference', { skip: !hasKvm && 'no /dev/kvm' }, () => {
+  test('C loop, koffi floor, harness and QEMU on the same image, each a number per userspace exit', () => {
+    const r = bench(['reference', '--samples', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const t = String.raw`[\d.]+ (?:ns|µs|ms)`;
+    assert.match(r.stdout, new RegExp(String.raw`^exit\s+${t}\s+${t}\s+${t}\s+${t}\s+[\d.]+×`, 'm'), r.stdout);
+    for (const mode of ['ioapic', 'ro4k', 'rothp']) assert.match(r.stdout, new RegExp(String.raw`^${mode}\s+${t}\s+—\s+${t}\s+—`, 'm'));
+    assert.match(r.stdout, /of which calling KVM_RUN from JavaScript \(koffi floor − C\): /);
+    assert.match(r.stdout, /QEMU per userspace exit: [\d.]+ (ns|µs|ms); harness\/QEMU [\d.]+×/);
   });
 });
 

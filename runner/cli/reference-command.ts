@@ -16,7 +16,7 @@ import { memslotFlag } from '../../strategies/memslot-flag.js';
 import { roPage } from '../../strategies/ro-page.js';
 import type { Strategy } from '../../strategies/types.js';
 import { linuxQ35Boot } from '../../workloads/linux-q35-boot.js';
-import { buildCLoop, runC } from '../measure/reference-c.js';
+import { buildCLoop, runC, settle } from '../measure/reference-c.js';
 import { runKoffiFloor } from '../measure/reference-koffi.js';
 import { QEMU, buildQemuRom, qemuUnavailable, runQemu } from '../measure/reference-qemu.js';
 import { referenceImage } from '../measure/harness-cost.js';
@@ -78,18 +78,22 @@ export async function referenceCommand(args: string[]): Promise<number> {
     let tscKhz = 0;
     for (let i = 0; i < n; i++) {
       MODES.forEach(({ mode, strategy, variant }, k) => {
+        settle();
         const run = runC(bin, images[k].path, mode, w);
         tscKhz = run.tscKhz;
         c[k].push(holePhaseNs(run.marks, run.tscKhz));
+        settle();
         const s = runSample({ kvm, cpuid, strategy, variant, workload: w, access: 'ecam', options: {} });
         ts[k].push(s.scans[0].nsPerAccess ?? NaN);
         if (k === 0) {
+          settle();
           const f = runKoffiFloor(kvm, cpuid, imageBytes[0]);
           floor.push(holePhaseNs(f.marks, f.tscKhz));
         }
         // QEMU's guest TSC runs at the host KVM's rate, as the C loop's vCPU does.
         if (k === 0 && rom) {
           try {
+            settle();
             qemu.push(holePhaseNs(runQemu(rom, imageBytes[0], join(dir, 'qemu-ram')), tscKhz));
           } catch (e) {
             // The C and harness columns still stand; the QEMU one says what went wrong.

@@ -21,6 +21,10 @@ import { timingBasis, timingLabel } from '../../reports/timing.js';
 import { harnessCostText } from '../../reports/harness-cost.js';
 import { measureHarnessCost } from '../measure/harness-cost.js';
 
+/** Fresh VMs per row when a run is gated and --samples is not given (README, "The gate": with fewer,
+ *  a 10 % slowdown passes unseen about half the time). */
+const GATE_SAMPLES = 100;
+
 /** Fresh VMs of each loop in the closing calibration (a few seconds in the lab, ms on hardware). */
 const HARNESS_COST_ROUNDS = 3;
 
@@ -34,7 +38,9 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --workload   a workload id from 'bench list', or all (default: linux-q35-boot)
   --variant    only this variant of the chosen strategies (e.g. 4k, thp, hugetlb, 2m)
   --access     config access method: ecam (MMIO, default), conf1 (port 0xCF8/0xCFC), or all
-  --samples    fresh VMs per row (default: 10); figures are medians over them
+  --samples    fresh VMs per row (default: 10, a quick look; with --gate: ${GATE_SAMPLES}, what the
+               README's gate-eval table shows a 5 % gate needs to catch a 10 % change with no
+               false alarm); figures are medians over them
   --timeout    seconds a sample may run before it is killed and reported (default: 60)
   --order      interleaved (default: one fresh VM of every row per round, so host drift hits
                every row alike) or blocked (all samples of a row, then the next)
@@ -64,7 +70,7 @@ export async function runCommand(args: string[]): Promise<number> {
       workload: { type: 'string', default: 'linux-q35-boot' },
       variant: { type: 'string' },
       access: { type: 'string', default: 'ecam' },
-      samples: { type: 'string', default: '10' },
+      samples: { type: 'string' },
       timeout: { type: 'string', default: '60' },
       order: { type: 'string', default: 'interleaved' },
       out: { type: 'string', default: 'results' },
@@ -85,7 +91,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const works = pickIds('--workload', values.workload, allWorkloads());
   const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
-  const samples = parseCount('--samples', values.samples, 1, 100000);
+  const samples = parseCount('--samples', values.samples ?? (values.gate ? String(GATE_SAMPLES) : '10'), 1, 100000);
   const timeoutMs = parsePositive('--timeout', values.timeout, 86_400) * 1000;
   const gateThreshold = parsePercent(values['gate-threshold'], '--gate-threshold');
   const options: StrategyOptions = {};

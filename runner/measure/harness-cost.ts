@@ -10,7 +10,7 @@ import { writeImage } from '../guest/guest-image.js';
 import { RAM_SIZE } from '../guest/guest-layout.js';
 import { HostError } from '../shared/errors.js';
 import { planOnly, runSample } from './sample.js';
-import { buildCLoop, runC } from './reference-c.js';
+import { buildCLoop, runC, settle } from './reference-c.js';
 import { runKoffiFloor } from './reference-koffi.js';
 import { holePhaseNs } from './marks.js';
 import { summarize } from '../../reports/summary.js';
@@ -48,10 +48,13 @@ export function measureHarnessCost(kvm: Kvm, rounds: number): HarnessCost {
     const floor: number[] = [];
     const harness: number[] = [];
     for (let i = 0; i < rounds; i++) {
+      settle();
       const cr = runC(bin, path, 'exit', w);
       c.push(holePhaseNs(cr.marks, cr.tscKhz));
+      settle();
       const f = runKoffiFloor(kvm, cpuid, image);
       floor.push(holePhaseNs(f.marks, f.tscKhz));
+      settle();
       const s = runSample({ kvm, cpuid, strategy: userspaceExit, variant: '', workload: w, access: 'ecam', options: {} });
       harness.push(s.scans[0].nsPerAccess ?? NaN);
     }

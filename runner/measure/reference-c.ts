@@ -30,3 +30,11 @@ export function runC(bin: string, image: string, mode: string, w: Workload): { m
   const out = JSON.parse(r.stdout) as { tscKhz: number; marks: [string, number, number][] };
   return { tscKhz: out.tscKhz, marks: out.marks.map(([tsc, accesses, holes]) => ({ tsc: BigInt(tsc), accesses, holes })) };
 }
+
+/** Pause between two loops' VMs: a VM's teardown goes on after its fd is closed or its process
+ *  has exited (KVM frees roots and memory from workqueues and RCU callbacks, e.g. the TDP MMU's
+ *  kvm_tdp_mmu_zap_invalidated_roots), and on a host with one CPU (the lab under TCG) it would
+ *  land in the next loop's timed scan. */
+export function settle(ms = 200): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
