@@ -181,7 +181,7 @@ describe('bench reference', { skip: !hasKvm && 'no /dev/kvm' }, () => {
     assert.match(r.stdout, new RegExp(String.raw`^exit\s+${t}\s+${t}\s+${t}\s+${t}\s+[\d.]+×`, 'm'), r.stdout);
     for (const mode of ['ioapic', 'ro4k', 'rothp']) assert.match(r.stdout, new RegExp(String.raw`^${mode}\s+${t}\s+—\s+${t}\s+—`, 'm'));
     assert.match(r.stdout, /of which calling KVM_RUN from JavaScript \(koffi floor − C\): /);
-    assert.match(r.stdout, /QEMU per userspace exit: [\d.]+ (ns|µs|ms); harness\/QEMU [\d.]+×/);
+    assert.match(r.stdout, /QEMU per userspace exit: [\d.]+ (ns|µs|ms) \(QEMU\/C [\d.]+×\); harness\/QEMU [\d.]+×/);
   });
 });
 

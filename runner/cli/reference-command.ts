@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kvm } from '../vmm/kvm.js';
 import { parseCount } from '../shared/args.js';
+import { writeAtomic } from './results-store.js';
 import { runSample } from '../measure/sample.js';
 import { summarize } from '../../reports/summary.js';
 import { fmtNs, fmtRatio } from '../../reports/format.js';
@@ -16,13 +17,13 @@ import { memslotFlag } from '../../strategies/memslot-flag.js';
 import { roPage } from '../../strategies/ro-page.js';
 import type { Strategy } from '../../strategies/types.js';
 import { linuxQ35Boot } from '../../workloads/linux-q35-boot.js';
-import { buildCLoop, runC, settle } from '../measure/reference-c.js';
+import { WARMUP_ROUNDS, buildCLoop, runC, settle } from '../measure/reference-c.js';
 import { runKoffiFloor } from '../measure/reference-koffi.js';
 import { QEMU, buildQemuRom, qemuUnavailable, runQemu } from '../measure/reference-qemu.js';
 import { referenceImage } from '../measure/harness-cost.js';
 import { holePhaseNs } from '../measure/marks.js';
 
-export const REFERENCE_HELP = `usage: bench reference [--samples N]
+export const REFERENCE_HELP = `usage: bench reference [--samples N] [--json FILE]
 
 Runs linux-q35-boot (ECAM) through a minimal C KVM_RUN loop (runner/reference/kvm-loop.c,
 built with cc) and through this TypeScript VMM, alternating fresh VMs, for four mechanisms:
@@ -33,13 +34,17 @@ The C loop answers every exit with all-ones, so its bus-0 phase differs; the hol
 is the same guest code doing the same reads.
 
 The userspace-exit row also runs through a "koffi floor": KVM_RUN called from JavaScript in
-a bare loop answering all-ones (runner/cli/reference-koffi.ts), which splits the harness's
+a bare loop answering all-ones (runner/measure/reference-koffi.ts), which splits the harness's
 cost into what any koffi VMM pays and what its own dispatch adds.
 
 The userspace-exit row also runs in QEMU (${QEMU} -accel kvm -machine q35, Debian package
 qemu-system-x86): the same image, booted from a 64 KiB ROM of this project
 (runner/reference/qemu-boot.S) into the state the harness gives the guest; QEMU serves each
-hole read from its q35 ECAM model. Where QEMU or /dev/kvm is missing the column says why.`;
+hole read from its q35 ECAM model. Where QEMU or /dev/kvm is missing the column says why.
+
+Times are medians over the fresh VMs (after ${WARMUP_ROUNDS} unrecorded rounds); the ratios (harness/C, floor/C, QEMU/C) are medians of
+the ratios within each round, so a slow spell of the host hits both sides of a ratio alike.
+--json FILE writes every VM's ns per hole access.`;
 
 /** C loop mode ↔ the strategy whose guest image and mechanism it reproduces. */
 const MODES: { mode: string; strategy: Strategy; variant: string }[] = [
@@ -50,7 +55,7 @@ const MODES: { mode: string; strategy: Strategy; variant: string }[] = [
 ];
 
 export async function referenceCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { samples: { type: 'string', default: '10' }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({ args, strict: true, options: { samples: { type: 'string', default: '10' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     console.log(REFERENCE_HELP);
     return 0;
@@ -76,25 +81,28 @@ export async function referenceCommand(args: string[]): Promise<number> {
     const qemu: number[] = [];
     const floor: number[] = [];
     let tscKhz = 0;
-    for (let i = 0; i < n; i++) {
+    // WARMUP_ROUNDS unrecorded rounds first: the first VMs of every loop run slow while JIT and
+    // (in the lab) TCG translate their code for the first time.
+    for (let i = -WARMUP_ROUNDS; i < n; i++) {
+      const rec = (into: number[], x: number) => i >= 0 && into.push(x);
       MODES.forEach(({ mode, strategy, variant }, k) => {
         settle();
         const run = runC(bin, images[k].path, mode, w);
         tscKhz = run.tscKhz;
-        c[k].push(holePhaseNs(run.marks, run.tscKhz));
+        rec(c[k], holePhaseNs(run.marks, run.tscKhz));
         settle();
         const s = runSample({ kvm, cpuid, strategy, variant, workload: w, access: 'ecam', options: {} });
-        ts[k].push(s.scans[0].nsPerAccess ?? NaN);
+        rec(ts[k], s.scans[0].nsPerAccess ?? NaN);
         if (k === 0) {
           settle();
           const f = runKoffiFloor(kvm, cpuid, imageBytes[0]);
-          floor.push(holePhaseNs(f.marks, f.tscKhz));
+          rec(floor, holePhaseNs(f.marks, f.tscKhz));
         }
         // QEMU's guest TSC runs at the host KVM's rate, as the C loop's vCPU does.
         if (k === 0 && rom) {
           try {
             settle();
-            qemu.push(holePhaseNs(runQemu(rom, imageBytes[0], join(dir, 'qemu-ram')), tscKhz));
+            rec(qemu, holePhaseNs(runQemu(rom, imageBytes[0], join(dir, 'qemu-ram')), tscKhz));
           } catch (e) {
             // The C and harness columns still stand; the QEMU one says what went wrong.
             qemuWhyNot = (e as Error).message;
@@ -103,26 +111,42 @@ export async function referenceCommand(args: string[]): Promise<number> {
           }
         }
       });
-      process.stderr.write(`\r${i + 1}/${n} rounds`);
+      if (i >= 0) process.stderr.write(process.stderr.isTTY ? `\r${i + 1}/${n} rounds` : `${i + 1}/${n} rounds\n`);
     }
-    process.stderr.write('\r');
+    if (process.stderr.isTTY) process.stderr.write('\r');
     kvm.close();
-    const med = (xs: number[]) => summarize(xs)!.median;
-    const rows = MODES.map(({ mode }, k) => ({ mode, c: med(c[k]), ts: med(ts[k]), q: k === 0 && qemu.length ? med(qemu) : NaN, f: k === 0 ? med(floor) : NaN }));
-    console.log(`linux-q35-boot ecam, peer-bridge phase, ns per hole access (guest TSC), median of ${n} fresh VMs each, alternated C/TS${qemu.length ? '/QEMU' : ''}:`);
+    const med = (xs: number[]) => summarize(xs.filter(Number.isFinite))?.median ?? NaN;
+    /** Median of the per-round ratios a[i] / b[i]. */
+    const paired = (a: number[], b: number[]) => med(a.map((x, i) => x / b[i]));
+    const rows = MODES.map(({ mode }, k) => ({
+      mode,
+      c: med(c[k]),
+      ts: med(ts[k]),
+      f: k === 0 ? med(floor) : NaN,
+      q: k === 0 && qemu.length ? med(qemu) : NaN,
+      tsOverC: paired(ts[k], c[k]),
+      cSpeedup: paired(c[0], c[k]),
+      tsSpeedup: paired(ts[0], ts[k]),
+    }));
+    console.log(`linux-q35-boot ecam, peer-bridge phase, ns per hole access (guest TSC), median of ${n} fresh VMs each, alternated C/TS${qemu.length ? '/QEMU' : ''}; ratios: medians of per-round ratios:`);
     if (timingFromLab(labFromEnv()) === 'emulated') console.log(`${EMULATED_NOTE}.`);
     const cell = (x: number, f: (v: number) => string) => (Number.isFinite(x) ? f(x) : '—');
     console.log(`${'mechanism'.padEnd(10)} ${'C loop'.padStart(10)} ${'koffi floor'.padStart(11)} ${'harness'.padStart(10)} ${'QEMU'.padStart(10)} ${'harness/C'.padStart(10)} ${'C speed-up'.padStart(11)} ${'harness speed-up'.padStart(17)}`);
     for (const r of rows) {
       console.log(
-        `${r.mode.padEnd(10)} ${fmtNs(r.c).padStart(10)} ${cell(r.f, fmtNs).padStart(11)} ${fmtNs(r.ts).padStart(10)} ${cell(r.q, fmtNs).padStart(10)} ${fmtRatio(r.ts / r.c).padStart(10)} ${fmtRatio(rows[0].c / r.c).padStart(11)} ${fmtRatio(rows[0].ts / r.ts).padStart(17)}`,
+        `${r.mode.padEnd(10)} ${fmtNs(r.c).padStart(10)} ${cell(r.f, fmtNs).padStart(11)} ${fmtNs(r.ts).padStart(10)} ${cell(r.q, fmtNs).padStart(10)} ${fmtRatio(r.tsOverC).padStart(10)} ${fmtRatio(r.cSpeedup).padStart(11)} ${fmtRatio(r.tsSpeedup).padStart(17)}`,
       );
     }
     const ex = rows[0];
-    console.log(`harness cost per userspace exit: ${fmtNs(ex.ts - ex.c)} (${((ex.ts / ex.c - 1) * 100).toFixed(1)} % over the C loop)`);
-    console.log(`  of which calling KVM_RUN from JavaScript (koffi floor − C): ${fmtNs(ex.f - ex.c)}; the harness's own dispatch (harness − koffi floor): ${fmtNs(ex.ts - ex.f)}`);
-    if (qemu.length) console.log(`QEMU per userspace exit: ${fmtNs(ex.q)}; harness/QEMU ${fmtRatio(ex.ts / ex.q)} (QEMU's own dispatch: ${fmtNs(ex.q - ex.c)} over the C loop)`);
+    console.log(`harness cost per userspace exit: ${fmtNs(ex.ts - ex.c)} (harness/C ${fmtRatio(ex.tsOverC)})`);
+    console.log(`  of which calling KVM_RUN from JavaScript (koffi floor − C): ${fmtNs(ex.f - ex.c)} (floor/C ${fmtRatio(paired(floor, c[0]))}); the harness's own dispatch (harness − koffi floor): ${fmtNs(ex.ts - ex.f)}`);
+    if (qemu.length) console.log(`QEMU per userspace exit: ${fmtNs(ex.q)} (QEMU/C ${fmtRatio(paired(qemu, c[0]))}); harness/QEMU ${fmtRatio(paired(ts[0], qemu))}`);
     else console.log(`QEMU: unavailable, because ${qemuWhyNot}`);
+    if (values.json) {
+      const samples = Object.fromEntries(MODES.flatMap(({ mode }, k) => [[`${mode}.c`, c[k]], [`${mode}.harness`, ts[k]]]));
+      writeAtomic(values.json, JSON.stringify({ workload: w.id, nsPerHoleAccess: { ...samples, 'exit.floor': floor, 'exit.qemu': qemu }, qemu: qemuWhyNot }, null, 1) + '\n');
+      console.log(`samples: ${values.json}`);
+    }
     return 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { writeImage } from '../guest/guest-image.js';
 import { RAM_SIZE } from '../guest/guest-layout.js';
 import { HostError } from '../shared/errors.js';
 import { planOnly, runSample } from './sample.js';
-import { buildCLoop, runC, settle } from './reference-c.js';
+import { WARMUP_ROUNDS, buildCLoop, runC, settle } from './reference-c.js';
 import { runKoffiFloor } from './reference-koffi.js';
 import { holePhaseNs } from './marks.js';
 import { summarize } from '../../reports/summary.js';
@@ -28,7 +28,7 @@ export function referenceImage(strategy: Strategy, variant: string, w: Workload 
   return ram;
 }
 
-/** Medians of `rounds` fresh VMs of each loop; `unavailable` (with the reason) where cc is missing. */
+/** Medians of `rounds` fresh VMs of each loop (after WARMUP_ROUNDS unrecorded ones); `unavailable` (with the reason) where cc is missing. */
 export function measureHarnessCost(kvm: Kvm, rounds: number): HarnessCost {
   const w = linuxQ35Boot;
   const dir = mkdtempSync(join(tmpdir(), 'pcihole-cost-'));
@@ -47,16 +47,17 @@ export function measureHarnessCost(kvm: Kvm, rounds: number): HarnessCost {
     const c: number[] = [];
     const floor: number[] = [];
     const harness: number[] = [];
-    for (let i = 0; i < rounds; i++) {
+    for (let i = -WARMUP_ROUNDS; i < rounds; i++) {
+      const rec = (into: number[], x: number) => i >= 0 && into.push(x);
       settle();
       const cr = runC(bin, path, 'exit', w);
-      c.push(holePhaseNs(cr.marks, cr.tscKhz));
+      rec(c, holePhaseNs(cr.marks, cr.tscKhz));
       settle();
       const f = runKoffiFloor(kvm, cpuid, image);
-      floor.push(holePhaseNs(f.marks, f.tscKhz));
+      rec(floor, holePhaseNs(f.marks, f.tscKhz));
       settle();
       const s = runSample({ kvm, cpuid, strategy: userspaceExit, variant: '', workload: w, access: 'ecam', options: {} });
-      harness.push(s.scans[0].nsPerAccess ?? NaN);
+      rec(harness, s.scans[0].nsPerAccess ?? NaN);
     }
     const med = (xs: number[]) => summarize(xs)?.median ?? NaN;
     const cost = { samples: rounds, cNs: med(c), floorNs: med(floor), harnessNs: med(harness) };

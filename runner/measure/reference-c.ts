@@ -38,3 +38,8 @@ export function runC(bin: string, image: string, mode: string, w: Workload): { m
 export function settle(ms = 200): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+/** Rounds run and thrown away before the recorded ones: in the lab the first 2-3 VMs of each
+ *  JavaScript loop (and of QEMU) ran 1.5-2x slower than the rest while V8 compiled and TCG
+ *  translated their code; the C loop's did not. */
+export const WARMUP_ROUNDS = 2;
