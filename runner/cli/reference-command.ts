@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kvm } from '../vmm/kvm.js';
 import { parseCount } from '../shared/args.js';
-import { writeAtomic } from './results-store.js';
+import { checkOutput, writeOutput } from '../../reports/output-files.js';
 import { runSample } from '../measure/sample.js';
 import { summarize } from '../../reports/summary.js';
 import { fmtNs, fmtRatio } from '../../reports/format.js';
@@ -61,6 +61,8 @@ export async function referenceCommand(args: string[]): Promise<number> {
     return 0;
   }
   const n = parseCount('--samples', values.samples, 1, 1000);
+  // A bad --json path is bad input now, not after minutes of VMs.
+  const jsonOut = values.json === undefined ? undefined : checkOutput(values.json, [], '--json');
   const dir = mkdtempSync(join(tmpdir(), 'pcihole-ref-'));
   try {
     const bin = buildCLoop(dir);
@@ -142,9 +144,9 @@ export async function referenceCommand(args: string[]): Promise<number> {
     console.log(`  of which calling KVM_RUN from JavaScript (koffi floor − C): ${fmtNs(ex.f - ex.c)} (floor/C ${fmtRatio(paired(floor, c[0]))}); the harness's own dispatch (harness − koffi floor): ${fmtNs(ex.ts - ex.f)}`);
     if (qemu.length) console.log(`QEMU per userspace exit: ${fmtNs(ex.q)} (QEMU/C ${fmtRatio(paired(qemu, c[0]))}); harness/QEMU ${fmtRatio(paired(ts[0], qemu))}`);
     else console.log(`QEMU: unavailable, because ${qemuWhyNot}`);
-    if (values.json) {
+    if (jsonOut) {
       const samples = Object.fromEntries(MODES.flatMap(({ mode }, k) => [[`${mode}.c`, c[k]], [`${mode}.harness`, ts[k]]]));
-      writeAtomic(values.json, JSON.stringify({ workload: w.id, nsPerHoleAccess: { ...samples, 'exit.floor': floor, 'exit.qemu': qemu }, qemu: qemuWhyNot }, null, 1) + '\n');
+      writeOutput(jsonOut, JSON.stringify({ workload: w.id, nsPerHoleAccess: { ...samples, 'exit.floor': floor, 'exit.qemu': qemu }, qemu: qemuWhyNot }, null, 1) + '\n', '--json');
       console.log(`samples: ${values.json}`);
     }
     return 0;
