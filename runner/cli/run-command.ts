@@ -25,6 +25,11 @@ import { measureHarnessCost } from '../measure/harness-cost.js';
  *  a 10 % slowdown passes unseen about half the time). */
 const GATE_SAMPLES = 100;
 
+/** Fresh VMs per row: --samples, else 10, or GATE_SAMPLES for a gated run. */
+export function samplesFor(flag: string | undefined, gated: boolean): number {
+  return parseCount('--samples', flag ?? String(gated ? GATE_SAMPLES : 10), 1, 100000);
+}
+
 /** Fresh VMs of each loop in the closing calibration (a few seconds in the lab, ms on hardware). */
 const HARNESS_COST_ROUNDS = 3;
 
@@ -91,7 +96,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const works = pickIds('--workload', values.workload, allWorkloads());
   const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
-  const samples = parseCount('--samples', values.samples ?? (values.gate ? String(GATE_SAMPLES) : '10'), 1, 100000);
+  const samples = samplesFor(values.samples, values.gate !== undefined);
   const timeoutMs = parsePositive('--timeout', values.timeout, 86_400) * 1000;
   const gateThreshold = parsePercent(values['gate-threshold'], '--gate-threshold');
   const options: StrategyOptions = {};
