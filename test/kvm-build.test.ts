@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../runner/shared/errors.js';
 import { MODULES, defaultKernel, isCached, listPatches, patchHash, tweakMakefile } from '../runner/kvm-build/kvm-build.js';
-import { SOURCE_TARBALL, missingPackages, neededPackages, onPath, versionMismatch } from '../runner/kvm-build/debian-packages.js';
+import { SOURCE_TARBALL, missingPackages, neededPackages, versionMismatch } from '../runner/kvm-build/debian-packages.js';
+import { onPath } from '../runner/shared/on-path.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kvm-build-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

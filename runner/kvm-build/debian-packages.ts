@@ -1,20 +1,11 @@
 // The Debian packages a patched-KVM build needs, and which of them are missing here.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { onPath } from '../shared/on-path.js';
 
 /** Debian's full source of the 6.1 kernels (one tarball for every 6.1.0-N ABI). */
 export const SOURCE_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
 
-/** True when `sh` finds `cmd` on PATH. */
-export function onPath(cmd: string): boolean {
-  if (!/^[\w.+-]+$/.test(cmd)) return false;
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** How a package is recognised as installed: a file it ships, or a command it puts on PATH. */
 export type PackageSign = { file: string } | { command: string };

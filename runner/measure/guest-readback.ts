@@ -1,11 +1,12 @@
 // Reading a finished guest's results from its memory: per vCPU, the phase marks (TSC, access
 // and hole counters) written at each phase boundary and the discovery records of the functions
 // it found; combined into the sample's scans and its discovery check.
-import { MARKS, MARKS_STRIDE, MARK_ENTRY, RECORDS, RECORDS_STRIDE, RECORD_SIZE } from '../guest/guest-layout.js';
+import { MARKS, MARKS_STRIDE, RECORDS, RECORDS_STRIDE, RECORD_SIZE } from '../guest/guest-layout.js';
 import { RECORD_END_SLOT } from '../guest/guest-program.js';
 import { enumerate } from '../devices/pci-model.js';
 import type { ScanSample } from '../../reports/schema.js';
 import type { Workload } from '../../workloads/types.js';
+import { marksOf } from './marks.js';
 
 /** A guest that stopped without signalling done. */
 export class GuestFault extends Error {}
@@ -51,12 +52,9 @@ export function combineScans(perVcpu: ScanSample[][], w: Pick<Workload, 'holePha
 /** Phase marks → one ScanSample per pass (each pass has phases.length + 1 marks). */
 function readScans(dv: DataView, vcpu: number, w: Workload, tscKhz: number): ScanSample[] {
   const block = MARKS + vcpu * MARKS_STRIDE;
-  const end = Number(dv.getBigUint64(block, true));
-  const n = (end - block - 8) / MARK_ENTRY;
-  const marks = Array.from({ length: n }, (_, i) => {
-    const at = block + 8 + i * MARK_ENTRY;
-    return { tsc: dv.getBigUint64(at, true), accesses: Number(dv.getBigUint64(at + 8, true)), holes: Number(dv.getBigUint64(at + 16, true)) };
-  });
+  const marks = marksOf(new Uint8Array(dv.buffer, dv.byteOffset + block, MARKS_STRIDE), block);
+  if (!marks) throw new GuestFault(`guest left its phase-mark pointer outside its marks block (${dv.getBigUint64(block, true)})`);
+  const n = marks.length;
   const per = w.phases.length + 1;
   if (n !== per * w.passes) throw new GuestFault(`guest left ${n} phase marks, expected ${per * w.passes}`);
   const toNs = (ticks: bigint) => (Number(ticks) * 1e6) / tscKhz;

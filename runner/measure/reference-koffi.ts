@@ -34,7 +34,9 @@ export function runKoffiFloor(kvm: Kvm, cpuid: Buffer, image: Uint8Array): { mar
       if ((u8[R.io_port] | (u8[R.io_port + 1] << 8)) === PORT_DONE) break;
       u32[u32[R.io_data_offset >> 2] >> 2] = 0xffffffff;
     }
-    return { marks: marksOf(ram.bytes.subarray(MARKS, MARKS + MARKS_STRIDE)), tscKhz: vcpu.tscKhz() };
+    const marks = marksOf(ram.bytes.subarray(MARKS, MARKS + MARKS_STRIDE), MARKS);
+    if (!marks) throw new HostError('the guest corrupted its marks block in the koffi floor loop');
+    return { marks, tscKhz: vcpu.tscKhz() };
   } finally {
     vm.close();
     ram.release();

@@ -5,10 +5,11 @@
 // where isa-debug-exit ends QEMU. QEMU answers each hole read from its own memory API
 // (hw/pci-host/q35.c → pcie_mmcfg_data_read: no device, all-ones): one exit to QEMU per read.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, openSync, readSync, closeSync, ftruncateSync, writeSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, openSync, readSync, closeSync, ftruncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostError } from '../shared/errors.js';
+import { onPath } from '../shared/on-path.js';
 import { CODE, INFO, MARKS, MARKS_STRIDE, PML4, PORT_DONE, RECORDS, STACK_TOP } from '../guest/guest-layout.js';
 import { marksOf, type Mark } from './marks.js';
 
@@ -19,8 +20,7 @@ const QEMU_RAM = 16 << 20;
 
 /** Why QEMU cannot run here, or null. */
 export function qemuUnavailable(): string | null {
-  const found = (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, QEMU)));
-  if (!found) return `${QEMU} is not installed (apt-get install qemu-system-x86)`;
+  if (!onPath(QEMU)) return `${QEMU} is not installed (apt-get install qemu-system-x86)`;
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
@@ -77,5 +77,7 @@ function readMarks(ramFile: string): Mark[] {
   } finally {
     closeSync(fd);
   }
-  return marksOf(buf);
+  const marks = marksOf(buf, MARKS);
+  if (!marks) throw new HostError(`the guest's marks block under QEMU is corrupt (write pointer ${buf.readBigUInt64LE(0)})`);
+  return marks;
 }
