@@ -5,7 +5,6 @@
 import type { ResultRow, ResultsFile } from './schema.js';
 import {
   baselineRow,
-  exitKinds,
   exitMedian,
   groupRows,
   groupTitle,
@@ -13,11 +12,9 @@ import {
   kvmStatKeys,
   kvmStatMedian,
   kvmStatsAbsent,
-  med,
   nsPerAccess,
   proxyText,
   rowLabel,
-  sampleMedian,
   scanNs,
   speedupPerAccess,
 } from './row-metrics.js';
@@ -100,9 +97,6 @@ export function strategyColour(strategy: string, variantIndex = 0): string {
   }
   return shade(base, [0, 0.25, -0.2, 0.4, -0.35][variantIndex % 5]);
 }
-
-/** Exit kinds keep their colour across charts. */
-const EXIT_COLOURS: Record<string, string> = { mmio_read: '#2f6fb0', mmio_write: '#7fb3e6', io_in: '#3a9e5c', io_out: '#e07b39' };
 
 /**
  * KVM statistics the chart shows when recorded (all of them go to the table). The first three
@@ -316,14 +310,6 @@ function hugeMappingsChart(data: ResultRow[], id: string): BarChartSpec | null {
     datasets: [{ label: 'vm.pages_2m_now', color: SERIES_COLOURS[5], values }],
     height: barHeight(data.length, 1),
   };
-}
-
-function finite(x: number | null | undefined): number | null {
-  return typeof x === 'number' && Number.isFinite(x) ? x : null;
-}
-
-function nullMap(x: number | null, f: (v: number) => number): number | null {
-  return x === null ? null : f(x);
 }
 
 function shade(hex: string, amount: number): string {

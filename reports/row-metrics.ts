@@ -88,14 +88,6 @@ export function exitMedian(row: ResultRow, kinds: readonly string[]): number | n
   return medianOf(row.samples.map((s) => kinds.reduce((sum, k) => sum + num(s.exits?.[k]), 0)));
 }
 
-/** Every exit kind any sample of these rows recorded, in a stable order (the usual four first). */
-export function exitKinds(rows: readonly ResultRow[]): string[] {
-  const seen = new Set<string>();
-  for (const r of rows) for (const s of r.samples ?? []) for (const k of Object.keys(s.exits ?? {})) seen.add(k);
-  const usual = [...MMIO_EXIT_KINDS, ...IO_EXIT_KINDS] as string[];
-  return [...usual.filter((k) => seen.has(k)), ...[...seen].filter((k) => !usual.includes(k)).sort()];
-}
-
 /**
  * The KVM statistic `name` for a row: median over samples. Matches a key equal to `name`
  * or ending in `.name` (the results file prefixes vcpu./vm.); null when no sample has it.

@@ -5,7 +5,6 @@ import { noAccessUnavailable, runWithoutKvmAccess } from './no-access.js';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { Kvm } from '../runner/vmm/kvm.js';
 import { HostError } from '../runner/shared/errors.js';
@@ -25,7 +24,7 @@ import type { Strategy } from '../strategies/types.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { Workload } from '../workloads/types.js';
 import type { Access } from '../reports/schema.js';
-import { KVM_DEVICE, expectedFor, kvmSkipReason, openKvm } from './helpers-kvm.js';
+import { expectedFor, kvmSkipReason, openKvm } from './helpers-kvm.js';
 import { kvmBackend } from '../runner/host/host.js';
 import { isInitState } from '../runner/measure/fault-registers.js';
 

@@ -18,7 +18,7 @@ import { cloudDense, cloudDenseTopology, SCAN as CLOUD_SCAN } from '../workloads
 import { rescan, RESCAN_PASSES } from '../workloads/rescan.js';
 import { microvmPcie, SCAN as MICROVM_SCAN } from '../workloads/microvm-pcie.js';
 import { parallel2Vcpu, SCAN as PARALLEL_SCAN } from '../workloads/parallel-2vcpu.js';
-import { MAX_BRIDGES_PER_BUS, scanExpected, scanPhases, type ScanOptions } from '../workloads/linux-scan.js';
+import { MAX_BRIDGES_PER_BUS, scanPhases, type ScanOptions } from '../workloads/linux-scan.js';
 import { isDownstreamPort, setupAccesses } from '../workloads/device-setup.js';
 import type { ExpectedCounts, GuestKind, Workload } from '../workloads/types.js';
 import { PciModel, enumerate, type FunctionSpec } from '../runner/devices/pci-model.js';

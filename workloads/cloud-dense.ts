@@ -1,5 +1,4 @@
 import type { FunctionSpec } from '../runner/devices/pci-model.js';
-import type { Workload } from './types.js';
 import type { ScanOptions } from './linux-scan.js';
 import { linuxWorkload } from './linux-workload.js';
 import { q35Topology } from './q35-topology.js';

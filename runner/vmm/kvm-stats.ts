@@ -1,7 +1,7 @@
 // KVM binary statistics (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst "KVM_GET_STATS_FD").
 // The fd holds a header, then descriptors, then the u64 data; we read scalar counters only.
 import { closeSync, readSync } from 'node:fs';
-import { check, retrying, ioctlInt } from './libc.js';
+import { retrying, ioctlInt } from './libc.js';
 import { ioctls } from './kvm-abi.js';
 
 const KVM_STATS_TYPE_MASK = 0xf;

@@ -1,5 +1,5 @@
 // The /dev/kvm system fd: API version, capabilities, vCPU mmap size, supported CPUID, VM creation.
-import { O_CLOEXEC, O_RDWR, SysError, check, retrying, close, errno, ioctlBuf, ioctlInt, open } from './libc.js';
+import { O_CLOEXEC, O_RDWR, SysError, retrying, close, errno, ioctlBuf, ioctlInt, open } from './libc.js';
 import { CPUID_ENTRY_SIZE, KVM_API_VERSION, caps, ioctls, type CapName } from './kvm-abi.js';
 import { HostError } from '../shared/errors.js';
 import { Vm } from './vm.js';

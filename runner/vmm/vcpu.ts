@@ -1,7 +1,7 @@
 // A vCPU fd: registers, CPUID, the mmapped kvm_run and KVM_RUN with typed exits.
 // The run loop is allocation-free: exits are a few pre-made objects that run() refills from a
 // DataView over kvm_run (koffi view, no copy), so no struct is marshalled per exit.
-import { MAP_SHARED, PROT_READ, PROT_WRITE, SysError, check, retrying, close, errno, errnoName, ioctlBuf, ioctlInt, mmapChecked, munmap, view } from './libc.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE, SysError, retrying, close, errno, errnoName, ioctlBuf, ioctlInt, mmapChecked, munmap, view } from './libc.js';
 import {
   KVM_COALESCED_MMIO_PAGE_OFFSET,
   KVM_EXIT_IO_OUT,

@@ -1,5 +1,5 @@
 // A VM fd: memory slots, the in-kernel irqchip, coalesced MMIO zones, binary stats, vCPUs.
-import { SysError, check, retrying, close, errno, ioctlBuf, ioctlInt } from './libc.js';
+import { retrying, close, ioctlBuf, ioctlInt } from './libc.js';
 import { IOAPIC_IOREGSEL_OFFSET, IRQCHIP_SIZE, KVM_IRQCHIP_IOAPIC, ioctls } from './kvm-abi.js';
 import { Vcpu } from './vcpu.js';
 import { KvmStats } from './kvm-stats.js';
