@@ -184,6 +184,10 @@ describe('bench reference', { skip: !hasKvm && 'no /dev/kvm' }, () => {
     for (const mode of ['ioapic', 'ro4k', 'rothp']) assert.match(r.stdout, new RegExp(String.raw`^${mode}\s+${t}\s+—\s+${t}\s+—`, 'm'));
     assert.match(r.stdout, /of which calling KVM_RUN from JavaScript \(koffi floor − C\): /);
     assert.match(r.stdout, /QEMU per userspace exit: [\d.]+ (ns|µs|ms) \(QEMU\/C [\d.]+×\); harness\/QEMU [\d.]+×/);
+    // kvm_pvm refuses MSR 0x10a under -cpu host: QEMU then runs without arch-capabilities, and says so.
+    const cpu = /^QEMU ran with -cpu (\S+)(?: \(this host's KVM refused (.*)\))?$/m.exec(r.stdout);
+    assert.ok(cpu, r.stdout);
+    assert.ok(cpu[1] === 'host' ? cpu[2] === undefined : cpu[1] === 'host,-arch-capabilities' && /failed to set MSR 0x10a/.test(cpu[2]), cpu[0]);
   });
 });
 

@@ -4,15 +4,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpioNewc } from '../runner/lab/cpio.js';
 import { moduleLoadOrder } from '../runner/lab/initramfs.js';
 import { chooseAccel, accelArgs } from '../runner/lab/accel.js';
 import { defaultKernel, findLabHost, isStaticElf } from '../runner/lab/lab-host.js';
-import { benchShares, parseMemoryMiB } from '../runner/lab/lab-command.js';
-import { qemuArgs, runScript, shq, type LabRun } from '../runner/lab/lab-vm.js';
+import { badShare, benchShares, hiddenFolders, parseMemoryMiB } from '../runner/lab/lab-command.js';
+import { labMounts, qemuArgs, runScript, shq, type LabRun } from '../runner/lab/lab-vm.js';
 import { UsageError } from '../runner/shared/errors.js';
 
 const BUSYBOX = '/bin/busybox';
@@ -153,6 +153,22 @@ describe('lab host and options', () => {
     assert.deepEqual(benchShares(['run', '--samples', '3'], '/w'), ['/w/results']);
     assert.deepEqual(benchShares(['run', '--out', 'x/runs'], '/w'), ['/w/results', '/w/x/runs']);
     assert.deepEqual(benchShares(['report', 'a.json', '--out=/tmp/r/report.html'], '/w'), ['/w/results', '/tmp/r']);
+    // mktemp -d names have a dot: `run --out` is a folder whatever its name, never its parent /tmp
+    assert.deepEqual(benchShares(['run', '--out', '/tmp/tmp.Ab3dE'], '/w'), ['/w/results', '/tmp/tmp.Ab3dE']);
+    assert.deepEqual(benchShares(['run', '--out=/tmp/tmp.Ab3dE'], '/w'), ['/w/results', '/tmp/tmp.Ab3dE']);
+    assert.deepEqual(benchShares(['gate', '--baseline', 'b.json', '--json', 'g/gate.json', '--markdown', '/tmp/m.x/g.md'], '/w'), ['/w/results', '/w/g', '/tmp/m.x']);
+    assert.deepEqual(benchShares(['reference', '--json', 'ref.json'], '/w'), ['/w/results', '/w']);
+    assert.deepEqual(benchShares(['env', '--json'], '/w'), ['/w/results']);
+  });
+
+  test('folders under the lab\'s own /tmp are shared read-only unless a writable share covers them', () => {
+    assert.deepEqual(hiddenFolders(['/tmp/ci/p', '/tmp/ci/p'], ['/tmp/ci/p/results']), ['/tmp/ci/p']);
+    assert.deepEqual(hiddenFolders(['/work/p', '/home/me'], []), [], 'the read-only root shows them');
+    assert.deepEqual(hiddenFolders(['/tmp/x/p'], ['/tmp/x']), [], 'inside a writable share');
+    assert.deepEqual(hiddenFolders(['/tmp', '/dev/shm/q'], []), ['/dev/shm/q'], '/tmp itself is the lab\'s own');
+    assert.match(badShare('/tmp') ?? '', /^\/tmp cannot be shared into the lab \(it has a \/tmp of its own\); use a folder under it$/);
+    assert.equal(badShare('/'), '/ cannot be shared into the lab (it has a / of its own); use a folder under it');
+    assert.equal(badShare('/tmp/tmp.Ab3dE'), null);
   });
 });
 
@@ -193,6 +209,18 @@ describe('the guest side', () => {
     assert.match(a, /-no-reboot/);
     assert.match(a, /panic=-1/);
   });
+
+  test('read-only folders and shares are mounted parents first, read-only ones with readonly=on', () => {
+    const r = { ...run, shares: ['/tmp/c/p/results', '/tmp/out.x'], readOnly: ['/tmp/c/p'] };
+    assert.deepEqual(labMounts(r), [
+      { tag: 'share0', path: '/tmp/out.x', readOnly: false },
+      { tag: 'share1', path: '/tmp/c/p', readOnly: true },
+      { tag: 'share2', path: '/tmp/c/p/results', readOnly: false },
+    ]);
+    const a = qemuArgs(r, '/k', '/i', '/job').join(' ');
+    assert.match(a, /local,path=\/tmp\/c\/p,mount_tag=share1,security_model=none,readonly=on,multidevs=remap/);
+    assert.match(a, /local,path=\/tmp\/c\/p\/results,mount_tag=share2,security_model=none,multidevs=remap/);
+  });
 });
 
 describe('bench lab bad input', () => {
@@ -228,10 +256,10 @@ describe('a real lab VM', () => {
   })();
   const cli = new URL('../runner/cli/cli.js', import.meta.url).pathname;
   /** Runs bench lab with a private TMPDIR; resolves with its status, output and what it left in TMPDIR. */
-  const lab = (args: string[], onOutput?: (text: string, child: ChildProcess) => void) =>
+  const lab = (args: string[], onOutput?: (text: string, child: ChildProcess) => void, from: { cli: string; cwd?: string } = { cli }) =>
     new Promise<{ code: number | null; out: string; left: string[] }>((resolveRun) => {
       const tmp = mkdtempSync(join(tmpdir(), 'pcihole-labtest-'));
-      const child = spawn(process.execPath, [cli, 'lab', ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [from.cli, 'lab', ...args], { cwd: from.cwd, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       const take = (b: Buffer) => {
         out += b.toString();
@@ -254,6 +282,43 @@ describe('a real lab VM', () => {
     assert.match(r.out, /^inside \S+ kvm$/m, 'the command ran in the guest kernel, with /dev/kvm');
     assert.deepEqual(r.left, [], 'the job folder is removed');
     assert.equal(qemuChildren(), '', 'QEMU is gone');
+  });
+
+  /** A copy of this checkout (what a run needs: package.json, dist, runtime node_modules, runner/reference) under /tmp, as a clone there would be. */
+  const copyUnderTmp = () => {
+    const root = new URL('../..', import.meta.url).pathname;
+    const copy = mkdtempSync('/tmp/pcihole-clone-');
+    const devOnly = new Set(['typescript', '@typescript', 'playwright-core', '@types']);
+    for (const part of ['package.json', 'dist', 'node_modules', 'runner/reference'])
+      cpSync(join(root, part), join(copy, part), { recursive: true, filter: (src) => !devOnly.has(src.slice(join(root, 'node_modules').length + 1)) });
+    return copy;
+  };
+
+  test('a checkout under /tmp (hidden by the lab\'s own /tmp) runs there: bench lab -- env', { skip: missing, timeout: 300_000 }, async () => {
+    const copy = copyUnderTmp();
+    try {
+      const r = await lab(['--', 'env'], undefined, { cli: join(copy, 'dist/runner/cli/cli.js'), cwd: copy });
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /^ {2}KVM backend {3}kvm_(amd|intel)$/m, r.out);
+      assert.deepEqual(r.left, []);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('bench lab -- run --out a mktemp -d folder under /tmp: the results land there', { skip: missing, timeout: 600_000 }, async () => {
+    const out = mkdtempSync('/tmp/tmp.');
+    try {
+      const r = await lab(['--', 'run', '--strategy', 'userspace-exit', '--samples', '1', '--no-harness-cost', '--no-report', '--out', out]);
+      assert.equal(r.code, 0, r.out);
+      const runs = readdirSync(out);
+      assert.equal(runs.length, 1, `one run folder in ${out}: ${runs.join(', ')}`);
+      const results = JSON.parse(readFileSync(join(out, runs[0], 'results.json'), 'utf8'));
+      assert.equal(results.rows[0].status, 'measured');
+      assert.deepEqual(r.left, []);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   test('SIGTERM stops QEMU, removes the job folder and exits 128+15', { skip: missing, timeout: 300_000 }, async () => {

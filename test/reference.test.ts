@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { holePhaseNs, marksOf } from '../runner/measure/marks.js';
-import { QEMU, buildQemuRom, runQemu } from '../runner/measure/reference-qemu.js';
+import { KVM_CPU_MODELS, QEMU, buildQemuRom, qemuCpuText, runQemu } from '../runner/measure/reference-qemu.js';
 import { referenceImage } from '../runner/measure/harness-cost.js';
 import { MARKS, MARK_ENTRY } from '../runner/guest/guest-layout.js';
 import { onPath } from '../runner/shared/on-path.js';
@@ -67,6 +67,21 @@ describe('harness cost in results and report', () => {
     const html = renderReport([{ ...makeResults(), harnessCost: cost }], { labels: ['r'] });
     assert.match(html, /<strong>Harness cost\.<\/strong>[^<]*\+1\.50 µs over a minimal C KVM_RUN loop/);
     assert.doesNotMatch(renderReport([makeResults()], { labels: ['r'] }), /Harness cost\./);
+  });
+});
+
+describe("QEMU's CPU model under KVM", () => {
+  test('-cpu host first; without arch-capabilities only after the MSR 0x10a abort (kvm_pvm), never after another failure', () => {
+    assert.deepEqual(KVM_CPU_MODELS.map((m) => m.cpu), ['host', 'host,-arch-capabilities']);
+    const fallback = KVM_CPU_MODELS[1].after!;
+    // QEMU 7.2's words on kvm_pvm (target/i386/kvm/kvm.c, kvm_buf_set_msrs)
+    assert.ok(fallback.test('qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\nqemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs\' failed.'));
+    assert.ok(!fallback.test('qemu-system-x86_64: error: failed to set MSR 0x10ab to 0x1'));
+    assert.ok(!fallback.test('qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: Permission denied'));
+  });
+  test('the output names the model and what the host refused', () => {
+    assert.equal(qemuCpuText({ cpu: 'host', refused: [] }), '-cpu host');
+    assert.equal(qemuCpuText({ cpu: 'host,-arch-capabilities', refused: ['-cpu host: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69'] }), "-cpu host,-arch-capabilities (this host's KVM refused -cpu host: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69)");
   });
 });
 

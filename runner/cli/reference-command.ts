@@ -19,7 +19,7 @@ import type { Strategy } from '../../strategies/types.js';
 import { linuxQ35Boot } from '../../workloads/linux-q35-boot.js';
 import { WARMUP_ROUNDS, buildCLoop, runC, settle } from '../measure/reference-c.js';
 import { runKoffiFloor } from '../measure/reference-koffi.js';
-import { QEMU, buildQemuRom, qemuUnavailable, runQemu } from '../measure/reference-qemu.js';
+import { QEMU, buildQemuRom, qemuCpuText, qemuUnavailable, runQemu, runQemuKvm, type QemuCpu } from '../measure/reference-qemu.js';
 import { referenceImage } from '../measure/harness-cost.js';
 import { holePhaseNs } from '../measure/marks.js';
 
@@ -40,7 +40,9 @@ cost into what any koffi VMM pays and what its own dispatch adds.
 The userspace-exit row also runs in QEMU (${QEMU} -accel kvm -machine q35, Debian package
 qemu-system-x86): the same image, booted from a 64 KiB ROM of this project
 (runner/reference/qemu-boot.S) into the state the harness gives the guest; QEMU serves each
-hole read from its q35 ECAM model. Where QEMU or /dev/kvm is missing the column says why.
+hole read from its q35 ECAM model. It runs with -cpu host, or with -cpu host,-arch-capabilities
+where the host's KVM refuses that MSR (kvm_pvm does, and QEMU aborts); the output and --json say
+which. Where QEMU or /dev/kvm is missing, or QEMU fails, the column says why.
 
 Times are medians over the fresh VMs (after ${WARMUP_ROUNDS} unrecorded rounds); the ratios (harness/C, floor/C, QEMU/C) are medians of
 the ratios within each round, so a slow spell of the host hits both sides of a ratio alike.
@@ -76,6 +78,7 @@ export async function referenceCommand(args: string[]): Promise<number> {
     const imageBytes = images.map((i) => i.ram);
     let qemuWhyNot = qemuUnavailable();
     let rom = qemuWhyNot === null ? buildQemuRom(dir, w.window.base) : '';
+    let qemuCpu: QemuCpu | null = null;
     const kvm = Kvm.open(undefined, 'reference');
     const cpuid = kvm.supportedCpuid();
     const c = MODES.map(() => [] as number[]);
@@ -104,7 +107,12 @@ export async function referenceCommand(args: string[]): Promise<number> {
         if (k === 0 && rom) {
           try {
             settle();
-            rec(qemu, holePhaseNs(runQemu(rom, imageBytes[0], join(dir, 'qemu-ram')), tscKhz));
+            const ram = join(dir, 'qemu-ram');
+            // The first run finds the CPU model this host's KVM accepts; the rest use it.
+            let marks;
+            if (qemuCpu) marks = runQemu(rom, imageBytes[0], ram, 'kvm', qemuCpu.cpu);
+            else ({ marks, cpu: qemuCpu } = runQemuKvm(rom, imageBytes[0], ram));
+            rec(qemu, holePhaseNs(marks, tscKhz));
           } catch (e) {
             // The C and harness columns still stand; the QEMU one says what went wrong.
             qemuWhyNot = (e as Error).message;
@@ -143,10 +151,11 @@ export async function referenceCommand(args: string[]): Promise<number> {
     console.log(`harness cost per userspace exit: ${fmtNs(ex.ts - ex.c)} (harness/C ${fmtRatio(ex.tsOverC)})`);
     console.log(`  of which calling KVM_RUN from JavaScript (koffi floor − C): ${fmtNs(ex.f - ex.c)} (floor/C ${fmtRatio(paired(floor, c[0]))}); the harness's own dispatch (harness − koffi floor): ${fmtNs(ex.ts - ex.f)}`);
     if (qemu.length) console.log(`QEMU per userspace exit: ${fmtNs(ex.q)} (QEMU/C ${fmtRatio(paired(qemu, c[0]))}); harness/QEMU ${fmtRatio(paired(ts[0], qemu))}`);
+    if (qemu.length && qemuCpu) console.log(`QEMU ran with ${qemuCpuText(qemuCpu)}`);
     else console.log(`QEMU: unavailable, because ${qemuWhyNot}`);
     if (jsonOut) {
       const samples = Object.fromEntries(MODES.flatMap(({ mode }, k) => [[`${mode}.c`, c[k]], [`${mode}.harness`, ts[k]]]));
-      writeOutput(jsonOut, JSON.stringify({ workload: w.id, nsPerHoleAccess: { ...samples, 'exit.floor': floor, 'exit.qemu': qemu }, qemu: qemuWhyNot }, null, 1) + '\n', '--json');
+      writeOutput(jsonOut, JSON.stringify({ workload: w.id, nsPerHoleAccess: { ...samples, 'exit.floor': floor, 'exit.qemu': qemu }, qemu: qemuWhyNot, qemuCpu: qemuCpu && qemu.length ? qemuCpu : null }, null, 1) + '\n', '--json');
       console.log(`samples: ${values.json}`);
     }
     return 0;

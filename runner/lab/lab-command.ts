@@ -2,7 +2,7 @@
 // own whose kernel has a real KVM, and brings the results back into the host's results/ folder.
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { cpus, release } from 'node:os';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseCount } from '../shared/args.js';
@@ -52,14 +52,54 @@ export function parseMemoryMiB(value: string): number {
   return n;
 }
 
-/** Writable folders a bench command needs: results/ and the folder of any --out. */
+/** Options whose value is a file a bench verb writes (its folder is shared); `run --out` is a folder. */
+const FILE_OUTPUTS: Record<string, string[]> = {
+  report: ['--out', '-o'],
+  reference: ['--json'],
+  gate: ['--json', '--markdown'],
+  'gate-eval': ['--json'],
+};
+
+/** Writable folders a bench command needs: results/, `run --out`, and the folder of each output file. */
 export function benchShares(argv: string[], cwd: string): string[] {
   const dirs = [resolve(cwd, 'results')];
+  const verb = argv[0] ?? '';
+  const fileOpts = FILE_OUTPUTS[verb] ?? [];
+  const folderOpts = verb === 'run' ? ['--out', '-o'] : [];
   argv.forEach((a, i) => {
-    const out = a === '--out' || a === '-o' ? argv[i + 1] : a.startsWith('--out=') ? a.slice(6) : undefined;
-    if (out) dirs.push(extname(out) ? dirname(resolve(cwd, out)) : resolve(cwd, out));
+    const eq = a.indexOf('=');
+    const [name, value] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, argv[i + 1]];
+    if (value === undefined) return;
+    // A folder name may hold a dot (mktemp -d makes /tmp/tmp.XXXXXXXXXX): only the verb says which it is.
+    if (folderOpts.includes(name)) dirs.push(resolve(cwd, value));
+    else if (fileOpts.includes(name)) dirs.push(dirname(resolve(cwd, value)));
   });
   return [...new Set(dirs)];
+}
+
+/** Folders the lab mounts anew (tmpfs of its own), so the host's copies are hidden there. */
+const LAB_OWN = ['/tmp', '/dev/shm'];
+const under = (dir: string, top: string) => dir === top || dir.startsWith(top + '/');
+
+/**
+ * The folders a command needs to see that lie where the lab has folders of its own (a checkout
+ * cloned under /tmp, a working folder there): shared read-only at the same path, unless a
+ * writable share already covers them.
+ */
+export function hiddenFolders(needed: string[], writable: string[]): string[] {
+  const out: string[] = [];
+  for (const d of needed) {
+    if (!LAB_OWN.some((t) => under(d, t) && d !== t)) continue;
+    if ([...writable, ...out].some((w) => under(d, w))) continue;
+    out.push(d);
+  }
+  return out;
+}
+
+/** A share the lab cannot mount: / or one of its own folders (e.g. --out /tmp). */
+export function badShare(dir: string): string | null {
+  if (dir === '/' || LAB_OWN.includes(dir)) return `${dir} cannot be shared into the lab (it has a ${dir} of its own); use a folder under it`;
+  return null;
 }
 
 /** --kvm-modules DIR → module name → file, for the KVM modules found there (kvm.ko at least). */
@@ -123,14 +163,20 @@ export async function labCommand(args: string[]): Promise<number> {
   const cwd = process.cwd();
   const cli = realpathSync(fileURLToPath(new URL('../cli/cli.js', import.meta.url)));
   const argv = values.exec ? positionals : [process.execPath, cli, ...positionals];
-  const shares = [...(values.exec ? [] : benchShares(positionals, cwd)), ...(values.share ?? []).map((d) => resolve(cwd, d))];
+  const shares = [...new Set([...(values.exec ? [] : benchShares(positionals, cwd)), ...(values.share ?? []).map((d) => resolve(cwd, d))])];
+  for (const d of shares) {
+    const bad = badShare(d);
+    if (bad) throw new UsageError(bad);
+  }
   for (const d of shares) mkdirSync(d, { recursive: true });
+  const packageRoot = realpathSync(fileURLToPath(new URL('../../..', import.meta.url)));
+  const readOnly = hiddenFolders([packageRoot, realpathSync(cwd)], shares);
   const env: Record<string, string> = { HOME: '/tmp', TERM: 'dumb', PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (/^(PCIHOLE_|NODE_)/.test(k) || k === 'CI' || k === 'LANG')) env[k] = v;
   env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion));
   const say = (l: string) => process.stderr.write(l + '\n');
   say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
-  const out = await runLab({ host, accel: choice.accel, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, append: values.append, overrides, verbose: values.verbose }, say);
+  const out = await runLab({ host, accel: choice.accel, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, readOnly, append: values.append, overrides, verbose: values.verbose }, say);
   if (out.signal) return 128 + out.signal;
   if (out.status === null) {
     say(`lab: ${out.problem}`);

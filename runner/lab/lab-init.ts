@@ -1,6 +1,7 @@
 // /init of the lab VM (busybox sh). It loads the modules listed in /modules/order, mounts the
 // host's root read-only over 9p (cache=loose: without it node starts ~10x slower), gives it a
-// fresh /proc, /sys, /dev, /tmp, mounts the job share and the writable result shares, runs the
+// fresh /proc, /sys, /dev, /tmp, mounts the shares (writable results, read-only folders the
+// fresh /tmp would hide) and the job share, runs the
 // job's run.sh in a chroot, writes its exit status to the job share, and powers off.
 // Lines starting "pcihole-lab:" are read by the host side (runner/lab/lab-vm.ts).
 export const LAB_INIT = `#!/bin/busybox sh
@@ -27,15 +28,22 @@ mount -t devtmpfs dev /host/dev
 mkdir -p /host/dev/shm /host/dev/pts
 mount -t tmpfs shm /host/dev/shm
 mount -t tmpfs tmp /host/tmp
+# The job share is mounted outside the chroot first and bound into its /tmp last, so no share
+# (a checkout or an --out folder under the host's /tmp) can hide it.
+mkdir -p /job
+mount -t 9p -o $o job /job || fail "cannot mount the job share"
+while IFS="$(printf '\\t')" read -r tag path opts; do
+  # Shares come parents first; one under /tmp needs its folder made in the guest's own tmpfs.
+  # Read-only ones (a checkout under /tmp) are cached like the root: node starts ~10x faster.
+  [ -n "$tag" ] || continue
+  mkdir -p "/host$path" 2>/dev/null
+  mount -t 9p -o $o,\${opts:-rw} "$tag" "/host$path" || fail "cannot mount $path"
+done < /job/mounts
 mkdir -p /host/tmp/.pcihole-lab
-mount -t 9p -o $o job /host/tmp/.pcihole-lab || fail "cannot mount the job share"
-while IFS="$(printf '\\t')" read -r tag path; do
-  # A share under /tmp needs its folder made in the guest's own tmpfs first.
-  [ -n "$tag" ] && { mkdir -p "/host$path" 2>/dev/null; mount -t 9p -o $o "$tag" "/host$path" || fail "cannot mount $path"; }
-done < /host/tmp/.pcihole-lab/mounts
+mount -o bind /job /host/tmp/.pcihole-lab || fail "cannot bind the job share"
 say "ready $(uname -r) kvm=$(ls /sys/module | grep -E '^kvm_(amd|intel)$' | tr '\\n' ' ')"
 chroot /host /bin/sh /tmp/.pcihole-lab/run.sh
-echo $? > /host/tmp/.pcihole-lab/status
+echo $? > /job/status
 sync
 poweroff -f
 `;

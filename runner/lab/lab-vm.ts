@@ -23,6 +23,8 @@ export interface LabRun {
   env: Record<string, string>;
   /** Host folders the command may write (mounted writable at the same path). */
   shares: string[];
+  /** Host folders the lab would otherwise hide (under its own /tmp), mounted read-only at the same path. */
+  readOnly?: string[];
   /** Extra kernel command line (e.g. transparent_hugepage=madvise). */
   append?: string;
   /** Module files that replace the guest kernel's own (name → path). */
@@ -45,6 +47,13 @@ export const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** QEMU option values escape a comma by doubling it. */
 const qv = (s: string) => s.replace(/,/g, ',,');
 
+/** Every host folder mounted in the lab besides / and the job, parents before the folders inside them. */
+export function labMounts(r: LabRun): { tag: string; path: string; readOnly: boolean }[] {
+  const all = [...(r.readOnly ?? []).map((path) => ({ path, readOnly: true })), ...r.shares.map((path) => ({ path, readOnly: false }))];
+  const depth = (p: string) => p.split('/').filter(Boolean).length;
+  return all.sort((a, b) => depth(a.path) - depth(b.path)).map((m, i) => ({ tag: `share${i}`, ...m }));
+}
+
 export function qemuArgs(r: LabRun, kernel: string, initrd: string, job: string): string[] {
   const args = [
     '-machine', 'q35', ...accelArgs(r.accel), '-smp', String(r.cpus), '-m', `${r.memoryMiB}M`,
@@ -60,7 +69,7 @@ export function qemuArgs(r: LabRun, kernel: string, initrd: string, job: string)
     '-virtfs', `local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap`,
     '-virtfs', `local,path=${qv(job)},mount_tag=job,security_model=none,multidevs=remap`,
   ];
-  r.shares.forEach((dir, i) => args.push('-virtfs', `local,path=${qv(dir)},mount_tag=share${i},security_model=none,multidevs=remap`));
+  for (const m of labMounts(r)) args.push('-virtfs', `local,path=${qv(m.path)},mount_tag=${m.tag},security_model=none,${m.readOnly ? 'readonly=on,' : ''}multidevs=remap`);
   return args;
 }
 
@@ -85,7 +94,7 @@ export function runLab(r: LabRun, progress: (line: string) => void): Promise<Lab
   try {
     writeFileSync(join(job, 'initrd.cpio'), buildInitramfs({ modulesDir: r.host.modulesDir, busybox: r.host.busybox, overrides: r.overrides }));
     writeFileSync(join(job, 'run.sh'), runScript(r));
-    writeFileSync(join(job, 'mounts'), r.shares.map((d, i) => `share${i}\t${d}\n`).join(''));
+    writeFileSync(join(job, 'mounts'), labMounts(r).map((m) => `${m.tag}\t${m.path}\t${m.readOnly ? 'cache=loose,ro' : 'rw'}\n`).join(''));
   } catch (e) {
     cleanup();
     throw e;

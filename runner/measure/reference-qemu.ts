@@ -44,8 +44,28 @@ export function buildQemuRom(dir: string, ecamBase: number): string {
   return rom;
 }
 
+/**
+ * CPU models for -accel kvm, in the order tried: the host's CPU, then the same without
+ * IA32_ARCH_CAPABILITIES (MSR 0x10a). kvm_pvm refuses QEMU's write of that MSR, and QEMU 7.2
+ * aborts in kvm_buf_set_msrs ("failed to set MSR 0x10a to …"); the guest never reads it.
+ */
+export const KVM_CPU_MODELS: { cpu: string; after?: RegExp }[] = [
+  { cpu: 'host' },
+  { cpu: 'host,-arch-capabilities', after: /failed to set MSR 0x10a\b/ },
+];
+
+/** A QEMU run that did not reach the done port, with QEMU's first line of stderr. */
+export class QemuFailed extends HostError {
+  constructor(
+    readonly status: string,
+    readonly stderr: string,
+  ) {
+    super(`QEMU did not run the scan to its end (status ${status}): ${stderr.trim().split('\n')[0] ?? ''}`);
+  }
+}
+
 /** Boots one fresh QEMU VM on the image; returns the guest's phase marks. */
-export function runQemu(rom: string, image: Uint8Array, ramFile: string, accel = 'kvm'): Mark[] {
+export function runQemu(rom: string, image: Uint8Array, ramFile: string, accel = 'kvm', cpu = accel === 'kvm' ? 'host' : 'max'): Mark[] {
   const fd = openSync(ramFile, 'w+');
   try {
     writeSync(fd, image, 0, image.length, 0);
@@ -54,7 +74,7 @@ export function runQemu(rom: string, image: Uint8Array, ramFile: string, accel =
     closeSync(fd);
   }
   const args = [
-    ...['-accel', accel, '-machine', 'q35,memory-backend=ram', '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', `${QEMU_RAM >> 20}M`],
+    ...['-accel', accel, '-machine', 'q35,memory-backend=ram', '-cpu', cpu, '-m', `${QEMU_RAM >> 20}M`],
     ...['-object', `memory-backend-file,id=ram,size=${QEMU_RAM >> 20}M,mem-path=${ramFile},share=on`],
     ...['-bios', rom, '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'none', '-monitor', 'none'],
     ...['-device', `isa-debug-exit,iobase=${PORT_DONE},iosize=1`],
@@ -62,10 +82,40 @@ export function runQemu(rom: string, image: Uint8Array, ramFile: string, accel =
   const r = spawnSync(QEMU, args, { encoding: 'utf8', timeout: 300_000 });
   // isa-debug-exit exits with (value << 1) | 1; anything else (0: reset after a triple fault
   // under -no-reboot) means the guest never signalled done.
-  if (r.error || r.status === null || (r.status & 1) === 0) {
-    throw new HostError(`QEMU did not run the scan to its end (status ${r.status ?? r.signal ?? r.error?.message}): ${(r.stderr ?? '').trim().split('\n')[0] ?? ''}`);
-  }
+  if (r.error || r.status === null || (r.status & 1) === 0) throw new QemuFailed(String(r.status ?? r.signal ?? r.error?.message), r.stderr ?? '');
   return readMarks(ramFile);
+}
+
+/** The CPU model QEMU ran with under KVM, and why it is not the first one tried. */
+export interface QemuCpu {
+  cpu: string;
+  /** QEMU's complaint about each model tried before this one. */
+  refused: string[];
+}
+
+/**
+ * Runs the image under -accel kvm with the first CPU model of KVM_CPU_MODELS that this host's KVM
+ * accepts: the next model is tried only when QEMU failed with the complaint that model answers.
+ */
+export function runQemuKvm(rom: string, image: Uint8Array, ramFile: string): { marks: Mark[]; cpu: QemuCpu } {
+  const refused: string[] = [];
+  let last: QemuFailed | null = null;
+  for (const { cpu, after } of KVM_CPU_MODELS) {
+    if (last && !after?.test(last.stderr)) break;
+    try {
+      return { marks: runQemu(rom, image, ramFile, 'kvm', cpu), cpu: { cpu, refused } };
+    } catch (e) {
+      if (!(e instanceof QemuFailed)) throw e;
+      last = e;
+      refused.push(`-cpu ${cpu}: ${e.stderr.trim().split('\n')[0] ?? e.status}`);
+    }
+  }
+  throw last!;
+}
+
+/** One line: the model QEMU ran with, and what it fell back from. */
+export function qemuCpuText(c: QemuCpu): string {
+  return `-cpu ${c.cpu}${c.refused.length ? ` (this host's KVM refused ${c.refused.join('; ')})` : ''}`;
 }
 
 /** The marks block of vCPU 0 in a RAM file. */
