@@ -16,7 +16,7 @@ export const KVM_HELP = `usage: bench kvm build [--kernel VERSION] [--cache DIR]
        bench kvm test [--cache DIR] [--no-matrix]
 
 build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL, KVM_PRE_FAULT_MEMORY,
-       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M) to Debian's
+       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M, KVM_MEM_PCI_HOLE_MMIO) to Debian's
        linux-source-6.1 and builds kvm.ko, kvm-amd.ko, kvm-intel.ko out of tree against
        linux-headers-VERSION (~2-3 min on 2 cores), cached by (VERSION, patch hash) in
        ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that folder. VERSION defaults to the
@@ -95,6 +95,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
 export const MATRIX_EXPECT: { strategy: string; variant: string; patched: string; stock: string; stockReason?: RegExp }[] = [
   { strategy: 'memslot-flag', variant: '', patched: 'proxy', stock: 'proxy' },
   { strategy: 'memslot-flag', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/ },
+  { strategy: 'memslot-flag', variant: 'kernel-mmio-spte', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/ },
   { strategy: 'mmio-bus-device', variant: '', patched: 'proxy', stock: 'proxy' },
   { strategy: 'mmio-bus-device', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10002 .* is 0/ },
   { strategy: 'shared-hva', variant: 'flag-4k', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10003 .* is 0/ },
