@@ -206,4 +206,20 @@ describe('bench kvm test: the matrix rows the patches decide', () => {
     const vague = rows.map((r) => (r.status === 'unsupported' ? { ...r, reason: 'not supported' } : r));
     assert.equal(matrixFailures(vague, true, () => {}), MATRIX_EXPECT.filter((e) => e.stock === 'unsupported').length);
   });
+
+  test('rows that run on both modules must cost the same faults, emulations and MMIO exits', async () => {
+    const { stockRowsDiffer } = await import('../runner/kvm-build/kvm-command.js');
+    const row = (strategy: string, variant: string, status: string, pf: number) => ({
+      strategy, variant, status, reason: '',
+      samples: [{ kvmStats: { 'vcpu.pf_taken': pf, 'vcpu.pf_fixed': 10, 'vcpu.insn_emulation': 8193, 'vcpu.exits': pf + 50 } }],
+    });
+    const stock = [row('memslot-flag', '', 'proxy', 150), row('memslot-flag', 'kernel', 'unsupported', 0), row('shared-hva', '4k', 'measured', 8209)];
+    const same = [row('memslot-flag', '', 'proxy', 150), row('memslot-flag', 'kernel', 'measured', 16402), row('shared-hva', '4k', 'measured', 8210)];
+    const lines: string[] = [];
+    assert.equal(stockRowsDiffer(same, stock, (l) => lines.push(l)), 0, 'the kernel row is not compared; 1 fault in 8209 is within 0.1 %');
+    assert.equal(lines.length, 2);
+    const worse = [row('memslot-flag', '', 'proxy', 160), ...same.slice(1)];
+    assert.equal(stockRowsDiffer(worse, stock, (l) => lines.push(l)), 1);
+    assert.match(lines.at(-2) ?? '', /FAIL same counts memslot-flag on.*vcpu\.pf_taken 160 vs 150/);
+  });
 });

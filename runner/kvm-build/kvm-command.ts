@@ -70,6 +70,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
   console.error(`kvm test: modules ${b.built ? `built in ${b.seconds.toFixed(0)} s` : 'cached'}: ${b.dir}`);
   const tests = buildSelftests(join(repoRoot(), 'kernel', 'selftests'), cacheRoot);
   let failed = 0;
+  const matrixRows: { patched?: MatrixRow[]; stock?: MatrixRow[] } = {};
   for (const stock of [false, true]) {
     const out = join(cacheRoot, 'test-runs', `${Date.now()}-${stock ? 'stock' : 'patched'}`);
     mkdirSync(out, { recursive: true });
@@ -84,8 +85,17 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
       failed++;
       continue;
     }
-    if (!noMatrix) failed += checkMatrix(out, stock);
+    if (noMatrix) continue;
+    const rows = readMatrix(out);
+    if (!rows) {
+      console.error(`kvm test: FAIL: no results.json under ${out}`);
+      failed++;
+      continue;
+    }
+    failed += matrixFailures(rows, stock, (l) => console.error(l));
+    matrixRows[stock ? 'stock' : 'patched'] = rows;
   }
+  if (matrixRows.patched && matrixRows.stock) failed += stockRowsDiffer(matrixRows.patched, matrixRows.stock, (l) => console.error(l));
   console.error(`kvm test: ${failed ? `FAIL (${failed})` : 'pass'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return failed ? 1 : 0;
 }
@@ -118,15 +128,38 @@ export function matrixFailures(rows: { strategy: string; variant: string; status
   return bad;
 }
 
-/** Patched: kernel variants measured, proxies proxy. Stock: kernel variants unsupported naming the capability. */
-function checkMatrix(out: string, stock: boolean): number {
+/** What bench kvm test reads of a matrix row (results.json). */
+export interface MatrixRow {
+  strategy: string;
+  variant: string;
+  status: string;
+  reason: string;
+  samples?: { kvmStats?: Record<string, number | null>; exits?: Record<string, number> }[];
+}
+
+function readMatrix(out: string): MatrixRow[] | null {
   const file = findResults(out);
-  if (!file) {
-    console.error(`kvm test: FAIL: no results.json under ${out}`);
-    return 1;
+  return file ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows : null;
+}
+
+/** Deterministic counts of a row (first sample): faults, emulations, MMIO exits. Not vcpu.exits: it counts timer interrupts. */
+export const SAME_COUNTS = ['vcpu.pf_taken', 'vcpu.pf_fixed', 'vcpu.pf_emulate', 'vcpu.pf_mmio_spte_created', 'vcpu.insn_emulation', 'vcpu.mmio_exits'];
+
+/** Rows that run on both modules (no patched mechanism) must cost the same counts on both: nothing of the patches may
+ *  touch them. A difference above max(2, 0.1 %) is a failure, one line per row. */
+export function stockRowsDiffer(patched: MatrixRow[], stock: MatrixRow[], log: (line: string) => void): number {
+  let bad = 0;
+  for (const s of stock) {
+    const p = patched.find((r) => r.strategy === s.strategy && r.variant === s.variant);
+    if (s.status === 'unsupported' || !p || p.status !== s.status) continue;
+    const a = p.samples?.[0]?.kvmStats ?? {};
+    const b = s.samples?.[0]?.kvmStats ?? {};
+    const diffs = SAME_COUNTS.filter((k) => typeof a[k] === 'number' && typeof b[k] === 'number').filter((k) => Math.abs((a[k] as number) - (b[k] as number)) > Math.max(2, 0.001 * (b[k] as number)));
+    const label = strategyLabel(s);
+    log(`kvm test: ${diffs.length ? 'FAIL' : 'ok  '} same counts ${label} on patched and stock: ${diffs.length ? diffs.map((k) => `${k} ${a[k]} vs ${b[k]}`).join(', ') : SAME_COUNTS.map((k) => `${k.slice(5)} ${b[k] ?? 'n/a'}`).join(' ')}`);
+    if (diffs.length) bad++;
   }
-  const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: { strategy: string; variant: string; status: string; reason: string }[] }).rows;
-  return matrixFailures(rows, stock, (l) => console.error(l));
+  return bad;
 }
 
 function findResults(dir: string): string | null {
