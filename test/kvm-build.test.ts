@@ -200,7 +200,9 @@ describe('bench kvm test: the matrix rows the patches decide', () => {
   test('stock: unsupported must name the missing capability', async () => {
     const { MATRIX_EXPECT, matrixFailures } = await import('../runner/kvm-build/kvm-command.js');
     const reasonFor = (e: (typeof MATRIX_EXPECT)[number]) =>
-      e.strategy === 'spte-prefetch' && !e.variant ? 'KVM_CAP_PRE_FAULT_MEMORY is 0: ...' : `capability 0x${{ 'memslot-flag': 10001, 'mmio-bus-device': 10002, 'shared-hva': 10003, 'spte-prefetch': 10004 }[e.strategy]} (x) is 0: a stock KVM`;
+      e.strategy === 'spte-prefetch' && !e.variant
+        ? 'KVM_CAP_PRE_FAULT_MEMORY is 0: ...'
+        : `capability 0x${e.variant === 'fault-2m-batch' ? 10006 : { 'memslot-flag': 10001, 'mmio-bus-device': 10002, 'shared-hva': 10003, 'spte-prefetch': 10004 }[e.strategy]} (x) is 0: a stock KVM`;
     const rows = MATRIX_EXPECT.map((e) => ({ strategy: e.strategy, variant: e.variant, status: e.stock, reason: e.stock === 'unsupported' ? reasonFor(e) : 'proxy for …' }));
     assert.equal(matrixFailures(rows, true, () => {}), 0);
     const vague = rows.map((r) => (r.status === 'unsupported' ? { ...r, reason: 'not supported' } : r));

@@ -233,6 +233,6 @@ describe('probes', { skip }, () => {
     // The proxies stay the default variant (''); the patched-KVM mechanisms are a variant of their own.
     assert.deepEqual(strategies.find((s) => s.id === 'memslot-flag')?.variants, ['', 'kernel', 'kernel-mmio-spte']);
     assert.deepEqual(strategies.find((s) => s.id === 'mmio-bus-device')?.variants, ['', 'kernel']);
-    assert.deepEqual(strategies.find((s) => s.id === 'spte-prefetch')?.variants, ['', 'fault-2m']);
+    assert.deepEqual(strategies.find((s) => s.id === 'spte-prefetch')?.variants, ['', 'fault-2m', 'fault-2m-batch']);
   });
 });

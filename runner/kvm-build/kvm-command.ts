@@ -16,7 +16,7 @@ export const KVM_HELP = `usage: bench kvm build [--kernel VERSION] [--cache DIR]
        bench kvm test [--cache DIR] [--no-matrix]
 
 build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL, KVM_PRE_FAULT_MEMORY,
-       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M, KVM_MEM_PCI_HOLE_MMIO) to Debian's
+       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M[_BATCH], KVM_MEM_PCI_HOLE_MMIO) to Debian's
        linux-source-6.1 and builds kvm.ko, kvm-amd.ko, kvm-intel.ko out of tree against
        linux-headers-VERSION (~2-3 min on 2 cores), cached by (VERSION, patch hash) in
        ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that folder. VERSION defaults to the
@@ -112,6 +112,7 @@ export const MATRIX_EXPECT: { strategy: string; variant: string; patched: string
   { strategy: 'shared-hva', variant: 'flag-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10003 .* is 0|hugepages/ },
   { strategy: 'spte-prefetch', variant: '', patched: 'measured', stock: 'unsupported', stockReason: /KVM_CAP_PRE_FAULT_MEMORY is 0/ },
   { strategy: 'spte-prefetch', variant: 'fault-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10004 .* is 0/ },
+  { strategy: 'spte-prefetch', variant: 'fault-2m-batch', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10006 .* is 0/ },
 ];
 const MATRIX_STRATEGIES = [...new Set(MATRIX_EXPECT.map((e) => e.strategy))];
 
