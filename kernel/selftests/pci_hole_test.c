@@ -57,6 +57,33 @@ static void test_reads(struct vm *vm)
 
 #define HOLE2	0xb1000000u
 
+/* kvm.pci_hole_gpa_read: 1 when written (root, patched kvm.ko). */
+static int set_gpa_read(char v)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/pci_hole_gpa_read", "w");
+	int ok;
+
+	if (!f)
+		return 0;
+	ok = fputc(v, f) == v;
+	return !fclose(f) && ok;
+}
+
+/* Reads that cross a page: the second page has no cached MMIO info. */
+static void test_split_reads(struct vm *vm, uint32_t base, const char *mode)
+{
+	unsigned long mmio;
+
+	vm_reset(vm);
+	g_read32_eax(vm, base + 0x2ffe);
+	g_read16_ecx(vm, base + 0x4fff);
+	g_hlt(vm);
+	mmio = vm_run_to_hlt(vm);
+	CHECK(vm_regs(vm).rax == 0xffffffff && vm_regs(vm).rcx == 0xffff && !mmio,
+	      "%s: reads across a page gave 0x%llx 0x%llx, %lu exits",
+	      mode, vm_regs(vm).rax, vm_regs(vm).rcx, mmio);
+}
+
 /* KVM_MEM_PCI_HOLE_MMIO: one fault per page makes an MMIO SPTE; then none. */
 static void test_mmio_reads(struct vm *vm)
 {
@@ -89,6 +116,13 @@ static void test_mmio_reads(struct vm *vm)
 		      "round %d: %lld MMIO SPTEs created, not %d", round,
 		      vcpu_stat(vm, "pf_mmio_spte_created") - spte0, round ? 0 : 4);
 		CHECK(vcpu_stat(vm, "exits") - ex0 >= 4, "round %d: reads did not trap", round);
+	}
+	test_split_reads(vm, HOLE2, "PCI_HOLE_MMIO, pci_hole_gpa_read=N");
+	if (set_gpa_read('Y')) {
+		test_split_reads(vm, HOLE2 + 0x10000, "PCI_HOLE_MMIO, pci_hole_gpa_read=Y");
+		set_gpa_read('N');
+	} else {
+		printf("  skip: kvm.pci_hole_gpa_read is not writable here, Y not run\n");
 	}
 	r = set_region(vm, 4, KVM_MEM_PCI_HOLE_MMIO, HOLE2 + HOLE_SIZE, 0x1000, 0);
 	CHECK(r == EINVAL, "PCI_HOLE_MMIO without PCI_HOLE: errno %d, not EINVAL", r);
@@ -212,6 +246,7 @@ int main(int argc, char **argv)
 	}
 	test_reads(&vm);
 	test_write_exits(&vm);
+	test_split_reads(&vm, HOLE, "PCI_HOLE");
 	if (mcap == 1)
 		test_mmio_reads(&vm);
 	test_slot_rules(&vm);
