@@ -189,12 +189,23 @@ describe('the extracted source covers the patches', () => {
 describe('bench kvm test: the matrix rows the patches decide', () => {
   test('patched: all as expected passes; a kernel row left unsupported fails, one line each', async () => {
     const { MATRIX_EXPECT, matrixFailures } = await import('../runner/kvm-build/kvm-command.js');
-    const rows = MATRIX_EXPECT.map((e) => ({ strategy: e.strategy, variant: e.variant, status: e.patched, reason: '' }));
+    const pf = (perHole: number) => [{ kvmStats: { 'vcpu.pf_taken': Math.round(perHole * 8193) } }];
+    const rows = MATRIX_EXPECT.map((e) => ({
+      strategy: e.strategy, variant: e.variant, status: e.patched, reason: '', holeAccesses: 8193,
+      samples: pf(e.faultsPerHole ? (e.faultsPerHole[0] + e.faultsPerHole[1]) / 2 : 0.02),
+    }));
     const lines: string[] = [];
     assert.equal(matrixFailures(rows, false, (l) => lines.push(l)), 0);
     assert.equal(lines.length, MATRIX_EXPECT.length);
     rows[1] = { ...rows[1], status: 'unsupported' };
     assert.equal(matrixFailures(rows.slice(0, -1), false, () => {}), 2, 'one wrong status, one missing row');
+    // The series' row with one fault per read is not the series' read path (no retry): a failure, with the figure.
+    const series = rows.findIndex((r) => r.strategy === 'memslot-flag' && r.variant === 'kernel');
+    rows[1] = { ...rows[1], status: MATRIX_EXPECT[1].patched };
+    rows[series] = { ...rows[series], samples: pf(1.002) };
+    const why: string[] = [];
+    assert.equal(matrixFailures(rows, false, (l) => why.push(l)), 1);
+    assert.ok(why.some((l) => /FAIL patched memslot-flag\/kernel: 1\.002 faults per hole access, want 1\.95-2\.05/.test(l)), why.join('\n'));
   });
 
   test('stock: unsupported must name the missing capability', async () => {
