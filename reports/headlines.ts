@@ -103,10 +103,12 @@ export const HUGE_BACKED: { strategy: string; variant: string }[] = [
   { strategy: 'shared-hva', variant: '2m' },
   { strategy: 'shared-hva', variant: 'flag-2m' },
 ];
-/** Prefetching: '' = KVM_PRE_FAULT_MEMORY in setup, 'fault-2m' = 2 MiB prefetch on fault (patched KVM). */
+/** Prefetching: '' = KVM_PRE_FAULT_MEMORY in setup, 'fault-2m' = 2 MiB prefetch on fault, one prefetch fault per page
+ *  (patched KVM), 'fault-2m-batch' = the same range in one batch (one GUP, one mmu_lock hold; patched KVM). */
 export const PREFETCHING: { strategy: string; variant: string }[] = [
   { strategy: 'spte-prefetch', variant: '' },
   { strategy: 'spte-prefetch', variant: 'fault-2m' },
+  { strategy: 'spte-prefetch', variant: 'fault-2m-batch' },
 ];
 /** Shown beside them: the single-HVA flag with a 4 KiB period (one slot, one page, no 2 MiB SPTE). */
 export const PREFETCH_CARD_ROWS = [...HUGE_BACKED, { strategy: 'shared-hva', variant: 'flag-4k' }, ...PREFETCHING];

@@ -20,3 +20,4 @@ export function patchedProbe(host: HostInfo, access: string, cap: number, what: 
 
 export const PCI_HOLE_CAP = caps.KVM_CAP_PCI_HOLE_MEM;
 export const MMIO_FILL_CAP = caps.KVM_CAP_MMIO_FILL;
+export const PCI_HOLE_MMIO_CAP = caps.KVM_CAP_PCI_HOLE_MMIO;

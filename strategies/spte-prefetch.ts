@@ -5,11 +5,13 @@ import { backingOf, withBacking } from './backing.js';
 import { memslotProbe } from './host-checks.js';
 import { PAGE, holeRuns, presentPages, addHoleSlots, type PageRun } from './window-slots.js';
 import { Strategy, fullWindowPlan } from './types.js';
-import { KVM_MEM_PREFETCH_2M_BIT, KVM_MEM_READONLY, caps } from '../runner/vmm/kvm-abi.js';
+import { KVM_MEM_PREFETCH_2M_BATCH_BIT, KVM_MEM_PREFETCH_2M_BIT, KVM_MEM_READONLY, caps } from '../runner/vmm/kvm-abi.js';
 import { patchedProbe } from './patched-kvm.js';
 
 /** The variant where KVM prefetches a fault's whole 2 MiB range itself (patched KVM, kernel/0005). */
 export const FAULT_2M = 'fault-2m';
+/** The same range mapped in one batch: one GUP and one mmu_lock hold per 2 MiB (patched KVM, kernel/0007). */
+export const FAULT_2M_BATCH = 'fault-2m-batch';
 import type { HostFingerprint } from '../reports/schema.js';
 
 /** The 2 MiB-aligned pieces of the hole slots to pre-fault: KVM_PRE_FAULT_MEMORY works per range
@@ -63,11 +65,13 @@ export const sptePrefetch: Strategy = {
   id: 'spte-prefetch',
   origin: 'Sean Christopherson, review of KVM_MEM_PCI_HOLE (2020): prefetch SPTEs in 2 MiB ranges instead of 4 KiB faults',
   summary: 'ro-page 4k plus KVM_PRE_FAULT_MEMORY over 2 MiB ranges before the guest runs (fault-2m: KVM prefetches 2 MiB on each fault, patched KVM)',
-  variants: ['', FAULT_2M],
+  variants: ['', FAULT_2M, FAULT_2M_BATCH],
   probe(host, variant, access) {
     const base = memslotProbe(host, access);
     if (base) return base;
     if (variant === FAULT_2M) return patchedProbe(host, access, caps.KVM_CAP_PREFETCH_2M, 'KVM_MEM_PREFETCH_2M on a read-only 4 KiB-backed slot (the capability is 0 without TDP too)');
+    if (variant === FAULT_2M_BATCH)
+      return patchedProbe(host, access, caps.KVM_CAP_PREFETCH_2M_BATCH, 'KVM_MEM_PREFETCH_2M_BATCH on a read-only 4 KiB-backed slot: one GUP and one mmu_lock hold per 2 MiB (the capability is 0 without TDP too)');
     const why = prefaultUnsupportedReason(host.kvm.checkExtension('KVM_CAP_PRE_FAULT_MEMORY'), undefined, host.fingerprint);
     return why ? { status: 'unsupported', reason: why } : { status: 'measured' };
   },
@@ -77,12 +81,13 @@ export const sptePrefetch: Strategy = {
     return withBacking(backingOf(map, { mappings: 1, resident: () => map.residentBytes() }), () => {
       map.madvise(MADV_NOHUGEPAGE, 'MADV_NOHUGEPAGE');
       map.bytes.fill(0xff);
-      const flags = KVM_MEM_READONLY | (ctx.variant === FAULT_2M ? 2 ** KVM_MEM_PREFETCH_2M_BIT : 0);
+      const flags =
+        KVM_MEM_READONLY | (ctx.variant === FAULT_2M ? 2 ** KVM_MEM_PREFETCH_2M_BIT : ctx.variant === FAULT_2M_BATCH ? 2 ** KVM_MEM_PREFETCH_2M_BATCH_BIT : 0);
       addHoleSlots(ctx, (page) => map.ptr + BigInt(page * PAGE), flags);
     });
   },
   afterVcpus(ctx, vcpus) {
-    if (ctx.variant === FAULT_2M) return;
+    if (ctx.variant === FAULT_2M || ctx.variant === FAULT_2M_BATCH) return;
     for (const r of prefetchRanges(ctx.window.base, holeRuns(ctx.window.size / PAGE, presentPages(ctx)))) {
       try {
         vcpus[0].preFault(r.gpa, r.size);

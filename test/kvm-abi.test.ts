@@ -30,6 +30,8 @@ import {
   KVM_IRQCHIP_IOAPIC,
   KVM_MEM_PCI_HOLE_BIT,
   KVM_MEM_PREFETCH_2M_BIT,
+  KVM_MEM_PCI_HOLE_MMIO_BIT,
+  KVM_MEM_PREFETCH_2M_BATCH_BIT,
   KVM_MEM_READONLY,
   KVM_MEM_SINGLE_HVA_2M_BIT,
   KVM_MEM_SINGLE_HVA_BIT,
@@ -234,13 +236,17 @@ describe('runner/vmm/kvm-abi.ts matches <linux/kvm.h> (and kernel/selftests/pcih
     assert.deepEqual(['addr', 'size', 'fill', 'flags'].map((f) => H(`mmio_fill.${f}`)), [0, 8, 16, 20]);
   });
 
-  test('patched-KVM constants, part 2: single-HVA flags 14/13, prefetch flag 12, capabilities 0x10003/0x10004', () => {
+  test('patched-KVM constants, part 2: single-HVA flags 14/13, prefetch flag 12, PCI-hole MMIO flag 11, batched prefetch flag 10, capabilities 0x10003-0x10006', () => {
     assert.equal(caps.KVM_CAP_SINGLE_HVA, H('KVM_CAP_SINGLE_HVA'));
     assert.equal(caps.KVM_CAP_PREFETCH_2M, H('KVM_CAP_PREFETCH_2M'));
     assert.equal(2 ** KVM_MEM_SINGLE_HVA_BIT, H('KVM_MEM_SINGLE_HVA'));
     assert.equal(2 ** KVM_MEM_SINGLE_HVA_2M_BIT, H('KVM_MEM_SINGLE_HVA_2M'));
     assert.equal(2 ** KVM_MEM_PREFETCH_2M_BIT, H('KVM_MEM_PREFETCH_2M'));
-    const bits = [KVM_MEM_PCI_HOLE_BIT, KVM_MEM_SINGLE_HVA_BIT, KVM_MEM_SINGLE_HVA_2M_BIT, KVM_MEM_PREFETCH_2M_BIT];
+    assert.equal(caps.KVM_CAP_PCI_HOLE_MMIO, H('KVM_CAP_PCI_HOLE_MMIO'));
+    assert.equal(2 ** KVM_MEM_PCI_HOLE_MMIO_BIT, H('KVM_MEM_PCI_HOLE_MMIO'));
+    assert.equal(caps.KVM_CAP_PREFETCH_2M_BATCH, H('KVM_CAP_PREFETCH_2M_BATCH'));
+    assert.equal(2 ** KVM_MEM_PREFETCH_2M_BATCH_BIT, H('KVM_MEM_PREFETCH_2M_BATCH'));
+    const bits = [KVM_MEM_PCI_HOLE_BIT, KVM_MEM_SINGLE_HVA_BIT, KVM_MEM_SINGLE_HVA_2M_BIT, KVM_MEM_PREFETCH_2M_BIT, KVM_MEM_PCI_HOLE_MMIO_BIT, KVM_MEM_PREFETCH_2M_BATCH_BIT];
     assert.equal(new Set(bits).size, bits.length, 'private flag bits are distinct');
     for (const b of bits) assert.ok(b < 16 && 2 ** b !== KVM_MEM_READONLY, `bit ${b} is userspace-visible and not READONLY`);
   });

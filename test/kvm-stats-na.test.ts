@@ -49,7 +49,7 @@ test('mixed: a statistic missing for one row is n/a in the caption and in the ta
   const [ecam] = workloadSections(file);
   const chart = kvmChart(file);
   assert.ok(chart);
-  assert.match(chart.caption, /n\/a \(not recorded by this kernel, not zero\): of which KVM fixed by mapping a page \(pf_fixed\) of memslot-flag \[proxy\]\./);
+  assert.match(chart.caption, /n\/a \(not recorded by this kernel, not zero\): pages KVM mapped \(pf_fixed; on 6\.1 prefetched ones too\) of memslot-flag \[proxy\]\./);
   const fixed = chart.datasets.find((d) => d.label.includes('pf_fixed'));
   assert.equal(fixed?.values[chart.labels.indexOf('memslot-flag [proxy]')], null, 'n/a is no value, not 0');
   assert.ok(ecam.notes.some((n) => n === "KVM statistic pf_fixed n/a for memslot-flag [proxy]: not among this kernel's KVM statistics (not zero)."));

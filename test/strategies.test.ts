@@ -231,8 +231,8 @@ describe('probes', { skip }, () => {
     assert.deepEqual(strategies.find((s) => s.id === 'ro-page')?.variants, ['4k', 'thp', 'hugetlb']);
     assert.deepEqual(strategies.find((s) => s.id === 'shared-hva')?.variants, ['4k', '2m', 'flag-4k', 'flag-2m']);
     // The proxies stay the default variant (''); the patched-KVM mechanisms are a variant of their own.
-    assert.deepEqual(strategies.find((s) => s.id === 'memslot-flag')?.variants, ['', 'kernel']);
+    assert.deepEqual(strategies.find((s) => s.id === 'memslot-flag')?.variants, ['', 'kernel', 'kernel-mmio-spte']);
     assert.deepEqual(strategies.find((s) => s.id === 'mmio-bus-device')?.variants, ['', 'kernel']);
-    assert.deepEqual(strategies.find((s) => s.id === 'spte-prefetch')?.variants, ['', 'fault-2m']);
+    assert.deepEqual(strategies.find((s) => s.id === 'spte-prefetch')?.variants, ['', 'fault-2m', 'fault-2m-batch']);
   });
 });

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KVM_MEM_PCI_HOLE (kernel/0001-*.patch): hole reads read all-ones with no
- * userspace exit, writes exit as KVM_EXIT_MMIO, slot rules and errnos.
- * --stock: assert that this kernel does not have it (capability 0, EINVAL).
- * --bench N: N hole reads, host ns per read (kvm.pci_hole_gpa_read decides
- * which read path the patched kernel takes).
+ * userspace exit, each as the series did it (no SPTE, two faults: one retry,
+ * one emulation), writes exit as KVM_EXIT_MMIO, slot rules and errnos.
+ * KVM_MEM_PCI_HOLE_MMIO (kernel/0006-*.patch): reads get MMIO SPTEs, one fault
+ * per page and none after.  --stock: assert that this kernel has neither
+ * (capabilities 0, EINVAL).  --bench N [mmio]: N hole reads, host ns per read.
  */
 #include <time.h>
 #include "test_util.h"
@@ -21,6 +22,11 @@ static void test_reads(struct vm *vm)
 	struct kvm_regs regs;
 	unsigned long mmio;
 
+	long long pf0, spte0;
+
+	guest_read(vm, 0, NULL);	/* the code page */
+	pf0 = vcpu_stat(vm, "pf_taken");
+	spte0 = vcpu_stat(vm, "pf_mmio_spte_created");
 	vm_reset(vm);
 	g_read32_eax(vm, HOLE);
 	g_read32_ebx(vm, HOLE + 0x8ffc);
@@ -41,6 +47,89 @@ static void test_reads(struct vm *vm)
 	CHECK(vcpu_stat(vm, "insn_emulation") - emul0 >= 4,
 	      "KVM stat insn_emulation moved by %lld, not >= 4",
 	      vcpu_stat(vm, "insn_emulation") - emul0);
+	CHECK(vcpu_stat(vm, "pf_taken") - pf0 == 8,
+	      "4 hole reads took %lld faults, not 8 (the series: a retry, then the emulation)",
+	      vcpu_stat(vm, "pf_taken") - pf0);
+	CHECK(vcpu_stat(vm, "pf_mmio_spte_created") == spte0,
+	      "hole reads created %lld MMIO SPTEs, not 0 (the series installs none)",
+	      vcpu_stat(vm, "pf_mmio_spte_created") - spte0);
+}
+
+#define HOLE2	0xb1000000u
+
+/* kvm.pci_hole_gpa_read: 1 when written (root, patched kvm.ko). */
+static int set_gpa_read(char v)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/pci_hole_gpa_read", "w");
+	int ok;
+
+	if (!f)
+		return 0;
+	ok = fputc(v, f) == v;
+	return !fclose(f) && ok;
+}
+
+/* Reads that cross a page: the second page has no cached MMIO info. */
+static void test_split_reads(struct vm *vm, uint32_t base, const char *mode)
+{
+	unsigned long mmio;
+
+	vm_reset(vm);
+	g_read32_eax(vm, base + 0x2ffe);
+	g_read16_ecx(vm, base + 0x4fff);
+	g_hlt(vm);
+	mmio = vm_run_to_hlt(vm);
+	CHECK(vm_regs(vm).rax == 0xffffffff && vm_regs(vm).rcx == 0xffff && !mmio,
+	      "%s: reads across a page gave 0x%llx 0x%llx, %lu exits",
+	      mode, vm_regs(vm).rax, vm_regs(vm).rcx, mmio);
+}
+
+/* KVM_MEM_PCI_HOLE_MMIO: one fault per page makes an MMIO SPTE; then none. */
+static void test_mmio_reads(struct vm *vm)
+{
+	long long pf0, spte0, ex0;
+	unsigned long mmio;
+	int round, r;
+
+	r = set_region(vm, 3, KVM_MEM_PCI_HOLE | KVM_MEM_PCI_HOLE_MMIO, HOLE2, HOLE_SIZE, 0);
+	CHECK(r == 0, "KVM_MEM_PCI_HOLE | KVM_MEM_PCI_HOLE_MMIO slot: errno %d", r);
+	guest_read(vm, 0, NULL);
+	for (round = 0; round < 2; round++) {
+		pf0 = vcpu_stat(vm, "pf_taken");
+		spte0 = vcpu_stat(vm, "pf_mmio_spte_created");
+		ex0 = vcpu_stat(vm, "exits");
+		vm_reset(vm);
+		g_read32_eax(vm, HOLE2);
+		g_read32_ebx(vm, HOLE2 + 0x8ffc);
+		g_read16_ecx(vm, HOLE2 + 0x1ffe);
+		g_read8_edx(vm, HOLE2 + HOLE_SIZE - 1);
+		g_hlt(vm);
+		mmio = vm_run_to_hlt(vm);
+		CHECK(vm_regs(vm).rax == 0xffffffff && vm_regs(vm).rbx == 0xffffffff &&
+		      vm_regs(vm).rcx == 0xffff && vm_regs(vm).rdx == 0xff,
+		      "round %d: MMIO-SPTE hole reads are not all-ones", round);
+		CHECK(mmio == 0, "round %d: %lu userspace MMIO exits", round, mmio);
+		CHECK(vcpu_stat(vm, "pf_taken") - pf0 == (round ? 0 : 4),
+		      "round %d: %lld faults, not %d", round,
+		      vcpu_stat(vm, "pf_taken") - pf0, round ? 0 : 4);
+		CHECK(vcpu_stat(vm, "pf_mmio_spte_created") - spte0 == (round ? 0 : 4),
+		      "round %d: %lld MMIO SPTEs created, not %d", round,
+		      vcpu_stat(vm, "pf_mmio_spte_created") - spte0, round ? 0 : 4);
+		CHECK(vcpu_stat(vm, "exits") - ex0 >= 4, "round %d: reads did not trap", round);
+	}
+	test_split_reads(vm, HOLE2, "PCI_HOLE_MMIO, pci_hole_gpa_read=N");
+	if (set_gpa_read('Y')) {
+		test_split_reads(vm, HOLE2 + 0x10000, "PCI_HOLE_MMIO, pci_hole_gpa_read=Y");
+		set_gpa_read('N');
+	} else {
+		printf("  skip: kvm.pci_hole_gpa_read is not writable here, Y not run\n");
+	}
+	r = set_region(vm, 4, KVM_MEM_PCI_HOLE_MMIO, HOLE2 + HOLE_SIZE, 0x1000, 0);
+	CHECK(r == EINVAL, "PCI_HOLE_MMIO without PCI_HOLE: errno %d, not EINVAL", r);
+	r = set_region(vm, 3, KVM_MEM_PCI_HOLE, HOLE2, HOLE_SIZE, 0);
+	CHECK(r == EINVAL, "clearing PCI_HOLE_MMIO on the slot: errno %d, not EINVAL", r);
+	r = set_region(vm, 3, 0, HOLE2, 0, 0);
+	CHECK(r == 0, "deleting the PCI_HOLE_MMIO slot: errno %d", r);
 }
 
 static void test_write_exits(struct vm *vm)
@@ -127,6 +216,7 @@ int main(int argc, char **argv)
 {
 	int kvm = open_kvm();
 	int cap = kvm_cap(kvm, KVM_CAP_PCI_HOLE_MEM);
+	int mcap = kvm_cap(kvm, KVM_CAP_PCI_HOLE_MMIO);
 	struct vm vm;
 	int r;
 
@@ -135,23 +225,30 @@ int main(int argc, char **argv)
 		CHECK(cap == 0, "KVM_CAP_PCI_HOLE_MEM is %d on a stock kernel", cap);
 		r = set_region(&vm, 1, KVM_MEM_PCI_HOLE, HOLE, HOLE_SIZE, 0);
 		CHECK(r == EINVAL, "stock kernel: KVM_MEM_PCI_HOLE gave errno %d, not EINVAL", r);
+		CHECK(mcap == 0, "KVM_CAP_PCI_HOLE_MMIO is %d on a stock kernel", mcap);
 		return test_summary("pci_hole_test --stock");
 	}
 	CHECK(cap == 1, "KVM_CAP_PCI_HOLE_MEM (0x%x) is %d: not the patched kvm.ko",
 	      KVM_CAP_PCI_HOLE_MEM, cap);
 	if (cap != 1)
 		return test_summary("pci_hole_test");
-	r = set_region(&vm, 1, KVM_MEM_PCI_HOLE, HOLE, HOLE_SIZE, 0);
+	CHECK(mcap == 1, "KVM_CAP_PCI_HOLE_MMIO (0x%x) is %d", KVM_CAP_PCI_HOLE_MMIO, mcap);
+	r = set_region(&vm, 1, KVM_MEM_PCI_HOLE |
+		       (argc > 3 && !strcmp(argv[3], "mmio") ? KVM_MEM_PCI_HOLE_MMIO : 0),
+		       HOLE, HOLE_SIZE, 0);
 	CHECK(r == 0, "KVM_MEM_PCI_HOLE slot: errno %d", r);
 	if (argc > 2 && !strcmp(argv[1], "--bench")) {
 		int n = atoi(argv[2]);
 
-		bench(&vm, n);	/* first touch: MMIO SPTEs */
+		bench(&vm, n);	/* first touch (MMIO SPTEs with mmio) */
 		printf("pci_hole_test: %.0f ns per hole read (%d reads, warm)\n", bench(&vm, n), n);
 		return 0;
 	}
 	test_reads(&vm);
 	test_write_exits(&vm);
+	test_split_reads(&vm, HOLE, "PCI_HOLE");
+	if (mcap == 1)
+		test_mmio_reads(&vm);
 	test_slot_rules(&vm);
 	test_delete(&vm);
 	vm_destroy(&vm);

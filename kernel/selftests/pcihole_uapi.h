@@ -47,4 +47,14 @@ struct kvm_pre_fault_memory {
 #define KVM_CAP_PREFETCH_2M 0x10004
 #endif
 
+#ifndef KVM_CAP_PCI_HOLE_MMIO
+#define KVM_MEM_PCI_HOLE_MMIO	(1UL << 11)
+#define KVM_CAP_PCI_HOLE_MMIO 0x10005
+#endif
+
+#ifndef KVM_CAP_PREFETCH_2M_BATCH
+#define KVM_MEM_PREFETCH_2M_BATCH	(1UL << 10)
+#define KVM_CAP_PREFETCH_2M_BATCH 0x10006
+#endif
+
 #endif

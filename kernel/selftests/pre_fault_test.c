@@ -3,8 +3,11 @@
  * KVM_PRE_FAULT_MEMORY backport (kernel/0003-*.patch): a pre-faulted range
  * is mapped before the guest runs (pages_4k, or pages_2m over a THP), the
  * guest then takes no fault there, the leftover range is passed back, and
- * the errnos are upstream's.  --stock: capability 0, the ioctl refused.
+ * the errnos are upstream's; a pre-fault after a memslot deletion and before
+ * any KVM_RUN completes (an alarm turns a spin into EINTR).  --stock:
+ * capability 0, the ioctl refused.
  */
+#include <signal.h>
 #include "test_util.h"
 #include "pcihole_uapi.h"
 
@@ -87,6 +90,35 @@ static void test_map_2m(struct vm *vm)
 	      vm_stat(vm, "pages_2m") - p2);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Deleting a memslot makes the vCPU's roots obsolete; only vcpu_enter_guest()
+ * used to free them, so a pre-fault before the next KVM_RUN retried forever.
+ */
+static void test_after_delete(struct vm *vm)
+{
+	struct kvm_pre_fault_memory r = { .gpa = SLOT_GPA + 0x200000, .size = 0x2000 };
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	uint8_t *other = aligned_anon(0x1000, 0x1000, 0, 0);
+	int e;
+
+	sigaction(SIGALRM, &sa, NULL);
+	CHECK(set_region(vm, 3, 0, 0x80000000u, 0x1000, (uintptr_t)other) == 0, "another slot");
+	guest_read(vm, SLOT_GPA, NULL);		/* the vCPU has a root */
+	CHECK(set_region(vm, 3, 0, 0x80000000u, 0, 0) == 0, "deleting it");
+	alarm(10);
+	e = pre_fault(vm, &r);
+	alarm(0);
+	CHECK(e == 0 && r.size == 0,
+	      "pre-fault after a memslot deletion: errno %d, leftover 0x%llx (EINTR: it spun until a 10 s alarm)",
+	      e, r.size);
+	CHECK(guest_read(vm, SLOT_GPA + 0x201000, NULL) == 0xffffffff, "the guest runs after it");
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_pre_fault_memory r = { .gpa = 0, .size = 0x1000 };
@@ -112,6 +144,7 @@ int main(int argc, char **argv)
 	test_map_4k(&vm);
 	test_partial_and_errors(&vm);
 	test_map_2m(&vm);
+	test_after_delete(&vm);
 	vm_destroy(&vm);
 	return test_summary("pre_fault_test");
 }

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KVM_MEM_PREFETCH_2M (kernel/0005-*.patch): one guest fault maps its whole
+ * KVM_MEM_PREFETCH_2M (kernel/0005-*.patch), and KVM_MEM_PREFETCH_2M_BATCH
+ * (kernel/0007-*.patch) the same way: one guest fault maps its whole
  * 2 MiB-aligned range, clipped to the slot (pages_4k counts it exactly),
  * later reads there take no fault, a THP-backed range maps one 2 MiB SPTE,
- * writes exit, the flag rules.  --stock: capability 0, the flag refused.
+ * writes exit, the flag rules; guest faults in the slot while another thread
+ * deletes memslots neither hang the vCPU nor the deletion (an alarm turns a
+ * hang into a failure).  --stock: capability 0, the flag refused.
  */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include "test_util.h"
 #include "pcihole_uapi.h"
 
@@ -13,15 +19,16 @@
 #define START	(HOLE + 0x1000)
 #define SIZE	0x400000u
 
-static void test_prefetch(struct vm *vm)
+static void test_prefetch(struct vm *vm, uint32_t flag)
 {
 	uint8_t *mem = aligned_anon(SIZE, 0x200000, 0xff, 0);
 	long long p4, pf;
 	unsigned long exits;
 	int e;
 
-	e = set_region(vm, 1, KVM_MEM_READONLY | KVM_MEM_PREFETCH_2M, START, SIZE, (uintptr_t)mem);
-	CHECK(e == 0, "PREFETCH_2M slot: errno %d", e);
+	printf("  %s\n", flag == KVM_MEM_PREFETCH_2M ? "KVM_MEM_PREFETCH_2M" : "KVM_MEM_PREFETCH_2M_BATCH");
+	e = set_region(vm, 1, KVM_MEM_READONLY | flag, START, SIZE, (uintptr_t)mem);
+	CHECK(e == 0, "prefetch slot: errno %d", e);
 	guest_read(vm, 0, NULL);	/* the code page */
 	p4 = vm_stat(vm, "pages_4k");
 	pf = vcpu_stat(vm, "pf_taken");
@@ -77,6 +84,93 @@ static void test_thp(struct vm *vm)
 	CHECK(set_region(vm, 1, 0, HOLE, 0, 0) == 0, "deleting the slot");
 }
 
+#define FRAMES	16
+#define DELETES	20
+
+static atomic_int deletes_done;
+
+static void *deleter(void *arg)
+{
+	struct vm *vm = arg;
+	uint8_t *other = aligned_anon(0x1000, 0x1000, 0, 0);
+	int i;
+
+	for (i = 0; i < DELETES; i++) {
+		if (set_region(vm, 5, 0, 0x80000000u, 0x1000, (uintptr_t)other) ||
+		    set_region(vm, 5, 0, 0x80000000u, 0, 0))
+			break;
+		atomic_store(&deletes_done, i + 1);
+		usleep(20000);
+	}
+	atomic_store(&deletes_done, -1);
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Every deletion zaps all roots (kvm_mmu_zap_all_fast).  One that lands while
+ * a fault's prefetch loop runs made that loop retry on an obsolete root that
+ * only vcpu_enter_guest() frees, while the deletion's second
+ * synchronize_srcu() waited for the loop: both hung until a signal.
+ */
+static void test_concurrent_delete(struct vm *vm, uint32_t flag)
+{
+	size_t size = FRAMES * 0x200000u;
+	uint8_t *mem = aligned_anon(size, 0x200000, 0xff, 0);
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	sigset_t alrm;
+	pthread_t t;
+	uint8_t *loop;
+	int f, r, done, stopped, passes = 0, intr = 0;
+
+	CHECK(set_region(vm, 1, KVM_MEM_READONLY | flag, HOLE, size,
+			 (uintptr_t)mem) == 0, "prefetch slot of %d frames", FRAMES);
+	vm_reset(vm);
+	loop = vm->code;
+	for (f = 0; f < FRAMES; f++)
+		g_read32_eax(vm, HOLE + f * 0x200000u + 0x1000);
+	emit(vm, "\xe6\x80", 2);		/* out 0x80, al */
+	emit(vm, "\xe9", 1);		/* jmp loop */
+	emit32(vm, (uint32_t)(loop - (vm->code + 4)));
+
+	sigaction(SIGALRM, &sa, NULL);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);	/* the deleter inherits it */
+	atomic_store(&deletes_done, 0);
+	pthread_create(&t, NULL, deleter, vm);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);	/* SIGALRM hits the vCPU */
+	alarm(30);
+	do {
+		done = atomic_load(&deletes_done);
+		r = ioctl(vm->vcpu, KVM_RUN, NULL);
+		if (r < 0 && errno == EINTR) {
+			intr = 1;
+			break;
+		}
+		if (r < 0)
+			die("KVM_RUN");
+		if (vm->run->exit_reason != KVM_EXIT_IO)
+			break;
+		passes++;
+	} while (done >= 0);
+	alarm(0);
+	stopped = atomic_load(&deletes_done);
+	pthread_join(t, NULL);
+	CHECK(!intr, "KVM_RUN hung until a 30 s alarm (%d passes, %d of %d deletions done then)",
+	      passes, stopped, DELETES);
+	CHECK(intr || vm->run->exit_reason == KVM_EXIT_IO, "exit reason %d, not KVM_EXIT_IO",
+	      vm->run->exit_reason);
+	CHECK(atomic_load(&deletes_done) == -1, "the deleter did not finish");
+	printf("  concurrent deletion: %d guest passes over %d frames, %d deletions\n",
+	       passes, FRAMES, DELETES);
+	CHECK(set_region(vm, 1, 0, HOLE, 0, 0) == 0, "deleting the slot");
+}
+
 static void test_rules(struct vm *vm)
 {
 	uintptr_t a = (uintptr_t)aligned_anon(0x200000, 0x1000, 0xff, 0);
@@ -89,12 +183,17 @@ static void test_rules(struct vm *vm)
 	CHECK(set_region(vm, 2, KVM_MEM_READONLY, HOLE, 0x200000, a) == EINVAL,
 	      "flag cleared on a live slot");
 	CHECK(set_region(vm, 2, 0, HOLE, 0, 0) == 0, "deleting it");
+	CHECK(set_region(vm, 2, KVM_MEM_PREFETCH_2M_BATCH, HOLE, 0x200000, a) == EINVAL,
+	      "writable PREFETCH_2M_BATCH slot accepted");
+	CHECK(set_region(vm, 2, KVM_MEM_READONLY | KVM_MEM_PREFETCH_2M_BATCH | KVM_MEM_SINGLE_HVA,
+			 HOLE, 0x200000, a) == EINVAL, "PREFETCH_2M_BATCH with SINGLE_HVA accepted");
 }
 
 int main(int argc, char **argv)
 {
 	int kvm = open_kvm();
 	int cap = kvm_cap(kvm, KVM_CAP_PREFETCH_2M);
+	int bcap = kvm_cap(kvm, KVM_CAP_PREFETCH_2M_BATCH);
 	struct vm vm;
 
 	vm_create(&vm, kvm);
@@ -103,15 +202,22 @@ int main(int argc, char **argv)
 		CHECK(set_region(&vm, 1, KVM_MEM_READONLY | KVM_MEM_PREFETCH_2M, HOLE, 0x200000,
 				 (uintptr_t)aligned_anon(0x200000, 0x1000, 0xff, 0)) == EINVAL,
 		      "stock kernel accepted KVM_MEM_PREFETCH_2M");
+		CHECK(bcap == 0, "KVM_CAP_PREFETCH_2M_BATCH is %d on a stock kernel", bcap);
 		return test_summary("prefetch_2m_test --stock");
 	}
 	CHECK(cap == 1, "KVM_CAP_PREFETCH_2M (0x%x) is %d: not the patched kvm.ko on TDP",
 	      KVM_CAP_PREFETCH_2M, cap);
 	if (cap != 1)
 		return test_summary("prefetch_2m_test");
-	test_prefetch(&vm);
+	CHECK(bcap == 1, "KVM_CAP_PREFETCH_2M_BATCH (0x%x) is %d", KVM_CAP_PREFETCH_2M_BATCH, bcap);
+	test_prefetch(&vm, KVM_MEM_PREFETCH_2M);
+	if (bcap == 1)
+		test_prefetch(&vm, KVM_MEM_PREFETCH_2M_BATCH);
 	test_thp(&vm);
 	test_rules(&vm);
+	test_concurrent_delete(&vm, KVM_MEM_PREFETCH_2M);
+	if (bcap == 1)
+		test_concurrent_delete(&vm, KVM_MEM_PREFETCH_2M_BATCH);
 	vm_destroy(&vm);
 	return test_summary("prefetch_2m_test");
 }

@@ -16,7 +16,7 @@ export const KVM_HELP = `usage: bench kvm build [--kernel VERSION] [--cache DIR]
        bench kvm test [--cache DIR] [--no-matrix]
 
 build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL, KVM_PRE_FAULT_MEMORY,
-       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M) to Debian's
+       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M[_BATCH], KVM_MEM_PCI_HOLE_MMIO) to Debian's
        linux-source-6.1 and builds kvm.ko, kvm-amd.ko, kvm-intel.ko out of tree against
        linux-headers-VERSION (~2-3 min on 2 cores), cached by (VERSION, patch hash) in
        ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that folder. VERSION defaults to the
@@ -70,6 +70,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
   console.error(`kvm test: modules ${b.built ? `built in ${b.seconds.toFixed(0)} s` : 'cached'}: ${b.dir}`);
   const tests = buildSelftests(join(repoRoot(), 'kernel', 'selftests'), cacheRoot);
   let failed = 0;
+  const matrixRows: { patched?: MatrixRow[]; stock?: MatrixRow[] } = {};
   for (const stock of [false, true]) {
     const out = join(cacheRoot, 'test-runs', `${Date.now()}-${stock ? 'stock' : 'patched'}`);
     mkdirSync(out, { recursive: true });
@@ -84,48 +85,105 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
       failed++;
       continue;
     }
-    if (!noMatrix) failed += checkMatrix(out, stock);
+    if (noMatrix) continue;
+    const rows = readMatrix(out);
+    if (!rows) {
+      console.error(`kvm test: FAIL: no results.json under ${out}`);
+      failed++;
+      continue;
+    }
+    failed += matrixFailures(rows, stock, (l) => console.error(l));
+    matrixRows[stock ? 'stock' : 'patched'] = rows;
   }
+  if (matrixRows.patched && matrixRows.stock) failed += stockRowsDiffer(matrixRows.patched, matrixRows.stock, (l) => console.error(l));
   console.error(`kvm test: ${failed ? `FAIL (${failed})` : 'pass'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return failed ? 1 : 0;
 }
 
 /** Rows the patches decide: what each must be on the patched and on the stock modules (the reason
  *  on stock must name the missing capability). Rows of these strategies not listed are not checked. */
-export const MATRIX_EXPECT: { strategy: string; variant: string; patched: string; stock: string; stockReason?: RegExp }[] = [
+export const MATRIX_EXPECT: {
+  strategy: string;
+  variant: string;
+  patched: string;
+  stock: string;
+  stockReason?: RegExp;
+  /** Patched: KVM page faults (vcpu.pf_taken) per hole access, [min, max]: the mechanism's fault path. */
+  faultsPerHole?: [number, number];
+}[] = [
   { strategy: 'memslot-flag', variant: '', patched: 'proxy', stock: 'proxy' },
-  { strategy: 'memslot-flag', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/ },
+  // The series' read path: no SPTE, so 6.1 retries each read once before emulating it.
+  { strategy: 'memslot-flag', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/, faultsPerHole: [1.95, 2.05] },
+  { strategy: 'memslot-flag', variant: 'kernel-mmio-spte', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/, faultsPerHole: [0.95, 1.05] },
   { strategy: 'mmio-bus-device', variant: '', patched: 'proxy', stock: 'proxy' },
-  { strategy: 'mmio-bus-device', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10002 .* is 0/ },
+  { strategy: 'mmio-bus-device', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10002 .* is 0/, faultsPerHole: [0.95, 1.05] },
   { strategy: 'shared-hva', variant: 'flag-4k', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10003 .* is 0/ },
   { strategy: 'shared-hva', variant: 'flag-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10003 .* is 0|hugepages/ },
   { strategy: 'spte-prefetch', variant: '', patched: 'measured', stock: 'unsupported', stockReason: /KVM_CAP_PRE_FAULT_MEMORY is 0/ },
   { strategy: 'spte-prefetch', variant: 'fault-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10004 .* is 0/ },
+  { strategy: 'spte-prefetch', variant: 'fault-2m-batch', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10006 .* is 0/ },
 ];
 const MATRIX_STRATEGIES = [...new Set(MATRIX_EXPECT.map((e) => e.strategy))];
 
 /** Failures of the matrix rows against MATRIX_EXPECT, one line each (printed), as a count. */
-export function matrixFailures(rows: { strategy: string; variant: string; status: string; reason: string }[], stock: boolean, log: (line: string) => void): number {
+export function matrixFailures(rows: MatrixRow[], stock: boolean, log: (line: string) => void): number {
   let bad = 0;
   for (const e of MATRIX_EXPECT) {
     const row = rows.find((r) => r.strategy === e.strategy && r.variant === e.variant);
     const want = stock ? e.stock : e.patched;
-    const ok = Boolean(row && row.status === want && (!stock || !e.stockReason || e.stockReason.test(row.reason ?? '')));
+    const statusOk = Boolean(row && row.status === want && (!stock || !e.stockReason || e.stockReason.test(row.reason ?? '')));
+    const perHole = !stock && e.faultsPerHole && row ? faultsPerHole(row) : null;
+    const faultsOk = !perHole || (perHole.value !== null && perHole.value >= perHole.min && perHole.value <= perHole.max);
+    if (row && perHole && !faultsOk) log(`kvm test: FAIL patched ${strategyLabel(e)}: ${perHole.value?.toFixed(3) ?? 'no'} faults per hole access, want ${perHole.min}-${perHole.max}`);
+    const ok = statusOk && faultsOk;
     log(`kvm test: ${ok ? 'ok  ' : 'FAIL'} ${stock ? 'stock  ' : 'patched'} ${strategyLabel(e)}: ${row ? `${row.status}: ${(row.reason ?? '').slice(0, 110)}` : 'no row'} (want ${want})`);
     if (!ok) bad++;
   }
   return bad;
 }
 
-/** Patched: kernel variants measured, proxies proxy. Stock: kernel variants unsupported naming the capability. */
-function checkMatrix(out: string, stock: boolean): number {
+/** What bench kvm test reads of a matrix row (results.json). */
+export interface MatrixRow {
+  strategy: string;
+  variant: string;
+  status: string;
+  reason: string;
+  holeAccesses?: number;
+  samples?: { kvmStats?: Record<string, number | null>; exits?: Record<string, number> }[];
+}
+
+/** vcpu.pf_taken of the first sample per hole access, with the row's expected range. */
+function faultsPerHole(row: MatrixRow): { value: number | null; min: number; max: number } | null {
+  const e = MATRIX_EXPECT.find((x) => x.strategy === row.strategy && x.variant === row.variant);
+  if (!e?.faultsPerHole) return null;
+  const pf = row.samples?.[0]?.kvmStats?.['vcpu.pf_taken'];
+  const value = typeof pf === 'number' && row.holeAccesses ? pf / row.holeAccesses : null;
+  return { value, min: e.faultsPerHole[0], max: e.faultsPerHole[1] };
+}
+
+function readMatrix(out: string): MatrixRow[] | null {
   const file = findResults(out);
-  if (!file) {
-    console.error(`kvm test: FAIL: no results.json under ${out}`);
-    return 1;
+  return file ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows : null;
+}
+
+/** Deterministic counts of a row (first sample): faults, emulations, MMIO exits. Not vcpu.exits: it counts timer interrupts. */
+export const SAME_COUNTS = ['vcpu.pf_taken', 'vcpu.pf_fixed', 'vcpu.pf_emulate', 'vcpu.pf_mmio_spte_created', 'vcpu.insn_emulation', 'vcpu.mmio_exits'];
+
+/** Rows that run on both modules (no patched mechanism) must cost the same counts on both: nothing of the patches may
+ *  touch them. A difference above max(2, 0.1 %) is a failure, one line per row. */
+export function stockRowsDiffer(patched: MatrixRow[], stock: MatrixRow[], log: (line: string) => void): number {
+  let bad = 0;
+  for (const s of stock) {
+    const p = patched.find((r) => r.strategy === s.strategy && r.variant === s.variant);
+    if (s.status === 'unsupported' || !p || p.status !== s.status) continue;
+    const a = p.samples?.[0]?.kvmStats ?? {};
+    const b = s.samples?.[0]?.kvmStats ?? {};
+    const diffs = SAME_COUNTS.filter((k) => typeof a[k] === 'number' && typeof b[k] === 'number').filter((k) => Math.abs((a[k] as number) - (b[k] as number)) > Math.max(2, 0.001 * (b[k] as number)));
+    const label = strategyLabel(s);
+    log(`kvm test: ${diffs.length ? 'FAIL' : 'ok  '} same counts ${label} on patched and stock: ${diffs.length ? diffs.map((k) => `${k} ${a[k]} vs ${b[k]}`).join(', ') : SAME_COUNTS.map((k) => `${k.slice(5)} ${b[k] ?? 'n/a'}`).join(' ')}`);
+    if (diffs.length) bad++;
   }
-  const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: { strategy: string; variant: string; status: string; reason: string }[] }).rows;
-  return matrixFailures(rows, stock, (l) => console.error(l));
+  return bad;
 }
 
 function findResults(dir: string): string | null {

@@ -61,6 +61,10 @@ export const caps = {
   KVM_CAP_SINGLE_HVA: 0x10003,
   /** Patched KVM only (kernel/0005): KVM_MEM_PREFETCH_2M; its value says whether TDP is on. */
   KVM_CAP_PREFETCH_2M: 0x10004,
+  /** Patched KVM only (kernel/0006, ours, not the 2020 series'): KVM_MEM_PCI_HOLE_MMIO. */
+  KVM_CAP_PCI_HOLE_MMIO: 0x10005,
+  /** Patched KVM only (kernel/0007): KVM_MEM_PREFETCH_2M_BATCH; its value says whether TDP is on. */
+  KVM_CAP_PREFETCH_2M_BATCH: 0x10006,
 } as const;
 export type CapName = keyof typeof caps;
 
@@ -73,6 +77,10 @@ export const KVM_MEM_SINGLE_HVA_BIT = 14;
 export const KVM_MEM_SINGLE_HVA_2M_BIT = 13;
 /** kernel/0005: with TDP, a fault in this read-only slot maps its whole 2 MiB-aligned range (within the slot). */
 export const KVM_MEM_PREFETCH_2M_BIT = 12;
+/** kernel/0006 (ours): beside KVM_MEM_PCI_HOLE, reads get MMIO SPTEs too (one fault per page, then none). */
+export const KVM_MEM_PCI_HOLE_MMIO_BIT = 11;
+/** kernel/0007: as KVM_MEM_PREFETCH_2M, the range mapped in one batch (one GUP, one mmu_lock hold). */
+export const KVM_MEM_PREFETCH_2M_BATCH_BIT = 10;
 /** kernel/0002: writes to the fill zone exit to userspace instead of being dropped. */
 export const KVM_MMIO_FILL_WRITE_EXIT = 1 << 0;
 export const KVM_MP_STATE_RUNNABLE = 0;
