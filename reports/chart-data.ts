@@ -19,7 +19,7 @@ import {
   speedupPerAccess,
 } from './row-metrics.js';
 import type { RowGroup } from './row-metrics.js';
-import { EMULATED_NOTE, timingBasis, type TimingBasis } from './timing.js';
+import { isLabTiming, timingBasis, timingNote, type TimingBasis } from './timing.js';
 import { dotChart, dotPoint, perVm, type DotChartSpec } from './chart-dots.js';
 import { memoryChart, type MemoryChartSpec } from './chart-memory.js';
 import { USERSPACE_EXIT_KINDS } from './decision.js';
@@ -122,7 +122,7 @@ export function workloadSections(file: ResultsFile, idPrefix = 'f0'): WorkloadSe
 
 function sectionFor(g: RowGroup, id: string, timing: TimingBasis): WorkloadSection {
   // Every section's times carry what they mean when they are not hardware time.
-  const notes: string[] = timing === 'emulated' ? [`${EMULATED_NOTE}.`] : [];
+  const notes: string[] = isLabTiming(timing) ? [`${timingNote(timing)}.`] : [];
   const charts: ChartSpec[] = [];
   const data = g.rows.filter(hasData);
   const colours = rowColours(g.rows);

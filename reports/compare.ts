@@ -5,7 +5,7 @@
 import type { ResultRow, ResultsFile, Status } from './schema.js';
 import type { BarChartSpec } from './chart-data.js';
 import { SERIES_COLOURS } from './chart-data.js';
-import { timingBasis, type TimingBasis } from './timing.js';
+import { isLabTiming, timingBasis, timingLabel, type TimingBasis } from './timing.js';
 import { baselineRow, exitMedian, groupRows, groupTitle, hugeMappings, nsPerAccess, rowName, scanNs } from './row-metrics.js';
 import { speedupOf, type Speedup } from './speedup.js';
 import { gate, type Finding } from './gate.js';
@@ -23,7 +23,7 @@ export interface ComparedFileHeader {
   hostId: string;
   kernel: string;
   kvmBackend: string;
-  /** hardware, or emulated (a bench lab run under TCG). */
+  /** hardware, or a TCG lab's instructions (icount) or emulated wall clock. */
   timing: TimingBasis;
   /** "lab tcg, QEMU 7.2 on 6.18…" for bench lab runs, else ''. */
   lab: string;
@@ -163,7 +163,7 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
           kind: 'hbar',
           id: `${idPrefix}-g${gi}`,
           title: `Speed-up over userspace-exit, per file: ${title}`,
-          caption: `Each file's speed-up over its own userspace-exit (per hole access; whole scan for strategies that do not probe), the median of per-round ratios; the whisker is its confidence interval. Log scale. Speed-ups compare across hosts and backends; absolute times do not${headers.some((h) => h.timing === 'emulated') ? ', and emulated (TCG) speed-ups are ratios of emulated path lengths' : ''}.`,
+          caption: `Each file's speed-up over its own userspace-exit (per hole access; whole scan for strategies that do not probe), the median of per-round ratios; the whisker is its confidence interval. Log scale. Speed-ups compare across hosts and backends; absolute times do not${headers.some((h) => isLabTiming(h.timing)) ? ', and TCG lab speed-ups are ratios of emulated path lengths (instructions under icount)' : ''}.`,
           unit: 'ratio',
           axis: 'speed-up over userspace-exit (log scale)',
           log: true,
@@ -171,7 +171,7 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
           labels: withFigure.map((r) => (r.cells.some((c) => c.speedupCI?.metric === 'scanNs') ? `${r.name} (whole scan)` : r.name)),
           datasets: headers
             .map((h, fi) => ({
-              label: `${h.label} (${h.kvmBackend}, ${h.timing === 'emulated' ? 'emulated (TCG)' : 'hardware'})`,
+              label: `${h.label} (${h.kvmBackend}, ${timingLabel(h.timing)})`,
               color: SERIES_COLOURS[fi % SERIES_COLOURS.length],
               values: withFigure.map((r) => r.cells[fi].speedupCI?.median ?? null),
               lo: withFigure.map((r) => r.cells[fi].speedupCI?.lo ?? null),

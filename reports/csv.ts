@@ -17,7 +17,7 @@ import {
   speedupScan,
 } from './row-metrics.js';
 import { CHART_KVM_STATS } from './chart-data.js';
-import { EMULATED_NOTE, timingBasis } from './timing.js';
+import { EMULATED_NOTE, INSTRUCTIONS_NOTE, timingBasis } from './timing.js';
 
 type Cell = string | number;
 
@@ -110,7 +110,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   { name: 'kvm_backend', doc: 'KVM backend module (kvm_intel, kvm_amd, kvm_pvm).', cell: (c) => c.file.host?.kvmBackend ?? '' },
   {
     name: 'timing',
-    doc: `What the times of this row mean: \`hardware\`, or \`emulated\` when the run happened in \`bench lab\` under QEMU TCG — ${EMULATED_NOTE}. Compare emulated rows only with each other, and through speed-ups. Files written before this column existed are hardware.`,
+    doc: `What the times of this row mean: \`hardware\`; \`instructions\` when the run happened in \`bench lab\` under QEMU TCG with icount (its default) — ${INSTRUCTIONS_NOTE}; \`emulated\` under TCG on its wall clock (lab runs from before icount) — ${EMULATED_NOTE}. Compare lab rows only with rows of the same basis, and through speed-ups. Files written before this column existed are hardware.`,
     cell: (c) => timingBasis(c.file.host),
   },
   ...CHART_KVM_STATS.map(

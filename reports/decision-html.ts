@@ -7,7 +7,7 @@ import { coverageText, type Speedup } from './speedup.js';
 import { esc } from './html-assets.js';
 import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
 import { groupTitle, preferredGroups, proxyText, BASELINE_STRATEGY } from './row-metrics.js';
-import { EMULATED_NOTE, timingBasis } from './timing.js';
+import { isLabTiming, timingBasis, timingNote } from './timing.js';
 
 /** A per-access rate: "1.00", "0.0015", "0"; "—" when n/a. */
 export function fmtRate(x: number | null): string {
@@ -88,7 +88,8 @@ function choiceText(rowsAll: DecisionRow[]): string {
 export function decisionSection(file: ResultsFile, i: number): string {
   const groups = preferredGroups(file);
   if (!groups.length) return '';
-  const emulated = timingBasis(file.host) === 'emulated' ? `<p class="warn timing">${esc(EMULATED_NOTE)}: rank and compare by speed-ups and counts, not by the times.</p>` : '';
+  const basis = timingBasis(file.host);
+  const emulated = isLabTiming(basis) ? `<p class="warn timing">${esc(timingNote(basis))}: rank and compare by speed-ups and counts, not by the times.</p>` : '';
   const parts = groups.map((g, gi) => {
     const rows = decisionRows(g);
     const rec = gi === 0 ? `<h4>What to use, by host memory per VM (${esc(groupTitle(g))}, cold scan)</h4>\n${choiceText(rows)}\n` : '';

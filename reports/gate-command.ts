@@ -9,7 +9,7 @@ import { gate, type GateOptions } from './gate.js';
 import { checkResults, firstLine, loadResults, type LoadedResults } from './load-results.js';
 import { formatMarkdown, formatTable } from './gate-format.js';
 import { evaluateGate, evaluateRuns, formatEvaluation } from './gate-eval.js';
-import { timingBasis, timingLabel } from './timing.js';
+import { isLabTiming, timingBasis, timingLabel } from './timing.js';
 
 /** Usage text of `bench gate`. */
 export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json [--threshold 5%] [--alpha 0.01] [--ratios]
@@ -110,6 +110,11 @@ async function runGate(args: string[], out: Out): Promise<number> {
 function gateLoaded(baseline: LoadedResults, current: LoadedResults, opts: GateOptions, files: { markdown?: string; json?: string }, out: Out): number {
   const tb = timingBasis(baseline.file.host);
   const tc = timingBasis(current.file.host);
+  if (tb !== tc && isLabTiming(tb) && isLabTiming(tc)) {
+    throw new UsageError(
+      `--current: ${current.path} has ${timingLabel(tc)} timing, --baseline ${baseline.path} ${timingLabel(tb)}: lab runs on TCG's wall clock and on icount instructions do not compare, not even as speed-ups; gate against a baseline of the same basis`,
+    );
+  }
   if (!opts.ratios && tb !== tc) {
     throw new UsageError(
       `--current: ${current.path} has ${timingLabel(tc)} timing, --baseline ${baseline.path} ${timingLabel(tb)}: absolute times do not compare between hardware and emulated results; use --ratios`,

@@ -45,7 +45,7 @@ import type { ResultRow, ResultsFile, Status } from './schema.js';
 import { rankSumTest, seededRandom } from './gate-stats.js';
 import { coldValue, pairedRatios, type SpeedupMetric } from './speedup.js';
 import { kvmStatMedian, rowKey } from './row-metrics.js';
-import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
+import { isLabTiming, timingBasis, timingLabel, timingNote } from './timing.js';
 import { strategyLabel } from '../runner/shared/row-id.js';
 
 /** What a finding compares. */
@@ -197,7 +197,10 @@ export function hostMismatch(baseline: ResultsFile, current: ResultsFile, opts: 
 export function timingMismatch(baseline: ResultsFile, current: ResultsFile, opts: Pick<GateOptions, 'ratios'>): string | null {
   const b = timingBasis(baseline.host);
   const c = timingBasis(current.host);
-  if (opts.ratios || b === c) return null;
+  if (b === c) return null;
+  // Two lab clocks (TCG wall time and icount instructions) never mix, not even as ratios.
+  if (isLabTiming(b) && isLabTiming(c)) return `timing bases differ (baseline ${timingLabel(b)}, current ${timingLabel(c)}): lab runs on TCG's wall clock and on icount instructions do not compare, not even as speed-ups; gate against a baseline of the same basis`;
+  if (opts.ratios) return null;
   return `timing bases differ (baseline ${timingLabel(b)}, current ${timingLabel(c)}): absolute times do not compare between hardware and emulated results; use --ratios`;
 }
 
@@ -207,8 +210,11 @@ function timingNotes(baseline: ResultsFile, current: ResultsFile): string[] {
   const c = timingBasis(current.host);
   const out: string[] = [];
   if (b !== c) out.push(`warning: timing bases differ (baseline ${timingLabel(b)}, current ${timingLabel(c)}): the emulated side's speed-ups are ratios of emulated path lengths, not of hardware time`);
-  const emulated = [b === 'emulated' ? 'baseline' : '', c === 'emulated' ? 'current' : ''].filter(Boolean);
-  if (emulated.length) out.push(`${emulated.join(' and ')}: ${EMULATED_NOTE}`);
+  if (b === c && isLabTiming(b)) out.push(`baseline and current: ${timingNote(b)}`);
+  else {
+    if (isLabTiming(b)) out.push(`baseline: ${timingNote(b)}`);
+    if (isLabTiming(c)) out.push(`current: ${timingNote(c)}`);
+  }
   return out;
 }
 

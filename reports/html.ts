@@ -22,7 +22,7 @@ import { dotChartConfig } from './client-dots.js';
 import { memoryChartConfig } from './client-memory.js';
 import { REPORT_CSS } from './html-style.js';
 import { harnessCostText } from './harness-cost.js';
-import { EMULATED_NOTE, timingBasis, timingLabel } from './timing.js';
+import { EMULATED_NOTE, INSTRUCTIONS_NOTE, isLabTiming, timingBasis, timingLabel, timingNote } from './timing.js';
 import { HUGEPAGES_2M_NAME, MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
 import { DEFAULT_FLEET, FLEET_FORMULA, fleetTable, type FleetParams } from './fleet.js';
 
@@ -113,12 +113,18 @@ ${scripts.map((s) => `<script>${s}</script>`).join('\n')}
 `;
 }
 
+/** ' <strong>the lab's timing note.</strong>' for a TCG lab file, else ''. */
+function labNote(file: ResultsFile): string {
+  const t = timingBasis(file.host);
+  return isLabTiming(t) ? ` <strong>${esc(timingNote(t))}.</strong>` : '';
+}
+
 function fileSection(file: ResultsFile, label: string, i: number, multi: boolean, sections: WorkloadSection[], fleet: FleetParams | undefined): string {
   const head = multi ? `<h2>${esc(label)}</h2>` : '<h2>Results</h2>';
   const timing = timingBasis(file.host);
   const lab = file.host?.lab ? `, in bench lab (${file.host.lab.accel}, QEMU ${file.host.lab.qemu})` : '';
   const meta = `<p class="sub">Host <code>${esc(file.host?.id)}</code> (${esc(file.host?.kvmBackend)}, kernel ${esc(file.host?.kernel)}${esc(lab)}), timing ${esc(timingLabel(timing))}, run started ${esc(file.createdAt)}, ${esc(file.tool?.name)} ${esc(file.tool?.version)}; ${fmtCount(file.config?.samples)} fresh VMs per row, ${fmtCount(file.config?.scans)} scan(s) per VM.</p>${
-    timing === 'emulated' ? `\n<p class="warn timing">${esc(EMULATED_NOTE)}. Compare these times only with other emulated runs, through speed-ups.</p>` : ''
+    isLabTiming(timing) ? `\n<p class="warn timing">${esc(timingNote(timing))}. Compare these times only with other runs of the same basis, through speed-ups.</p>` : ''
   }`;
   const incomplete = file.complete === false ? '<p class="warn">This run did not complete: the file holds only the rows that finished.</p>' : '';
   return `<section class="file" id="f${i}">
@@ -149,7 +155,7 @@ function headlineSection(file: ResultsFile, i: number): string {
     )
     .join('\n');
   return `<h3 id="f${i}-headline">Headline</h3>
-<p class="sub">What the summary table above does not say: comparisons between two rows and what they mean, computed from this file's rows (cold scans, medians over fresh VMs; each row's own figures are in the table). Proxy rows are marked [proxy].${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
+<p class="sub">What the summary table above does not say: comparisons between two rows and what they mean, computed from this file's rows (cold scans, medians over fresh VMs; each row's own figures are in the table). Proxy rows are marked [proxy].${labNote(file)}</p>
 <div class="headlines">${items}</div>`;
 }
 
@@ -166,7 +172,7 @@ function fleetSection(file: ResultsFile, i: number, given: FleetParams | undefin
   const t = fleetTable(file, p);
   const scale = `${fmtCount(p.bootsPerDay)} boots per day, ${fmtCount(p.vmsPerHost)} VMs per host${given ? '' : ' (an example: set your own with <code>bench report --fleet BOOTS_PER_DAY,VMS_PER_HOST</code>)'}`;
   const head = `<h3 id="f${i}-fleet">What it costs a fleet</h3>
-<p class="sub">${scale}. ${FLEET_FORMULA.map((f) => esc(f)).join('; ')}. Medians per fresh VM from this file${t ? `, ${esc(t.title)}` : ''}.${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}: CPU time here is not what hardware would spend; memory is.</strong>` : ''}</p>`;
+<p class="sub">${scale}. ${FLEET_FORMULA.map((f) => esc(f)).join('; ')}. Medians per fresh VM from this file${t ? `, ${esc(t.title)}` : ''}.${isLabTiming(timingBasis(file.host)) ? ` <strong>${esc(timingNote(timingBasis(file.host)))}: CPU time here is not what hardware would spend; memory is.</strong>` : ''}</p>`;
   if (!t) return `${head}
 <p>No row with a whole-scan figure: nothing to scale.</p>`;
   const body = t.rows
@@ -242,7 +248,7 @@ function seriesSection(file: ResultsFile, i: number): string {
     .map((r) => `<tr><th>${esc(r.what)}</th><td>${esc(r.series)}</td><td>${esc(r.ours)}</td></tr>`)
     .join('\n');
   return `<h3 id="f${i}-series">The 2020 series' figures beside ours</h3>
-<p class="sub">The KVM_MEM_ALLONES RFC and KVM_MEM_PCI_HOLE v1/v2 quoted these; ours are computed from this file. Absolute times depend on the host (see its fingerprint): compare ratios.${timingBasis(file.host) === 'emulated' ? ` <strong>${esc(EMULATED_NOTE)}.</strong>` : ''}</p>
+<p class="sub">The KVM_MEM_ALLONES RFC and KVM_MEM_PCI_HOLE v1/v2 quoted these; ours are computed from this file. Absolute times depend on the host (see its fingerprint): compare ratios.${labNote(file)}</p>
 <div class="scroll"><table><thead><tr><th>quantity</th><th>2020 series</th><th>this file</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>`;
@@ -277,7 +283,7 @@ function hostSection(file: ResultsFile, i: number): string {
     ['limits raised for the run', esc(raisedLimitsText(h.raisedLimits))],
     ['root', esc(h.isRoot)],
     ['Node.js', esc(h.node)],
-    ['timing basis', esc(timingBasis(h) === 'emulated' ? EMULATED_NOTE : timingLabel('hardware'))],
+    ['timing basis', esc(timingNote(timingBasis(h)) || timingLabel('hardware'))],
     ...(h.lab
       ? ([
           ['lab', `bench lab VM, accelerator <code>${esc(h.lab.accel)}</code>, QEMU ${esc(h.lab.qemu)}, guest kernel ${esc(h.lab.guestKernel)}`],
@@ -302,7 +308,7 @@ function comparisonSection(c: Comparison): string {
     )
     .join('');
   const sub = c.files
-    .map((f, i) => `<th>time / hole access${f.timing === 'emulated' ? '<br><span class="iqr">emulated</span>' : ''}</th><th>speed-up<br><span class="iqr">CI</span></th><th>VMM exits<br>/ hole</th><th>2 MiB maps<br>held</th>${i ? '<th>speed-up vs first file<br><span class="iqr">gate verdict, p</span></th>' : ''}`)
+    .map((f, i) => `<th>time / hole access${isLabTiming(f.timing) ? `<br><span class="iqr">${f.timing}</span>` : ''}</th><th>speed-up<br><span class="iqr">CI</span></th><th>VMM exits<br>/ hole</th><th>2 MiB maps<br>held</th>${i ? '<th>speed-up vs first file<br><span class="iqr">gate verdict, p</span></th>' : ''}`)
     .join('');
   // Across backends a change is not a regression of either: say which way and whether the gate could tell.
   const verdictWord: Record<string, string> = { regression: 'smaller, significant', untested: 'could not tell', improvement: 'larger, significant', warning: 'warning', ok: 'not significant' };
@@ -354,10 +360,11 @@ ${groups}
 
 /** The timing warning of a comparison: which files are emulated, and that mixed bases compare only as speed-ups. */
 function emulatedFiles(c: Comparison): string {
-  const emu = c.files.filter((f) => f.timing === 'emulated').map((f) => f.label);
+  const emu = c.files.filter((f) => isLabTiming(f.timing)).map((f) => f.label);
   if (!emu.length) return '';
   const mixed = c.mixedTiming ? ' The files mix hardware and emulated timing: only the speed-ups compare, never the times.' : '';
-  return `<p class="warn timing">${esc(emu.join(', '))}: ${esc(EMULATED_NOTE)}.${esc(mixed)}</p>`;
+  const notes = [...new Set(c.files.filter((f) => isLabTiming(f.timing)).map((f) => timingNote(f.timing)))];
+  return `<p class="warn timing">${esc(emu.join(', '))}: ${esc(notes.join('; '))}.${esc(mixed)}</p>`;
 }
 
 /** "5" or "5 and 10" (several files): the fresh VMs per row. */
@@ -384,7 +391,7 @@ function methodologySection(results: ResultsFile[]): string {
 <li><strong>Samples and statistics.</strong> Each row is measured on ${esc(samplesText(results))} fresh VMs; figures are medians over them. The time charts draw every fresh VM as a dot, the median as a diamond and the interquartile range (25th to 75th percentile, linear interpolation) as a line, on a log axis whose range comes from the data; counts per hole access are on a linear axis from 0 (the comparison's speed-up bars keep error bars over the same range). Setup, VM creation and teardown are timed on the host clock, per VM.</li>
 <li><strong>Counters.</strong> Exits are counted by the VMM by kind; accesses KVM answers in-kernel never reach it. KVM statistics are deltas of KVM's binary statistics (pf_taken, pf_fixed, exits, pages_2m …) over the scan (setup excluded): a mapping made during setup, such as spte-prefetch's pre-fault, is not in them. pf_fixed counts the SPTEs a fault installed and, on 6.1, prefetched ones too (KVM_PRE_FAULT_MEMORY, the patched 2 MiB prefetch on fault), which later kernels no longer count there; prefetched SPTEs carry no Accessed bit, so where EPT/NPT A/D bits are off the first access of such a page faults once more. Whether a 2 MiB mapping happened at all is read from the gauge vm.pages_2m_now (with vm.pages_4k_now), taken after the scan, setup included. Host memory is the resident size (mincore) of the window's backing after the scans.</li>
 <li><strong>Proxies.</strong> memslot-flag and mmio-bus-device need kernel support no stock kernel has. They run as measured proxies: each hole read still causes a real exit that KVM answers in-kernel through a real KVM_MMIO_BUS device returning all-ones; the guest's scan code and results are unchanged. Every figure of a proxy is labelled [proxy].</li>
-<li><strong>Timing basis.</strong> Each file says whether its times are <em>hardware</em> time or <em>emulated</em>: a run inside <code>bench lab</code>'s VM under QEMU TCG, where ${esc(EMULATED_NOTE)}. The lab's accelerator, QEMU and kernels are in the host fingerprint.</li>
+<li><strong>Timing basis.</strong> Each file says whether its times are <em>hardware</em> time or <em>emulated</em>: a run inside <code>bench lab</code>'s VM under QEMU TCG, where ${esc(EMULATED_NOTE)}; or <em>instructions</em>: the same lab with QEMU's <code>-icount shift=0,sleep=off</code> (its default), ${esc(INSTRUCTIONS_NOTE)}. The lab's accelerator, QEMU and kernels are in the host fingerprint.</li>
 ${harnessCostItem(results)}
 <li><strong>Comparing.</strong> Absolute costs depend on the host (KVM backend, TDP or shadow paging, CPU): compare strategies as ratios measured in one run, and hosts by their speed-ups over userspace-exit.</li>
 </ul>

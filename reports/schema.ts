@@ -30,6 +30,9 @@ export interface LabInfo {
   qemu: string;
   /** The kernel booted inside the lab VM (the one whose KVM was measured). */
   guestKernel: string;
+  /** TCG only: what QEMU's clock counts — icount: executed instructions (1 ns each); wall: real
+   *  time of the emulation. Absent in files from before icount: wall. */
+  clock?: 'icount' | 'wall';
 }
 
 /** A LabInfo when `x` is one (extra fields dropped), else undefined. */
@@ -42,6 +45,8 @@ export function asLabInfo(x: unknown): LabInfo | undefined {
   if (o.outerHostId !== undefined && typeof o.outerHostId !== 'string') return undefined;
   const lab: LabInfo = { accel: o.accel, outerKernel: o.outerKernel as string, outerCpu: o.outerCpu as string, qemu: o.qemu as string, guestKernel: o.guestKernel as string };
   if (typeof o.outerHostId === 'string') lab.outerHostId = o.outerHostId;
+  if (o.clock === 'icount' || o.clock === 'wall') lab.clock = o.clock;
+  else if (o.clock !== undefined) return undefined;
   return lab;
 }
 
@@ -87,9 +92,10 @@ export interface HostFingerprint {
   /** Limits raised for the run and in force while it measured (maxMapCount and hugetlb above are the
    *  values before it). [] when none needed raising; absent in files written before it was recorded. */
   raisedLimits?: RaisedLimit[];
-  /** What the times mean (reports/timing.ts): emulated iff lab.accel is tcg. Absent in files
-   *  written before it existed: read them with timingBasis(), which says hardware. */
-  timing?: 'hardware' | 'emulated';
+  /** What the times mean (reports/timing.ts): instructions for a TCG lab with icount, emulated
+   *  for one without, else hardware. Absent in files written before it existed: read them with
+   *  timingBasis(), which says hardware. */
+  timing?: 'hardware' | 'emulated' | 'instructions';
   /** A short stable hash of the fields above that decide comparability (kernel, cpu, backend, params,
    *  and lab.accel when there is a lab). */
   id: string;
@@ -212,7 +218,7 @@ export function validateResults(x: unknown, name = 'results'): ResultsFile {
   if (!READABLE_SCHEMA_VERSIONS.includes(r.schemaVersion as number)) fail(`schema version ${String(r.schemaVersion)}, this tool reads ${READABLE_SCHEMA_VERSIONS.join(' and ')}`);
   if (!isObj(r.host) || typeof (r.host as Record<string, unknown>).id !== 'string') fail('missing host fingerprint');
   const timing = (r.host as Record<string, unknown>).timing;
-  if (timing !== undefined && timing !== 'hardware' && timing !== 'emulated') fail(`host.timing ${JSON.stringify(timing)} is unknown (hardware or emulated)`);
+  if (timing !== undefined && timing !== 'hardware' && timing !== 'emulated' && timing !== 'instructions') fail(`host.timing ${JSON.stringify(timing)} is unknown (hardware, emulated or instructions)`);
   const limitsProblem = raisedLimitsProblem((r.host as Record<string, unknown>).raisedLimits);
   if (limitsProblem) fail(`host.raisedLimits${limitsProblem}`);
   const costProblem = harnessCostProblem(r.harnessCost);

@@ -4,6 +4,7 @@
 import { summarize } from '../reports/summary.js';
 import { SCHEMA_ID, SCHEMA_VERSION, validateResults } from '../reports/schema.js';
 import type { Access, LabInfo, ResultRow, ResultsFile, Sample, Status } from '../reports/schema.js';
+import { timingFromLab } from '../reports/timing.js';
 
 /** How one fixture row is shaped. */
 export interface FixtureRowSpec {
@@ -128,15 +129,17 @@ export interface FixtureOptions {
   kernel?: string;
   /** KVM backend module (default kvm_pvm). */
   backend?: string;
-  /** A bench lab run: host.lab and host.timing follow (tcg → emulated). */
+  /** A bench lab run: host.lab and host.timing follow (tcg → emulated, tcg with clock icount → instructions). */
   lab?: LabInfo;
   /** Which KVM statistics the kernel had: all (default), all but the pf_* counters, or none (no KVM_GET_STATS_FD). */
   kvmStats?: 'all' | 'without-pf' | 'none';
 }
 
 /** A lab description as bench lab passes it in PCIHOLE_LAB. */
-export function fixtureLab(accel: 'tcg' | 'kvm'): LabInfo {
-  return { accel, outerKernel: '6.18.4-test', outerCpu: 'Test EPYC', qemu: '7.2.19', guestKernel: '6.1.0-57-amd64' };
+export function fixtureLab(accel: 'tcg' | 'kvm' | 'icount'): LabInfo {
+  const lab: LabInfo = { accel: accel === 'icount' ? 'tcg' : accel, outerKernel: '6.18.4-test', outerCpu: 'Test EPYC', qemu: '7.2.19', guestKernel: '6.1.0-57-amd64' };
+  if (accel === 'icount') lab.clock = 'icount';
+  return lab;
 }
 
 /** A complete, schema-valid ResultsFile (validated before it is returned). */
@@ -169,7 +172,7 @@ export function makeResults(opts: FixtureOptions = {}): ResultsFile {
       isRoot: true,
       node: 'v20.0.0',
       id: opts.hostId ?? 'h-test-1',
-      ...(opts.lab ? { lab: opts.lab, timing: opts.lab.accel === 'tcg' ? ('emulated' as const) : ('hardware' as const) } : {}),
+      ...(opts.lab ? { lab: opts.lab, timing: timingFromLab(opts.lab) } : {}),
     },
     config: {
       samples: 5,

@@ -33,6 +33,8 @@ test('hostFacts: lab and timing from PCIHOLE_LAB; emulated iff accel is tcg', ()
   const none = hostFacts({});
   assert.equal('lab' in none, false, 'no lab field outside a lab');
   assert.equal(none.timing, 'hardware');
+  assert.equal(hostFacts(env({ ...LAB, clock: 'icount' })).timing, 'instructions');
+  assert.equal('lab' in hostFacts(env({ ...LAB, clock: 'sundial' })), false, 'an unknown clock is not a lab description');
   const bad = hostFacts(env({ ...LAB, accel: 'emulated' }));
   assert.equal('lab' in bad, false, 'an invalid PCIHOLE_LAB is ignored');
 });
@@ -46,6 +48,7 @@ test('host id: unchanged outside a lab, and lab.accel is part of it inside one',
   assert.notEqual(tcg, before);
   assert.notEqual(tcg, kvm, 'the same guest kernel under TCG and under KVM are different hosts');
   assert.equal(hostId({ ...base, lab: { ...LAB, qemu: '9.0', outerCpu: 'other' } }), tcg, 'only accel of the lab enters the id');
+  assert.notEqual(hostId({ ...base, lab: { ...LAB, clock: 'icount' } }), tcg, 'TCG counting instructions is another host than TCG on its wall clock');
 });
 
 test('timing basis of a fingerprint: recorded value, else from the lab, else hardware (older files)', () => {
@@ -54,6 +57,8 @@ test('timing basis of a fingerprint: recorded value, else from the lab, else har
   assert.equal(timingBasis({ timing: 'emulated' }), 'emulated');
   assert.equal(timingBasis({ lab: { ...LAB, accel: 'tcg' } }), 'emulated');
   assert.equal(timingBasis({ lab: { ...LAB, accel: 'kvm' } }), 'hardware');
+  assert.equal(timingBasis({ lab: { ...LAB, clock: 'icount' } }), 'instructions');
+  assert.equal(timingBasis({ timing: 'instructions' }), 'instructions');
   assert.equal(timingLabel('emulated'), 'emulated (TCG)');
   assert.equal(EMULATED_NOTE, 'emulated (TCG): counts are exact, times are relative path lengths, not hardware time');
 });

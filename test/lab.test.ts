@@ -111,9 +111,9 @@ describe('accelerator choice', () => {
     assert.deepEqual(chooseAccel('tcg', intelNested), { accel: 'tcg', why: 'asked for --accel tcg' });
   });
 
-  test('QEMU options: host CPU under KVM, max CPU (SVM with NPT) under TCG', () => {
+  test('QEMU options: host CPU under KVM, max CPU (SVM with NPT) under TCG, counting instructions', () => {
     assert.deepEqual(accelArgs('kvm'), ['-accel', 'kvm', '-cpu', 'host']);
-    assert.deepEqual(accelArgs('tcg'), ['-accel', 'tcg', '-cpu', 'max']);
+    assert.deepEqual(accelArgs('tcg'), ['-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-cpu', 'max']);
   });
 });
 
@@ -205,7 +205,7 @@ describe('the guest side', () => {
     assert.match(a, /local,path=\/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap/);
     assert.match(a, /local,path=\/job,mount_tag=job,/);
     assert.match(a, /local,path=\/a,,b,mount_tag=share0,/);
-    assert.match(a, /-accel tcg -cpu max -smp 2 -m 4096M/);
+    assert.match(a, /-accel tcg -icount shift=0,sleep=off -cpu max -smp 2 -m 4096M/);
     assert.match(a, /-no-reboot/);
     assert.match(a, /panic=-1/);
   });

@@ -77,3 +77,23 @@ test('a version-1 file (no timing, no lab) still loads and reads as hardware', (
   assert.equal(compareResults([{ label: 'a', results: file }, { label: 'b', results: file }]).files[0].timing, 'hardware');
   assert.throws(() => validateResults({ ...old, host: { ...old.host, timing: 'fast' } }, 'bad.json'), /bad\.json: host\.timing "fast" is unknown/);
 });
+
+test('a TCG lab with icount: instructions, said wherever its times appear; two lab clocks never gate against each other', async () => {
+  const { INSTRUCTIONS_NOTE, timingLabel } = await import('../reports/timing.js');
+  const { gate } = await import('../reports/gate.js');
+  const file = makeResults({ lab: fixtureLab('icount') });
+  assert.equal(file.host.timing, 'instructions');
+  assert.equal(timingLabel('instructions'), 'instructions (TCG icount)');
+  assert.match(INSTRUCTIONS_NOTE, /^instructions \(TCG icount, 1 ns = 1 instruction\): exact path lengths, not hardware time; VM entries and exits count as one instruction each/);
+  const table = renderTable(file.rows, 5, 'instructions');
+  assert.equal(count(table, INSTRUCTIONS_NOTE), count(table, 'fresh VMs per row asked'));
+  assert.equal(count(table, EMULATED_NOTE), 0);
+  for (const s of workloadSections(file)) assert.ok(s.notes.includes(`${INSTRUCTIONS_NOTE}.`), s.title);
+  const html = renderReport([file], { generatedAt: 'T' });
+  assert.match(html, /timing instructions \(TCG icount\)/);
+  assert.ok(count(html, INSTRUCTIONS_NOTE) >= workloadSections(file).length + 3, 'header, headline, sections, 2020 figures, fingerprint');
+  // validated on load, clock included; an unknown clock is not a lab description
+  assert.equal(validateResults(structuredClone(file)).host.lab?.clock, 'icount');
+  assert.throws(() => gate(makeResults({ lab: fixtureLab('tcg') }), file, { thresholdPct: 5, alpha: 0.01, ratios: true }), /timing bases differ \(baseline emulated \(TCG\), current instructions \(TCG icount\)\): lab runs on TCG's wall clock and on icount instructions do not compare, not even as speed-ups/);
+  assert.doesNotThrow(() => gate(makeResults({ lab: fixtureLab('icount') }), makeResults({ lab: fixtureLab('icount') }), { thresholdPct: 5, alpha: 0.01, ratios: false }));
+});

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { HostError } from '../shared/errors.js';
 import { strategyLabel } from '../shared/row-id.js';
 import { hostFacts, type HostFacts } from '../host/host.js';
-import { timingLabel, EMULATED_NOTE } from '../../reports/timing.js';
+import { timingLabel, timingNote } from '../../reports/timing.js';
 import { openHost, previewRow } from '../measure/admit.js';
 import type { HostInfo } from '../../strategies/types.js';
 import { strategies } from '../../strategies/index.js';
@@ -105,5 +105,5 @@ function printFacts(f: HostFacts): void {
     console.log(`  lab           ${l.accel} under QEMU ${l.qemu}, guest kernel ${l.guestKernel}; outer host ${l.outerKernel}, ${l.outerCpu}${l.outerHostId ? ` (${l.outerHostId})` : ''}`);
   }
   const timing = f.timing ?? 'hardware';
-  console.log(`  timing        ${timing === 'emulated' ? EMULATED_NOTE : timingLabel(timing)}`);
+  console.log(`  timing        ${timingNote(timing) || timingLabel(timing)}`);
 }

@@ -10,7 +10,7 @@ import { checkOutput, writeOutput } from '../../reports/output-files.js';
 import { runSample } from '../measure/sample.js';
 import { summarize } from '../../reports/summary.js';
 import { fmtNs, fmtRatio } from '../../reports/format.js';
-import { EMULATED_NOTE, timingFromLab } from '../../reports/timing.js';
+import { isLabTiming, timingFromLab, timingNote } from '../../reports/timing.js';
 import { labFromEnv } from '../host/lab-env.js';
 import { userspaceExit } from '../../strategies/userspace-exit.js';
 import { memslotFlag } from '../../strategies/memslot-flag.js';
@@ -139,7 +139,8 @@ export async function referenceCommand(args: string[]): Promise<number> {
       tsSpeedup: paired(ts[0], ts[k]),
     }));
     console.log(`linux-q35-boot ecam, peer-bridge phase, ns per hole access (guest TSC), median of ${n} fresh VMs each, alternated C/TS${qemu.length ? '/QEMU' : ''}; ratios: medians of per-round ratios:`);
-    if (timingFromLab(labFromEnv()) === 'emulated') console.log(`${EMULATED_NOTE}.`);
+    const basis = timingFromLab(labFromEnv());
+    if (isLabTiming(basis)) console.log(`${timingNote(basis)}.`);
     const cell = (x: number, f: (v: number) => string) => (Number.isFinite(x) ? f(x) : '—');
     console.log(`${'mechanism'.padEnd(10)} ${'C loop'.padStart(10)} ${'koffi floor'.padStart(11)} ${'harness'.padStart(10)} ${'QEMU'.padStart(10)} ${'harness/C'.padStart(10)} ${'C speed-up'.padStart(11)} ${'harness speed-up'.padStart(17)}`);
     for (const r of rows) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../shared/errors.js';
 import { openHost } from '../measure/admit.js';
-import { activeWorkers, expandMatrix, runMatrix } from '../measure/run-matrix.js';
+import { ICOUNT_SETTLE_MS, activeWorkers, defaultOrder, expandMatrix, runMatrix } from '../measure/run-matrix.js';
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
 import { raisedLimits, restoreAndRecord, restoreOnExit } from '../host/host-prep.js';
@@ -47,8 +47,10 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
                README's gate-eval table shows a 5 % gate needs to catch a 10 % change with no
                false alarm); figures are medians over them
   --timeout    seconds a sample may run before it is killed and reported (default: 60)
-  --order      interleaved (default: one fresh VM of every row per round, so host drift hits
-               every row alike) or blocked (all samples of a row, then the next)
+  --order      interleaved (default on hardware: one fresh VM of every row per round, so host
+               drift hits every row alike) or blocked (default in the icount lab, where time is
+               instructions and does not drift: all samples of a row in a worker process of
+               its own, then the next, so no row's JIT state lands in another's figures)
   --out        folder for run folders (default: results)
   --gate       after the run, gate it against a baseline results file (see 'bench gate --help');
                a baseline from another host is compared through speed-ups (--ratios)
@@ -77,7 +79,7 @@ export async function runCommand(args: string[]): Promise<number> {
       access: { type: 'string', default: 'ecam' },
       samples: { type: 'string' },
       timeout: { type: 'string', default: '60' },
-      order: { type: 'string', default: 'interleaved' },
+      order: { type: 'string' },
       out: { type: 'string', default: 'results' },
       gate: { type: 'string' },
       'gate-threshold': { type: 'string', default: '5%' },
@@ -103,7 +105,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
   if (values['pci-hole-flag'] !== undefined) options.pciHoleFlag = parseCount('--pci-hole-flag', values['pci-hole-flag'], 0, 31);
   if ((options.pciHoleCap === undefined) !== (options.pciHoleFlag === undefined)) throw new UsageError('--pci-hole-cap and --pci-hole-flag go together (the patched kernel\'s capability number and memslot flag bit)');
-  if (values.order !== 'interleaved' && values.order !== 'blocked') throw new UsageError(`--order ${values.order}: expected interleaved or blocked`);
+  if (values.order !== undefined && values.order !== 'interleaved' && values.order !== 'blocked') throw new UsageError(`--order ${values.order}: expected interleaved or blocked`);
   let matrix = expandMatrix(strats, works, access);
   if (values.variant !== undefined) {
     // The baseline stays in, so that speed-ups can still be shown.
@@ -149,7 +151,8 @@ export async function runCommand(args: string[]): Promise<number> {
   file.rows = await runMatrix(host, matrix, {
     samples,
     timeoutMs,
-    order: values.order as 'interleaved' | 'blocked',
+    order: (values.order as 'interleaved' | 'blocked' | undefined) ?? defaultOrder(timingBasis(host.fingerprint)),
+    settleMs: timingBasis(host.fingerprint) === 'instructions' ? ICOUNT_SETTLE_MS : 0,
     stopped: () => interrupted,
     onProbed: (runnable) => bar?.setTotal(runnable * samples),
     onProgress(rows, done, current) {

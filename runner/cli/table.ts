@@ -2,7 +2,7 @@
 import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../../reports/format.js';
 import { baselineRow, exitMedian, groupRows, rowLabel, speedupPerAccess, speedupScan, IO_EXIT_KINDS, MMIO_EXIT_KINDS } from '../../reports/row-metrics.js';
 import type { ResultRow } from '../../reports/schema.js';
-import { EMULATED_NOTE, type TimingBasis } from '../../reports/timing.js';
+import { isLabTiming, timingNote, type TimingBasis } from '../../reports/timing.js';
 
 const HEAD = ['strategy', 'status', 'ns/access (IQR)', 'speed-up', 'scan', 'scan speed-up', 'holes', 'exits', 'memory', 'setup'];
 /** Shown after ns/access when the workload rescans in one VM (cold versus steady state). */
@@ -35,7 +35,7 @@ export function renderTable(rows: ResultRow[], samples: number, timing: TimingBa
       ];
     });
     out.push(`\n${g.workload} (${g.access}), ${samples} fresh VMs per row asked, cold scan${warm ? ' (and the last scan of each VM, warm)' : ''}, medians:`);
-    if (timing === 'emulated') out.push(`${EMULATED_NOTE}.`);
+    if (isLabTiming(timing)) out.push(`${timingNote(timing)}.`);
     const widths = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length > 3).map((b) => (b[i] ?? '').length)));
     const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     out.push(line(head));

@@ -79,10 +79,11 @@ export function hostFacts(env: NodeJS.ProcessEnv = process.env): HostFacts {
 }
 
 /** The comparability hash: kernel, CPU, backend and its parameters; lab.accel only for lab runs
- *  (so ids of hosts measured outside a lab stay what they were). */
+ *  (so ids of hosts measured outside a lab stay what they were), and lab.clock where recorded. */
 export function hostId(fp: Pick<HostFingerprint, 'kernel' | 'cpuModel' | 'cpus' | 'kvmBackend' | 'kvmParams' | 'lab'>): string {
   const parts: unknown[] = [fp.kernel, fp.cpuModel, fp.cpus, fp.kvmBackend, fp.kvmParams];
   if (fp.lab) parts.push(fp.lab.accel);
+  if (fp.lab?.clock) parts.push(fp.lab.clock);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
 }
 

@@ -52,10 +52,18 @@ export function chooseAccel(asked: 'auto' | Accel, f: AccelFacts): AccelChoice |
   if (asked === 'kvm') return kvmOk ? { accel: 'kvm', why: `asked for --accel kvm; ${f.backend}.nested=${f.nested}` } : { error: `--accel kvm: ${whyNot}; use --accel tcg` };
   return kvmOk
     ? { accel: 'kvm', why: `${f.backend} on this host offers nested virtualisation (nested=${f.nested})` }
-    : { accel: 'tcg', why: `${whyNot}: emulating the lab VM with TCG (times are emulated)` };
+    : { accel: 'tcg', why: `${whyNot}: emulating the lab VM with TCG (times are instructions: -icount)` };
 }
 
-/** QEMU's accelerator and CPU options for a choice. */
+/**
+ * QEMU's accelerator and CPU options for a choice. Under TCG, `-icount shift=0,sleep=off` makes
+ * QEMU's clock (and so the guest TSC) count executed instructions, 1 ns each, instead of following
+ * the emulation's wall time: lab figures become exact path lengths, repeatable on a loaded host
+ * (DESIGN.md §2c); sleep=off lets an idle guest skip ahead to its next timer at once.
+ */
 export function accelArgs(accel: Accel): string[] {
-  return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max'];
+  return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-cpu', 'max'];
 }
+
+/** What QEMU's clock counts under this accelerator (recorded in the fingerprint's lab.clock). */
+export const labClock = (accel: Accel): 'icount' | undefined => (accel === 'tcg' ? 'icount' : undefined);

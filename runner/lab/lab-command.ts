@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseCount } from '../shared/args.js';
 import { HostError, UsageError } from '../shared/errors.js';
-import { chooseAccel, readAccelFacts, type Accel } from './accel.js';
+import { chooseAccel, labClock, readAccelFacts, type Accel } from './accel.js';
 import { findLabHost, installLabPackages, LAB_PACKAGES } from './lab-host.js';
 import { runLab } from './lab-vm.js';
 
@@ -23,7 +23,8 @@ command's exit status is bench lab's (0 pass, 1 regression/failure, 2 bad input)
   --accel auto|kvm|tcg   kvm: QEMU on the host's KVM (-cpu host), needs kvm_intel/kvm_amd with
                          nested=1; tcg: QEMU's emulator (-cpu max: SVM with nested paging), on
                          any host. auto (default) picks kvm when it can and says why.
-                         Under tcg, counts are exact and times are emulated: relative path
+                         Under tcg, QEMU counts instructions (-icount shift=0,sleep=off): counts
+                         are exact and times are instructions, 1 ns = 1 instruction: exact path
                          lengths, not hardware time (results are labelled so).
   --cpus N               vCPUs of the lab VM (default: 2 under kvm, 1 under tcg, where QEMU's
                          multi-threaded TCG stalled the VM for many minutes now and then)
@@ -117,7 +118,8 @@ export function kvmModuleOverrides(dir: string | undefined): Map<string, string>
 /** What the fingerprint records about the lab (read by runner/host/host.ts from PCIHOLE_LAB). */
 export function labInfo(accel: Accel, qemu: string, guestKernel: string): Record<string, string> {
   const cpu = cpus()[0]?.model ?? 'unknown';
-  return { accel, outerKernel: release(), outerCpu: cpu, qemu, guestKernel };
+  const clock = labClock(accel);
+  return { accel, outerKernel: release(), outerCpu: cpu, qemu, guestKernel, ...(clock ? { clock } : {}) };
 }
 
 export async function labCommand(args: string[]): Promise<number> {

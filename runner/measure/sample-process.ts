@@ -28,8 +28,33 @@ export type ChildMessage =
 let kvm: Kvm | null = null;
 let cpuid: Buffer | null = null;
 /** A fresh process runs its first VMs 1.5-2x slower (V8 has not compiled the exit loop yet):
- *  the first sample of each worker is run and discarded. */
+ *  the first samples of each worker are run and discarded until two in a row agree within
+ *  WARM_WITHIN (at least WARMUP_MIN, at most WARMUP_MAX). In the icount lab, where a scan's
+ *  instructions are counted exactly, the userspace exits of a fresh worker's early VMs cost
+ *  ~15 200, ~11 800 or ~10 100 instructions each before settling at ~8 050, from the third to the
+ *  fifth VM on (seen in runs of 2026-12-03): V8 kept optimising the exit loop over several scans. */
+const WARMUP_MIN = 2;
+const WARMUP_MAX = 8;
+const WARM_WITHIN = 0.01;
 let warmedUp = false;
+
+/** The figure a warm-up compares: ns per hole access, or the whole scan where there is none. */
+const figure = (s: Sample) => s.scans[0]?.nsPerAccess ?? s.scans[0]?.ns ?? NaN;
+
+/** Runs and discards fresh VMs until the figure is steady (or WARMUP_MAX); a faulting guest stops it. */
+function warmUp(one: Parameters<typeof runSample>[0]): void {
+  let last = NaN;
+  for (let i = 0; i < WARMUP_MAX; i++) {
+    let x: number;
+    try {
+      x = figure(runSample(one));
+    } catch {
+      return; // a faulting guest faults again in the measured loop, where it is reported
+    }
+    if (i + 1 >= WARMUP_MIN && Math.abs(x - last) <= WARM_WITHIN * last) return;
+    last = x;
+  }
+}
 
 function send(m: ChildMessage): void {
   process.send?.(m);
@@ -42,14 +67,8 @@ function serve(req: RunRequest): void {
   kvm ??= Kvm.open();
   cpuid ??= kvm.supportedCpuid();
   const one = { kvm, cpuid, strategy, variant: req.variant, workload, access: req.access, options: req.options };
-  if (!warmedUp) {
-    try {
-      runSample(one);
-    } catch {
-      /* a faulting guest faults again below, where it is reported */
-    }
-    warmedUp = true;
-  }
+  if (!warmedUp) warmUp(one);
+  warmedUp = true;
   for (let i = 0; i < req.samples; i++) {
     try {
       send({ type: 'sample', sample: runSample(one) });

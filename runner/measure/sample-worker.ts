@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../reports/schema.js';
 import type { ChildMessage, RunRequest } from './sample-process.js';
+import { workerFlags } from './worker-flags.js';
 
 const CHILD = fileURLToPath(new URL('./sample-process.js', import.meta.url));
 
@@ -65,7 +66,7 @@ export class SampleWorker {
   private spawn(): ChildProcess {
     if (this.child) return this.child;
     this.stderr = '';
-    const c = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+    const c = fork(CHILD, [], { execArgv: [...process.execArgv, ...workerFlags()], stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
     c.stderr?.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
