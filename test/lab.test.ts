@@ -114,6 +114,8 @@ describe('accelerator choice', () => {
   test('QEMU options: host CPU under KVM, max CPU (SVM with NPT) under TCG, counting instructions', () => {
     assert.deepEqual(accelArgs('kvm'), ['-accel', 'kvm', '-cpu', 'host']);
     assert.deepEqual(accelArgs('tcg'), ['-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-cpu', 'max']);
+    assert.deepEqual(accelArgs('tcg', 'wall'), ['-accel', 'tcg', '-cpu', 'max'], '--clock wall');
+    assert.deepEqual(accelArgs('kvm', 'wall'), ['-accel', 'kvm', '-cpu', 'host']);
   });
 });
 
@@ -228,6 +230,7 @@ describe('bench lab bad input', () => {
   const bench = (args: string[]) => spawnSync(process.execPath, [cli, 'lab', ...args], { encoding: 'utf8' });
   for (const [args, msg] of [
     [['--accel', 'fast', '--', 'env'], /^bench: --accel fast: expected auto, kvm or tcg\n$/],
+    [['--clock', 'sundial', '--', 'env'], /^bench: --clock sundial: expected icount or wall\n$/],
     [['--cpus', '0', '--', 'env'], /^bench: --cpus 0: expected a whole number from 1 to 64\n$/],
     [['--memory', 'x', '--', 'env'], /^bench: --memory x: /],
     [[], /^bench: bench lab: give the command to run after --/],

@@ -61,9 +61,13 @@ export function chooseAccel(asked: 'auto' | Accel, f: AccelFacts): AccelChoice |
  * the emulation's wall time: lab figures become exact path lengths, repeatable on a loaded host
  * (DESIGN.md §2c); sleep=off lets an idle guest skip ahead to its next timer at once.
  */
-export function accelArgs(accel: Accel): string[] {
-  return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-cpu', 'max'];
+export function accelArgs(accel: Accel, clock: LabClock = 'icount'): string[] {
+  if (accel === 'kvm') return ['-accel', 'kvm', '-cpu', 'host'];
+  return ['-accel', 'tcg', ...(clock === 'icount' ? ['-icount', 'shift=0,sleep=off'] : []), '-cpu', 'max'];
 }
 
+/** What QEMU's clock follows under TCG: executed instructions (default) or the emulation's wall time. */
+export type LabClock = 'icount' | 'wall';
+
 /** What QEMU's clock counts under this accelerator (recorded in the fingerprint's lab.clock). */
-export const labClock = (accel: Accel): 'icount' | undefined => (accel === 'tcg' ? 'icount' : undefined);
+export const labClock = (accel: Accel, clock: LabClock = 'icount'): LabClock | undefined => (accel === 'tcg' ? clock : undefined);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseCount } from '../shared/args.js';
 import { HostError, UsageError } from '../shared/errors.js';
-import { chooseAccel, labClock, readAccelFacts, type Accel } from './accel.js';
+import { chooseAccel, labClock, readAccelFacts, type Accel, type LabClock } from './accel.js';
 import { findLabHost, installLabPackages, LAB_PACKAGES } from './lab-host.js';
 import { runLab } from './lab-vm.js';
 
@@ -26,6 +26,10 @@ command's exit status is bench lab's (0 pass, 1 regression/failure, 2 bad input)
                          Under tcg, QEMU counts instructions (-icount shift=0,sleep=off): counts
                          are exact and times are instructions, 1 ns = 1 instruction: exact path
                          lengths, not hardware time (results are labelled so).
+  --clock icount|wall    under tcg, what QEMU's clock follows: icount (default) counts executed
+                         instructions (times are instructions: exact, repeatable); wall follows
+                         the emulation's real time (times are emulated; faster for runs whose
+                         times do not matter, such as the KVM test files)
   --cpus N               vCPUs of the lab VM (default: 2 under kvm, 1 under tcg, where QEMU's
                          multi-threaded TCG stalled the VM for many minutes now and then)
   --memory MIB           its memory in MiB (default 6144)
@@ -116,9 +120,9 @@ export function kvmModuleOverrides(dir: string | undefined): Map<string, string>
 }
 
 /** What the fingerprint records about the lab (read by runner/host/host.ts from PCIHOLE_LAB). */
-export function labInfo(accel: Accel, qemu: string, guestKernel: string): Record<string, string> {
+export function labInfo(accel: Accel, qemu: string, guestKernel: string, clockAsked: LabClock = 'icount'): Record<string, string> {
   const cpu = cpus()[0]?.model ?? 'unknown';
-  const clock = labClock(accel);
+  const clock = labClock(accel, clockAsked);
   return { accel, outerKernel: release(), outerCpu: cpu, qemu, guestKernel, ...(clock ? { clock } : {}) };
 }
 
@@ -129,6 +133,7 @@ export async function labCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       accel: { type: 'string', default: 'auto' },
+      clock: { type: 'string', default: 'icount' },
       cpus: { type: 'string' },
       memory: { type: 'string', default: '6144' },
       timeout: { type: 'string', default: '3600' },
@@ -152,6 +157,8 @@ export async function labCommand(args: string[]): Promise<number> {
     if (!positionals.length) return 0;
   }
   if (!['auto', 'kvm', 'tcg'].includes(values.accel)) throw new UsageError(`--accel ${values.accel}: expected auto, kvm or tcg`);
+  if (values.clock !== 'icount' && values.clock !== 'wall') throw new UsageError(`--clock ${values.clock}: expected icount or wall`);
+  const clock = values.clock as LabClock;
   const cpusAsked = values.cpus === undefined ? null : parseCount('--cpus', values.cpus, 1, 64);
   const memoryMiB = parseMemoryMiB(values.memory);
   const timeoutS = parseCount('--timeout', values.timeout, 1, 86400);
@@ -175,10 +182,10 @@ export async function labCommand(args: string[]): Promise<number> {
   const readOnly = hiddenFolders([packageRoot, realpathSync(cwd)], shares);
   const env: Record<string, string> = { HOME: '/tmp', TERM: 'dumb', PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (/^(PCIHOLE_|NODE_)/.test(k) || k === 'CI' || k === 'LANG')) env[k] = v;
-  env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion));
+  env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion, clock));
   const say = (l: string) => process.stderr.write(l + '\n');
   say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
-  const out = await runLab({ host, accel: choice.accel, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, readOnly, append: values.append, overrides, verbose: values.verbose }, say);
+  const out = await runLab({ host, accel: choice.accel, clock, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, readOnly, append: values.append, overrides, verbose: values.verbose }, say);
   if (out.signal) return 128 + out.signal;
   if (out.status === null) {
     say(`lab: ${out.problem}`);

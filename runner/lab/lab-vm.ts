@@ -6,13 +6,15 @@ import { StringDecoder } from 'node:string_decoder';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accelArgs, type Accel } from './accel.js';
+import { accelArgs, type Accel, type LabClock } from './accel.js';
 import { buildInitramfs } from './initramfs.js';
 import type { LabHost } from './lab-host.js';
 
 export interface LabRun {
   host: LabHost;
   accel: Accel;
+  /** Under TCG: what QEMU's clock follows (default icount). */
+  clock?: LabClock;
   cpus: number;
   memoryMiB: number;
   timeoutS: number;
@@ -56,7 +58,7 @@ export function labMounts(r: LabRun): { tag: string; path: string; readOnly: boo
 
 export function qemuArgs(r: LabRun, kernel: string, initrd: string, job: string): string[] {
   const args = [
-    '-machine', 'q35', ...accelArgs(r.accel), '-smp', String(r.cpus), '-m', `${r.memoryMiB}M`,
+    '-machine', 'q35', ...accelArgs(r.accel, r.clock), '-smp', String(r.cpus), '-m', `${r.memoryMiB}M`,
     '-kernel', kernel, '-initrd', initrd,
     // panic=-1 reboots at once on a guest panic and -no-reboot turns that into QEMU exiting;
     // nowatchdog: under TCG a long syscall (65 536 mmaps) reads as a soft lockup (--timeout guards hangs).
