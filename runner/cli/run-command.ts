@@ -148,11 +148,12 @@ export async function runCommand(args: string[]): Promise<number> {
   bar?.start(matrix.length * samples, 0, { row: '' });
   let lastWrite = 0;
   let lastLine = 0;
+  const basis = timingBasis(host.fingerprint);
   file.rows = await runMatrix(host, matrix, {
     samples,
     timeoutMs,
-    order: (values.order as 'interleaved' | 'blocked' | undefined) ?? defaultOrder(timingBasis(host.fingerprint)),
-    settleMs: timingBasis(host.fingerprint) === 'instructions' ? ICOUNT_SETTLE_MS : 0,
+    order: (values.order as 'interleaved' | 'blocked' | undefined) ?? defaultOrder(basis),
+    settleMs: basis === 'instructions' ? ICOUNT_SETTLE_MS : 0,
     stopped: () => interrupted,
     onProbed: (runnable) => bar?.setTotal(runnable * samples),
     onProgress(rows, done, current) {

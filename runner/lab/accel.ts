@@ -52,7 +52,7 @@ export function chooseAccel(asked: 'auto' | Accel, f: AccelFacts): AccelChoice |
   if (asked === 'kvm') return kvmOk ? { accel: 'kvm', why: `asked for --accel kvm; ${f.backend}.nested=${f.nested}` } : { error: `--accel kvm: ${whyNot}; use --accel tcg` };
   return kvmOk
     ? { accel: 'kvm', why: `${f.backend} on this host offers nested virtualisation (nested=${f.nested})` }
-    : { accel: 'tcg', why: `${whyNot}: emulating the lab VM with TCG (times are instructions: -icount)` };
+    : { accel: 'tcg', why: `${whyNot}: emulating the lab VM with TCG` };
 }
 
 /**

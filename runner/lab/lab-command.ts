@@ -184,7 +184,8 @@ export async function labCommand(args: string[]): Promise<number> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (/^(PCIHOLE_|NODE_)/.test(k) || k === 'CI' || k === 'LANG')) env[k] = v;
   env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion, clock));
   const say = (l: string) => process.stderr.write(l + '\n');
-  say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
+  const times = choice.accel === 'kvm' ? '' : clock === 'icount' ? ' (times are instructions: -icount)' : ' (times are emulated: TCG wall clock)';
+  say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}${times}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
   const out = await runLab({ host, accel: choice.accel, clock, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, readOnly, append: values.append, overrides, verbose: values.verbose }, say);
   if (out.signal) return 128 + out.signal;
   if (out.status === null) {

@@ -54,15 +54,17 @@ export const KVM_CPU_MODELS: { cpu: string; after?: RegExp }[] = [
   { cpu: 'host,-arch-capabilities', after: /failed to set MSR 0x10a\b/ },
 ];
 
-/** A QEMU run that did not reach the done port, with QEMU's first line of stderr. */
+/** A QEMU run that did not reach the done port, with QEMU's stderr. */
 export class QemuFailed extends HostError {
   constructor(
     readonly status: string,
     readonly stderr: string,
   ) {
-    super(`QEMU did not run the scan to its end (status ${status}): ${stderr.trim().split('\n')[0] ?? ''}`);
+    super(`QEMU did not run the scan to its end (status ${status}): ${firstLine(stderr)}`);
   }
 }
+
+const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';
 
 /** Boots one fresh QEMU VM on the image; returns the guest's phase marks. */
 export function runQemu(rom: string, image: Uint8Array, ramFile: string, accel = 'kvm', cpu = accel === 'kvm' ? 'host' : 'max'): Mark[] {
@@ -107,7 +109,7 @@ export function runQemuKvm(rom: string, image: Uint8Array, ramFile: string): { m
     } catch (e) {
       if (!(e instanceof QemuFailed)) throw e;
       last = e;
-      refused.push(`-cpu ${cpu}: ${e.stderr.trim().split('\n')[0] ?? e.status}`);
+      refused.push(`-cpu ${cpu}: ${firstLine(e.stderr) || `status ${e.status}`}`);
     }
   }
   throw last!;

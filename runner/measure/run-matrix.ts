@@ -1,6 +1,7 @@
 // Runs the (strategy × variant × workload × access) matrix: probes every row in this process,
 // then takes samples in rounds — one fresh VM of each row per round — so that slow drift of a
-// shared host spreads over every row alike instead of landing on whichever row ran last.
+// shared host spreads over every row alike instead of landing on whichever row ran last; or,
+// where time is counted instructions and does not drift, row by row (defaultOrder).
 import type { Access, ResultRow, Sample } from '../../reports/schema.js';
 import type { TimingBasis } from '../../reports/timing.js';
 import type { HostInfo, ProbeResult, Strategy, StrategyOptions } from '../../strategies/types.js';
