@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../runner/shared/errors.js';
 import { MODULES, defaultKernel, isCached, listPatches, patchHash, tweakMakefile } from '../runner/kvm-build/kvm-build.js';
-import { SOURCE_TARBALL, missingPackages, neededPackages, versionMismatch } from '../runner/kvm-build/debian-packages.js';
+import { missingPackages, neededPackages, versionMismatch } from '../runner/kvm-build/debian-packages.js';
+import { seriesById } from '../runner/lab/kernel-series.js';
+
+const SOURCE_TARBALL = seriesById('6.1')!.sourceTarball;
 import { onPath } from '../runner/shared/on-path.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kvm-build-test-'));
@@ -134,6 +137,13 @@ describe('Debian packages', () => {
     assert.deepEqual(missingPackages(kernel, otherHeaders), []);
   });
 
+  test('6.12: its own source tarball, pinned to the image\'s version; another kernel is refused in one line', () => {
+    const need = neededPackages('6.12.118+deb12-amd64');
+    assert.deepEqual(need.slice(0, 2).map((p) => p.pkg), ['linux-source-6.12=6.12.118-1~deb12u1', 'linux-headers-6.12.118+deb12-amd64']);
+    assert.deepEqual(need[0].sign, { file: '/usr/src/linux-source-6.12.tar.xz' });
+    assert.throws(() => neededPackages('6.18.44-fc-v1252'), (e: unknown) => e instanceof HostError && /^kernel 6\.18\.44-fc-v1252: kernel\/ has patches for Debian's 6\.1 and 6\.12 kernels only/.test(e.message));
+  });
+
   test('onPath: finds sh, not a made-up command, and refuses shell syntax', () => {
     assert.equal(onPath('sh'), true);
     assert.equal(onPath('pcihole-no-such-command'), false);
@@ -167,6 +177,13 @@ describe('defaultKernel: which kernel to build for', () => {
     assert.equal(defaultKernel('6.1.0-10-amd64', root), '6.1.0-57-amd64', 'running 6.1 without headers');
   });
 
+  test('a series: the newest 6.12 build when asked for 6.12, never a 6.12 for the default 6.1', () => {
+    const root = modules({ '6.1.0-57-amd64': true, '6.12.107+deb12-amd64': true, '6.12.118+deb12-amd64': true });
+    assert.equal(defaultKernel('6.18.0-v782', root, '6.12'), '6.12.118+deb12-amd64');
+    assert.equal(defaultKernel('6.12.107+deb12-amd64', root, '6.12'), '6.12.107+deb12-amd64', 'the running one of the series');
+    assert.equal(defaultKernel('6.18.0-v782', root), '6.1.0-57-amd64');
+  });
+
   test('null when /lib/modules has no Debian 6.1 kernel', () => {
     assert.equal(defaultKernel('6.18.0-v782', modules({ '6.18.0-v782': true, '6.12.0-1-amd64': true, '6.1.0-57-arm64': true })), null);
     assert.equal(defaultKernel('6.1.0-57-amd64', join(tmp, 'no-modules')), null);
@@ -174,13 +191,15 @@ describe('defaultKernel: which kernel to build for', () => {
 });
 
 describe('the extracted source covers the patches', () => {
-  test('every file a kernel/*.patch touches is under SOURCE_PARTS', async () => {
+  test('every file a kernel/SERIES/*.patch touches is under SOURCE_PARTS', async () => {
     const { readFileSync, readdirSync } = await import('node:fs');
-    const { KERNEL_DIR } = await import('./private-uapi.js');
+    const { SERIES_DIRS } = await import('./private-uapi.js');
     const { SOURCE_PARTS } = await import('../runner/kvm-build/kvm-build.js');
-    const touched = readdirSync(KERNEL_DIR)
-      .filter((f) => f.endsWith('.patch'))
-      .flatMap((f) => [...readFileSync(join(KERNEL_DIR, f), 'utf8').matchAll(/^diff --git a\/(\S+) /gm)].map((m) => m[1]));
+    const touched = SERIES_DIRS.flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.patch'))
+        .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^diff --git a\/(\S+) /gm)].map((m) => m[1])),
+    );
     assert.ok(touched.length > 0);
     for (const file of touched) assert.ok(SOURCE_PARTS.some((p) => file === p || file.startsWith(p + '/')), `${file} is patched but not extracted`);
   });
@@ -206,6 +225,18 @@ describe('bench kvm test: the matrix rows the patches decide', () => {
     const why: string[] = [];
     assert.equal(matrixFailures(rows, false, (l) => why.push(l)), 1);
     assert.ok(why.some((l) => /FAIL patched memslot-flag\/kernel: 1\.002 faults per hole access, want 1\.95-2\.05/.test(l)), why.join('\n'));
+  });
+
+  test('6.12: spte-prefetch is measured on stock (upstream KVM_PRE_FAULT_MEMORY), the series reads fault once', async () => {
+    const { matrixExpect, MATRIX_EXPECT } = await import('../runner/kvm-build/kvm-command.js');
+    const e = matrixExpect('6.12');
+    const row = (s: string, v: string) => e.find((x) => x.strategy === s && x.variant === v)!;
+    assert.equal(row('spte-prefetch', '').stock, 'measured');
+    assert.equal(row('spte-prefetch', '').stockReason, undefined);
+    assert.deepEqual(row('memslot-flag', 'kernel').faultsPerHole, [0.95, 1.05]);
+    assert.equal(row('spte-prefetch', 'fault-2m').stock, 'unsupported');
+    assert.equal(matrixExpect('6.1'), MATRIX_EXPECT);
+    assert.equal(e.length, MATRIX_EXPECT.length);
   });
 
   test('stock: unsupported must name the missing capability', async () => {

@@ -4,18 +4,21 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpioNewc } from '../runner/lab/cpio.js';
-import { moduleLoadOrder } from '../runner/lab/initramfs.js';
+import { buildInitramfs, moduleBytes, moduleLoadOrder } from '../runner/lab/initramfs.js';
+import { looksLikeSeries, parseSeries, seriesOf } from '../runner/lab/kernel-series.js';
 import { chooseAccel, accelArgs } from '../runner/lab/accel.js';
 import { defaultKernel, findLabHost, isStaticElf } from '../runner/lab/lab-host.js';
-import { badShare, benchShares, hiddenFolders, parseMemoryMiB } from '../runner/lab/lab-command.js';
+import { badShare, benchShares, hiddenFolders, mmuParams, parseMemoryMiB } from '../runner/lab/lab-command.js';
 import { labMounts, qemuArgs, runScript, shq, type LabRun } from '../runner/lab/lab-vm.js';
 import { UsageError } from '../runner/shared/errors.js';
 
 const BUSYBOX = '/bin/busybox';
+/** findLabHost also needs QEMU and a static busybox on this host. */
+const findLabHostPossible = () => ['/usr/bin/qemu-system-x86_64', '/usr/local/bin/qemu-system-x86_64'].some((p) => existsSync(p)) && existsSync(BUSYBOX) && isStaticElf(BUSYBOX);
 
 describe('cpio newc archive', () => {
   const archive = cpioNewc([
@@ -84,6 +87,11 @@ describe('module load order from modules.dep', () => {
     assert.equal(order.length, 9);
   });
 
+  test('a module built into the kernel (modules.builtin) needs no file', () => {
+    const order = moduleLoadOrder(dep, ['9pnet_virtio', '9p'], 'kernel/drivers/virtio/virtio_ring.ko\nkernel/fs/netfs/netfs.ko\n');
+    assert.deepEqual(order, ['kernel/net/9p/9pnet.ko', 'kernel/net/9p/9pnet_virtio.ko', 'kernel/fs/9p/9p.ko']);
+  });
+
   test('a module the kernel does not have is named', () => {
     assert.throws(() => moduleLoadOrder(dep, ['kvm_intel']), /module kvm_intel is not in modules.dep/);
   });
@@ -144,6 +152,61 @@ describe('lab host and options', () => {
     }
   });
 
+  test('--kernel 6.12 boots the newest 6.12 kernel; 6.1 stays the default; an unknown series is one line', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pcihole-boot-'));
+    try {
+      const boot = join(root, 'boot');
+      const mods = join(root, 'modules');
+      mkdirSync(boot);
+      for (const v of ['6.1.0-57-amd64', '6.12.107+deb12-amd64', '6.12.118+deb12-amd64']) {
+        writeFileSync(join(boot, `vmlinuz-${v}`), '');
+        mkdirSync(join(mods, v, 'kernel/arch/x86/kvm'), { recursive: true });
+        writeFileSync(join(mods, v, 'modules.dep'), '');
+      }
+      assert.equal(defaultKernel(boot, mods)?.version, '6.1.0-57-amd64', 'a newer 6.12 does not replace the default series');
+      assert.equal(defaultKernel(boot, mods, '6.12')?.version, '6.12.118+deb12-amd64');
+      if (findLabHostPossible()) {
+        assert.equal(findLabHost({ kernel: '6.12' }, { boot, modules: mods }).kernelVersion, '6.12.118+deb12-amd64');
+        assert.equal(findLabHost({ kernel: '6.12' }, { boot, modules: mods }).series, '6.12');
+        assert.equal(findLabHost({}, { boot, modules: mods }).series, '6.1');
+      }
+      assert.throws(() => findLabHost({ kernel: '5.10' }, { boot, modules: mods }), (e: unknown) => e instanceof UsageError && /^--kernel 5\.10: expected a kernel series \(6\.1 or 6\.12\) or a vmlinuz file$/.test(e.message));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    assert.equal(seriesOf('6.12.118+deb12-amd64')?.id, '6.12');
+    assert.equal(seriesOf('6.1.0-57-amd64')?.id, '6.1');
+    assert.equal(seriesOf('6.18.44-fc-v1252'), null);
+    assert.equal(looksLikeSeries('6.12'), true);
+    assert.equal(looksLikeSeries('/boot/vmlinuz-6.12.118+deb12-amd64'), false, 'a path stays a path');
+    assert.equal(parseSeries('--kernel', '6.12').sourceTarball, '/usr/src/linux-source-6.12.tar.xz');
+  });
+
+  test('--mmu shadow turns nested paging off in the vendor module; .ko.xz modules are unpacked', () => {
+    assert.equal(mmuParams('tdp'), undefined);
+    assert.deepEqual([...mmuParams('shadow')!], [['kvm_amd', 'npt=0'], ['kvm_intel', 'ept=0']]);
+    const dir = mkdtempSync(join(tmpdir(), 'pcihole-mods-'));
+    try {
+      const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(60, 7)]);
+      writeFileSync(join(dir, 'a.ko'), elf);
+      const xz = spawnSync('xz', ['-c', join(dir, 'a.ko')]);
+      if (xz.status === 0) {
+        writeFileSync(join(dir, 'a.ko.xz'), xz.stdout);
+        assert.deepEqual(moduleBytes(join(dir, 'a.ko.xz')), elf);
+      }
+      assert.deepEqual(moduleBytes(join(dir, 'a.ko')), elf);
+      assert.throws(() => moduleBytes(join(dir, 'a.ko.zst')), /only \.ko and \.ko\.xz modules/);
+      // the load order carries each module's parameters for /init's insmod
+      const deps = ['kvm', 'kvm_amd', 'kvm_intel', 'virtio_pci', '9pnet_virtio', '9p'];
+      writeFileSync(join(dir, 'modules.dep'), deps.map((m) => `${m}.ko:`).join('\n') + '\n');
+      for (const m of deps) writeFileSync(join(dir, `${m}.ko`), elf);
+      const cpio = buildInitramfs({ modulesDir: dir, busybox: BUSYBOX, params: mmuParams('shadow') }).toString('latin1');
+      assert.match(cpio, /virtio_pci\n9pnet_virtio\n9p\nkvm\nkvm_amd npt=0\nkvm_intel ept=0\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--memory takes MiB or a G/M suffix and rejects nonsense in one line', () => {
     assert.equal(parseMemoryMiB('6144'), 6144);
     assert.equal(parseMemoryMiB('6G'), 6144);
@@ -176,7 +239,7 @@ describe('lab host and options', () => {
 
 describe('the guest side', () => {
   const run: LabRun = {
-    host: { qemu: 'q', qemuVersion: '7.2', kernel: 'k', kernelVersion: '6.1', modulesDir: 'm', busybox: BUSYBOX },
+    host: { qemu: 'q', qemuVersion: '7.2', kernel: 'k', kernelVersion: '6.1', series: '6.1', modulesDir: 'm', busybox: BUSYBOX },
     accel: 'tcg', cpus: 2, memoryMiB: 4096, timeoutS: 10,
     argv: ['/usr/bin/printf', '%s|', "it's", 'a b', '$HOME'],
     cwd: '/',

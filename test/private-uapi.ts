@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KERNEL_DIR = join(root, 'kernel');
+/** kernel/<series>/: one series of patches per Debian kernel series (6.1, 6.12). */
+export const SERIES_DIRS = readdirSync(KERNEL_DIR)
+  .filter((d) => /^\d+\.\d+$/.test(d))
+  .map((d) => join(KERNEL_DIR, d));
 export const PRIVATE_UAPI_DIR = join(KERNEL_DIR, 'selftests');
 export const PRIVATE_UAPI_H = join(PRIVATE_UAPI_DIR, 'pcihole_uapi.h');
 
@@ -38,8 +42,8 @@ export function uapiAdditions(patch: string): string {
   return out.join('\n');
 }
 
-/** Every patch's uapi additions, concatenated in apply order. */
-export function patchUapi(kernelDir = KERNEL_DIR): string {
+/** Every patch's uapi additions in a series folder, concatenated in apply order. */
+export function patchUapi(kernelDir: string): string {
   return readdirSync(kernelDir)
     .filter((f) => f.endsWith('.patch'))
     .sort()
@@ -47,7 +51,7 @@ export function patchUapi(kernelDir = KERNEL_DIR): string {
     .join('\n');
 }
 
-/** Upstream ABI that kernel/0003 backports: newer system headers may have it, under the same numbers. */
+/** Upstream ABI that kernel/6.1/0003 backports (upstream from 6.10): newer system headers may have it, under the same numbers. */
 export const BACKPORTED = ['KVM_CAP_PRE_FAULT_MEMORY', 'KVM_PRE_FAULT_MEMORY'];
 
 /** The macros pcihole_uapi.h defines (with a value), in file order; `privateOnly` drops the backported upstream ones. */

@@ -34,8 +34,13 @@ export function meminfo(key: string): number {
   return Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(read('/proc/meminfo'))?.[1] ?? 0);
 }
 
-export function kvmBackend(): string {
-  return BACKENDS.find((m) => existsSync(`/sys/module/${m}`)) ?? 'unknown';
+/** The backend module, with "-shadow" when its nested paging is off (kvm_amd npt=0, kvm_intel ept=0):
+ *  KVM then runs the shadow MMU (arch/x86/kvm/mmu/mmu.c without tdp_enabled), another path for every row. */
+export function kvmBackend(sys = '/sys/module'): string {
+  const m = BACKENDS.find((b) => existsSync(`${sys}/${b}`));
+  if (!m) return 'unknown';
+  const tdp = { kvm_amd: 'npt', kvm_intel: 'ept' }[m];
+  return tdp && /^(N|0)$/.test(read(`${sys}/${m}/parameters/${tdp}`)) ? `${m}-shadow` : m;
 }
 
 export function kvmParams(): Record<string, string> {

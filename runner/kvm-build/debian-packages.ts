@@ -2,9 +2,16 @@
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { onPath } from '../shared/on-path.js';
+import { HostError } from '../shared/errors.js';
+import { KERNEL_SERIES, seriesOf, type KernelSeries } from '../lab/kernel-series.js';
 
-/** Debian's full source of the 6.1 kernels (one tarball for every 6.1.0-N ABI). */
-export const SOURCE_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
+/** The Debian series of a kernel release, whose linux-source-SERIES tarball (one for every ABI of
+ *  the series) and kernel/SERIES patches the build uses. */
+export function seriesFor(kernel: string): KernelSeries {
+  const s = seriesOf(kernel);
+  if (!s) throw new HostError(`kernel ${kernel}: kernel/ has patches for Debian's ${KERNEL_SERIES.map((k) => k.id).join(' and ')} kernels only (e.g. 6.1.0-57-amd64, 6.12.118+deb12-amd64)`);
+  return s;
+}
 
 
 /** How a package is recognised as installed: a file it ships, or a command it puts on PATH. */
@@ -13,7 +20,7 @@ export type PackageSign = { file: string } | { command: string };
 /** Package name → what shows it is installed. */
 export function neededPackages(kernel: string): { pkg: string; sign: PackageSign }[] {
   return [
-    { pkg: 'linux-source-6.1', sign: { file: SOURCE_TARBALL } },
+    { pkg: seriesFor(kernel).sourceInstall, sign: { file: seriesFor(kernel).sourceTarball } },
     { pkg: `linux-headers-${kernel}`, sign: { file: `/lib/modules/${kernel}/build/Makefile` } },
     { pkg: 'make', sign: { command: 'make' } },
     { pkg: 'gcc', sign: { command: 'gcc' } },
@@ -34,7 +41,8 @@ export function missingPackages(kernel: string, has: { file: (p: string) => bool
 /** Why the source and headers packages cannot build together, or null (unknown versions pass). */
 export function versionMismatch(kernel: string, source: string | null, headers: string | null): string | null {
   if (!source || !headers || source === headers) return null;
-  return `linux-source-6.1 is ${source} but linux-headers-${kernel} is ${headers}: install matching versions (sudo apt-get install linux-source-6.1 linux-headers-${kernel}, after apt-get update)`;
+  const s = seriesFor(kernel);
+  return `${s.sourcePackage} is ${source} but linux-headers-${kernel} is ${headers}: install matching versions (sudo apt-get install ${s.sourceInstall} linux-headers-${kernel}, after apt-get update)`;
 }
 
 /** The Debian package version of an installed package, or null. */

@@ -1,5 +1,5 @@
-// Builds KVM modules (kvm.ko, kvm-amd.ko, kvm-intel.ko) for a Debian 6.1 kernel with the
-// project's kernel/*.patch applied, out of tree against linux-headers-VERSION, cached by
+// Builds KVM modules (kvm.ko, kvm-amd.ko, kvm-intel.ko) for a Debian 6.1 or 6.12 kernel with the
+// project's kernel/SERIES/*.patch applied, out of tree against linux-headers-VERSION, cached by
 // (kernel version, hash of the patches and this recipe).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -7,11 +7,12 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { cpus, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HostError } from '../shared/errors.js';
-import { SOURCE_TARBALL, missingPackages, packageVersion, versionMismatch } from './debian-packages.js';
+import { missingPackages, packageVersion, seriesFor, versionMismatch } from './debian-packages.js';
+import { seriesOf } from '../lab/kernel-series.js';
 
 /** Bump when the steps below change what gets built. */
 const RECIPE = 'kvm-build 2: arch/x86/kvm + virt/kvm + include/uapi/linux/kvm.h + include/linux/kvm_host.h, Makefile tweaks, strip --strip-debug';
-/** The parts of linux-source-6.1 that the patches touch; the copy's include/ comes first (tweakMakefile). */
+/** The parts of linux-source-SERIES that the patches touch; the copy's include/ comes first (tweakMakefile). */
 export const SOURCE_PARTS = ['arch/x86/kvm', 'virt/kvm', 'include/uapi/linux/kvm.h', 'include/linux/kvm_host.h'];
 export const MODULES = ['kvm.ko', 'kvm-amd.ko', 'kvm-intel.ko'];
 
@@ -81,7 +82,8 @@ export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: st
   const log = opts.log ?? (() => {});
   const missing = missingPackages(opts.kernel);
   if (missing.length) throw new HostError(`missing Debian packages: ${missing.join(' ')}; run: sudo apt-get install ${missing.join(' ')}`);
-  const src = packageVersion('linux-source-6.1');
+  const series = seriesFor(opts.kernel);
+  const src = packageVersion(series.sourcePackage);
   const hdr = packageVersion(`linux-headers-${opts.kernel}`);
   const mismatch = versionMismatch(opts.kernel, src, hdr);
   if (mismatch) throw new HostError(mismatch);
@@ -95,9 +97,9 @@ export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: st
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
-    log(`extracting ${SOURCE_PARTS.join(', ')} from ${SOURCE_TARBALL}`);
-    const top = 'linux-source-6.1';
-    run('tar', ['-xJf', SOURCE_TARBALL, '--strip-components=1', ...SOURCE_PARTS.map((p) => `${top}/${p}`)], work);
+    log(`extracting ${SOURCE_PARTS.join(', ')} from ${series.sourceTarball}`);
+    const top = `linux-source-${series.id}`;
+    run('tar', ['-xJf', series.sourceTarball, '--strip-components=1', ...SOURCE_PARTS.map((p) => `${top}/${p}`)], work);
     for (const p of patches) {
       log(`applying ${p.split('/').pop()}`);
       run('patch', ['-p1', '--forward', '--batch', '--quiet'], work, readFileSync(p));
@@ -121,11 +123,17 @@ export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: st
   return result(true);
 }
 
-/** The kernel to build for: the running one when it is a Debian 6.1 kernel with headers, else the newest such in /lib/modules. */
-export function defaultKernel(running: string, modulesRoot = '/lib/modules'): string | null {
-  const ok = (v: string) => /^6\.1\.0-\d+-(amd64|cloud-amd64|rt-amd64)$/.test(v);
+/** Orders kernel releases newest first ("6.1.0-57" after "6.1.0-9", "6.12.118+deb12" by its numbers). */
+const newestFirst = (a: string, b: string) => {
+  const key = (v: string) => v.split(/[.+-]/).map((p) => (/^\d+$/.test(p) ? p.padStart(6, '0') : p)).join('.');
+  return key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0;
+};
+
+/** The kernel of a series (default 6.1) to build for: the running one when it is of that series and
+ *  has headers, else the newest such in /lib/modules. */
+export function defaultKernel(running: string, modulesRoot = '/lib/modules', series = '6.1'): string | null {
+  const ok = (v: string) => seriesOf(v)?.id === series;
   if (ok(running) && existsSync(join(modulesRoot, running, 'build'))) return running;
   const found = existsSync(modulesRoot) ? readdirSync(modulesRoot).filter(ok) : [];
-  const abi = (v: string) => Number(v.split('-')[1]);
-  return found.sort((a, b) => abi(b) - abi(a))[0] ?? null;
+  return found.sort(newestFirst)[0] ?? null;
 }

@@ -9,30 +9,39 @@ import { parseArgs } from 'node:util';
 import { HostError, UsageError } from '../shared/errors.js';
 import { strategyLabel } from '../shared/row-id.js';
 import { defaultKernel as labKernel } from '../lab/lab-host.js';
+import { DEFAULT_SERIES, KERNEL_SERIES, looksLikeSeries, parseSeries, seriesOf } from '../lab/kernel-series.js';
 import { buildKvm, defaultCacheRoot, defaultKernel } from './kvm-build.js';
+import { seriesFor } from './debian-packages.js';
 import { buildSelftests } from './selftests.js';
 
-export const KVM_HELP = `usage: bench kvm build [--kernel VERSION] [--cache DIR] [--force]
-       bench kvm test [--cache DIR] [--no-matrix]
+export const KVM_HELP = `usage: bench kvm build [--kernel SERIES|VERSION] [--cache DIR] [--force]
+       bench kvm test [--kernel SERIES] [--cache DIR] [--no-matrix]
 
-build  applies kernel/*.patch (KVM_MEM_PCI_HOLE, KVM_REGISTER_MMIO_FILL, KVM_PRE_FAULT_MEMORY,
-       KVM_MEM_SINGLE_HVA[_2M], KVM_MEM_PREFETCH_2M[_BATCH], KVM_MEM_PCI_HOLE_MMIO) to Debian's
-       linux-source-6.1 and builds kvm.ko, kvm-amd.ko, kvm-intel.ko out of tree against
-       linux-headers-VERSION (~2-3 min on 2 cores), cached by (VERSION, patch hash) in
-       ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that folder. VERSION defaults to the
-       running kernel when it is a Debian 6.1 one, else the newest 6.1 in /lib/modules.
+kernel/ holds one series of patches per Debian kernel series: kernel/6.1/ (KVM_MEM_PCI_HOLE,
+KVM_REGISTER_MMIO_FILL, a KVM_PRE_FAULT_MEMORY backport, KVM_MEM_SINGLE_HVA[_2M],
+KVM_MEM_PREFETCH_2M[_BATCH], KVM_MEM_PCI_HOLE_MMIO) and kernel/6.12/ (the same but the backport:
+KVM_PRE_FAULT_MEMORY is upstream there). Their selftests, kernel/selftests/, serve both.
+
+build  applies kernel/SERIES/*.patch to Debian's linux-source-SERIES and builds kvm.ko,
+       kvm-amd.ko, kvm-intel.ko out of tree against linux-headers-VERSION (~2-3 min on 2 cores),
+       cached by (VERSION, patch hash) in ~/.cache/pcihole-bench/kvm/VERSION-HASH/; prints that
+       folder. --kernel takes a series (${KERNEL_SERIES.map((k) => k.id).join(', ')}: its running or newest kernel with
+       headers) or a VERSION; default ${DEFAULT_SERIES}.
        Load them: docs/patched-kvm.md, or bench lab --kvm-modules FOLDER -- <command>.
-test   builds the modules for the lab's kernel and kernel/selftests/*_test.c, then in the lab VM:
-       the selftests and a 1-sample matrix of the rows the patches decide on the patched modules
-       (kernel variants measured), and again on the stock modules (--stock selftests, kernel
-       variants unsupported with the reason, proxies proxy). Exit 0 pass, 1 fail, 2 bad input.
+test   builds the modules for the lab's kernel of the series (default ${DEFAULT_SERIES}) and
+       kernel/selftests/*_test.c, then in the lab VM booting that kernel: the selftests and a
+       1-sample matrix of the rows the patches decide on the patched modules (kernel variants
+       measured), and again on the stock modules (--stock selftests, kernel variants unsupported
+       with the reason, proxies proxy). Exit 0 pass, 1 fail, 2 bad input.
 
-  --kernel VERSION   kernel to build for (e.g. 6.1.0-57-amd64)
+  --kernel SERIES|VERSION   kernel to build for (e.g. 6.12 or 6.1.0-57-amd64; test: a series)
   --cache DIR        cache folder (default ~/.cache/pcihole-bench/kvm)
   --force            rebuild even when cached
   --no-matrix        test: selftests only`;
 
 const repoRoot = () => resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** kernel/SERIES: the patches for a kernel's series. */
+const patchDirFor = (kernel: string) => join(repoRoot(), 'kernel', seriesFor(kernel).id);
 
 export async function kvmCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -49,24 +58,26 @@ export async function kvmCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const cacheRoot = resolve(values.cache ?? defaultCacheRoot());
+  const asked = values.kernel ?? DEFAULT_SERIES;
   if (sub === 'build') {
-    const kernel = values.kernel ?? defaultKernel(release());
-    if (!kernel) throw new HostError('no Debian 6.1 kernel found in /lib/modules: pass --kernel VERSION (e.g. 6.1.0-57-amd64) and install linux-headers-VERSION');
-    if (!/^6\.1\.\d+-\d+-[a-z0-9-]+$/.test(kernel)) throw new UsageError(`--kernel ${kernel}: expected a Debian 6.1 kernel version such as 6.1.0-57-amd64`);
-    const b = buildKvm({ kernel, patchDir: join(repoRoot(), 'kernel'), cacheRoot, force: values.force, log: (l) => console.error(`kvm build: ${l}`) });
+    const series = looksLikeSeries(asked) ? parseSeries('--kernel', asked) : seriesOf(asked);
+    if (!series) throw new UsageError(`--kernel ${asked}: expected a series (${KERNEL_SERIES.map((k) => k.id).join(', ')}) or a Debian kernel version of one (e.g. 6.1.0-57-amd64, 6.12.118+deb12-amd64)`);
+    const kernel = looksLikeSeries(asked) ? defaultKernel(release(), undefined, series.id) : asked;
+    if (!kernel) throw new HostError(`no Debian ${series.id} kernel found in /lib/modules: install linux-headers-VERSION of one (e.g. sudo npx bench lab --kernel ${series.id} --setup), or pass --kernel VERSION`);
+    const b = buildKvm({ kernel, patchDir: patchDirFor(kernel), cacheRoot, force: values.force, log: (l) => console.error(`kvm build: ${l}`) });
     console.error(`kvm build: ${b.built ? `built in ${b.seconds.toFixed(0)} s` : 'cached'}: ${b.patches.length} patches, hash ${b.hash}, kernel ${b.kernel}`);
     console.log(b.dir);
     return 0;
   }
-  if (sub === 'test') return kvmTest(cacheRoot, Boolean(values['no-matrix']), Boolean(values.force));
+  if (sub === 'test') return kvmTest(parseSeries('--kernel', asked).id, cacheRoot, Boolean(values['no-matrix']), Boolean(values.force));
   throw new UsageError(`kvm ${sub}: unknown; use bench kvm build or bench kvm test`);
 }
 
-async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Promise<number> {
+async function kvmTest(series: string, cacheRoot: string, noMatrix: boolean, force: boolean): Promise<number> {
   const t0 = Date.now();
-  const lab = labKernel();
-  if (!lab) throw new HostError('no lab kernel (/boot/vmlinuz-* with its modules): run sudo npx bench lab --setup');
-  const b = buildKvm({ kernel: lab.version, patchDir: join(repoRoot(), 'kernel'), cacheRoot, force, log: (l) => console.error(`kvm test: ${l}`) });
+  const lab = labKernel(undefined, undefined, series);
+  if (!lab) throw new HostError(`no lab kernel of the ${series} series (/boot/vmlinuz-${series}.* with its modules): run sudo npx bench lab --kernel ${series} --setup`);
+  const b = buildKvm({ kernel: lab.version, patchDir: patchDirFor(lab.version), cacheRoot, force, log: (l) => console.error(`kvm test: ${l}`) });
   console.error(`kvm test: modules ${b.built ? `built in ${b.seconds.toFixed(0)} s` : 'cached'}: ${b.dir}`);
   const tests = buildSelftests(join(repoRoot(), 'kernel', 'selftests'), cacheRoot);
   let failed = 0;
@@ -77,7 +88,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
     const cli = process.argv[1];
     const steps = tests.map((t) => (stock ? `${t} --stock` : t));
     if (!noMatrix) steps.push(`${process.execPath} ${cli} run --strategy ${MATRIX_STRATEGIES.join(',')} --workload linux-q35-boot --samples 1 --out ${out} --no-report`);
-    const labArgs = [cli, 'lab', ...(stock ? [] : ['--kvm-modules', b.dir]), '--share', out, '--exec', '--', 'sh', '-c', steps.map((s) => `${s} || exit 1`).join('; ')];
+    const labArgs = [cli, 'lab', '--kernel', series, ...(stock ? [] : ['--kvm-modules', b.dir]), '--share', out, '--exec', '--', 'sh', '-c', steps.map((s) => `${s} || exit 1`).join('; ')];
     console.error(`kvm test: lab with ${stock ? 'stock' : 'patched'} KVM: ${tests.length} selftests${noMatrix ? '' : ' + matrix'}`);
     const r = spawnSync(process.execPath, labArgs, { stdio: 'inherit' });
     if (r.status !== 0) {
@@ -92,7 +103,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
       failed++;
       continue;
     }
-    failed += matrixFailures(rows, stock, (l) => console.error(l));
+    failed += matrixFailures(rows, stock, (l) => console.error(l), matrixExpect(series));
     matrixRows[stock ? 'stock' : 'patched'] = rows;
   }
   if (matrixRows.patched && matrixRows.stock) failed += stockRowsDiffer(matrixRows.patched, matrixRows.stock, (l) => console.error(l));
@@ -100,9 +111,7 @@ async function kvmTest(cacheRoot: string, noMatrix: boolean, force: boolean): Pr
   return failed ? 1 : 0;
 }
 
-/** Rows the patches decide: what each must be on the patched and on the stock modules (the reason
- *  on stock must name the missing capability). Rows of these strategies not listed are not checked. */
-export const MATRIX_EXPECT: {
+export interface MatrixExpect {
   strategy: string;
   variant: string;
   patched: string;
@@ -110,7 +119,11 @@ export const MATRIX_EXPECT: {
   stockReason?: RegExp;
   /** Patched: KVM page faults (vcpu.pf_taken) per hole access, [min, max]: the mechanism's fault path. */
   faultsPerHole?: [number, number];
-}[] = [
+}
+
+/** Rows the patches decide on 6.1: what each must be on the patched and on the stock modules (the
+ *  reason on stock must name the missing capability). Rows of these strategies not listed are not checked. */
+export const MATRIX_EXPECT: MatrixExpect[] = [
   { strategy: 'memslot-flag', variant: '', patched: 'proxy', stock: 'proxy' },
   // The series' read path: no SPTE, so 6.1 retries each read once before emulating it.
   { strategy: 'memslot-flag', variant: 'kernel', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10001 .* is 0/, faultsPerHole: [1.95, 2.05] },
@@ -123,16 +136,30 @@ export const MATRIX_EXPECT: {
   { strategy: 'spte-prefetch', variant: 'fault-2m', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10004 .* is 0/ },
   { strategy: 'spte-prefetch', variant: 'fault-2m-batch', patched: 'measured', stock: 'unsupported', stockReason: /capability 0x10006 .* is 0/ },
 ];
+
+/** What differs on 6.12: KVM_PRE_FAULT_MEMORY is upstream (spte-prefetch runs on stock), and a read
+ *  fault that is emulated is no longer retried (x86.c sets EMULTYPE_ALLOW_RETRY_PF only for
+ *  write-protect faults), so the series' read path takes one fault per read. */
+const CHANGES_6_12: Record<string, Partial<MatrixExpect>> = {
+  'memslot-flag/kernel': { faultsPerHole: [0.95, 1.05] },
+  'spte-prefetch/': { stock: 'measured', stockReason: undefined },
+};
+
+/** The expectations for a kernel series. */
+export function matrixExpect(series: string): MatrixExpect[] {
+  if (series !== '6.12') return MATRIX_EXPECT;
+  return MATRIX_EXPECT.map((e) => ({ ...e, ...CHANGES_6_12[`${e.strategy}/${e.variant}`] }));
+}
 const MATRIX_STRATEGIES = [...new Set(MATRIX_EXPECT.map((e) => e.strategy))];
 
-/** Failures of the matrix rows against MATRIX_EXPECT, one line each (printed), as a count. */
-export function matrixFailures(rows: MatrixRow[], stock: boolean, log: (line: string) => void): number {
+/** Failures of the matrix rows against the expectations (default 6.1's), one line each (printed), as a count. */
+export function matrixFailures(rows: MatrixRow[], stock: boolean, log: (line: string) => void, expect: MatrixExpect[] = MATRIX_EXPECT): number {
   let bad = 0;
-  for (const e of MATRIX_EXPECT) {
+  for (const e of expect) {
     const row = rows.find((r) => r.strategy === e.strategy && r.variant === e.variant);
     const want = stock ? e.stock : e.patched;
     const statusOk = Boolean(row && row.status === want && (!stock || !e.stockReason || e.stockReason.test(row.reason ?? '')));
-    const perHole = !stock && e.faultsPerHole && row ? faultsPerHole(row) : null;
+    const perHole = !stock && e.faultsPerHole && row ? faultsPerHole(row, e.faultsPerHole) : null;
     const faultsOk = !perHole || (perHole.value !== null && perHole.value >= perHole.min && perHole.value <= perHole.max);
     if (row && perHole && !faultsOk) log(`kvm test: FAIL patched ${strategyLabel(e)}: ${perHole.value?.toFixed(3) ?? 'no'} faults per hole access, want ${perHole.min}-${perHole.max}`);
     const ok = statusOk && faultsOk;
@@ -153,12 +180,10 @@ export interface MatrixRow {
 }
 
 /** vcpu.pf_taken of the first sample per hole access, with the row's expected range. */
-function faultsPerHole(row: MatrixRow): { value: number | null; min: number; max: number } | null {
-  const e = MATRIX_EXPECT.find((x) => x.strategy === row.strategy && x.variant === row.variant);
-  if (!e?.faultsPerHole) return null;
+function faultsPerHole(row: MatrixRow, [min, max]: [number, number]): { value: number | null; min: number; max: number } {
   const pf = row.samples?.[0]?.kvmStats?.['vcpu.pf_taken'];
   const value = typeof pf === 'number' && row.holeAccesses ? pf / row.holeAccesses : null;
-  return { value, min: e.faultsPerHole[0], max: e.faultsPerHole[1] };
+  return { value, min, max };
 }
 
 function readMatrix(out: string): MatrixRow[] | null {

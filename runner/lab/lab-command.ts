@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { parseCount } from '../shared/args.js';
 import { HostError, UsageError } from '../shared/errors.js';
 import { chooseAccel, labClock, readAccelFacts, type Accel, type LabClock } from './accel.js';
-import { findLabHost, installLabPackages, LAB_PACKAGES } from './lab-host.js';
+import { findLabHost, installLabPackages, labPackages } from './lab-host.js';
+import { KERNEL_SERIES, seriesById } from './kernel-series.js';
 import { runLab } from './lab-vm.js';
 
 export const LAB_HELP = `usage: bench lab [options] -- <bench command and arguments>
@@ -34,19 +35,26 @@ command's exit status is bench lab's (0 pass, 1 regression/failure, 2 bad input)
                          multi-threaded TCG stalled the VM for many minutes now and then)
   --memory MIB           its memory in MiB (default 6144)
   --timeout S            stop the VM after S seconds (default 3600)
-  --kernel FILE          guest kernel (default: the newest /boot/vmlinuz-* with KVM modules)
-  --modules DIR          its /lib/modules/VERSION folder (required with --kernel)
+  --kernel SERIES|FILE   guest kernel: a Debian series (${KERNEL_SERIES.map((k) => k.id).join(', ')}; default 6.1), booting
+                         its newest /boot/vmlinuz-SERIES.* with KVM modules, or a vmlinuz file
+  --modules DIR          a vmlinuz file's /lib/modules/VERSION folder (required with a file)
+  --mmu tdp|shadow       KVM's MMU in the lab: tdp (default: nested paging, the TDP MMU) or
+                         shadow (kvm_amd npt=0 / kvm_intel ept=0: shadow paging, where KVM's own
+                         SPTE prefetch runs); shadow is its own backend in the fingerprint
   --kvm-modules DIR      load kvm.ko, kvm-amd.ko and kvm-intel.ko from DIR instead of the
                          kernel's own (e.g. patched modules built for the same kernel)
   --append ARGS          extra guest kernel arguments (e.g. transparent_hugepage=madvise)
   --share DIR            another host folder the command may write (repeatable)
   --exec                 the words after -- are a program, not bench arguments
   --verbose              show the guest kernel's boot messages
-  --setup                install what the lab needs (root): ${LAB_PACKAGES.join(' ')}
+  --setup                install what the lab needs for --kernel's series (root):
+                         ${labPackages().join(' ')}
+                         (6.12: ${seriesById('6.12')!.imagePackages.join(' ')})
 
 examples:
   npx bench lab -- env
   npx bench lab -- run --strategy all --samples 3
+  npx bench lab --kernel 6.12 --mmu shadow -- run --strategy spte-prefetch,ro-page --samples 3
   npx bench lab --accel tcg -- run --workload all --strategy userspace-exit,ro-page --samples 2`;
 
 /** Parses "6144", "6G" or "512M" into MiB. */
@@ -119,6 +127,11 @@ export function kvmModuleOverrides(dir: string | undefined): Map<string, string>
   return out;
 }
 
+/** Module parameters for the lab's MMU: shadow paging turns the vendor module's nested paging off. */
+export function mmuParams(mmu: string): Map<string, string> | undefined {
+  return mmu === 'shadow' ? new Map([['kvm_amd', 'npt=0'], ['kvm_intel', 'ept=0']]) : undefined;
+}
+
 /** What the fingerprint records about the lab (read by runner/host/host.ts from PCIHOLE_LAB). */
 export function labInfo(accel: Accel, qemu: string, guestKernel: string, clockAsked: LabClock = 'icount'): Record<string, string> {
   const cpu = cpus()[0]?.model ?? 'unknown';
@@ -139,6 +152,7 @@ export async function labCommand(args: string[]): Promise<number> {
       timeout: { type: 'string', default: '3600' },
       kernel: { type: 'string' },
       modules: { type: 'string' },
+      mmu: { type: 'string', default: 'tdp' },
       append: { type: 'string' },
       'kvm-modules': { type: 'string' },
       share: { type: 'string', multiple: true },
@@ -153,11 +167,12 @@ export async function labCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (values.setup) {
-    installLabPackages();
+    installLabPackages(values.kernel);
     if (!positionals.length) return 0;
   }
   if (!['auto', 'kvm', 'tcg'].includes(values.accel)) throw new UsageError(`--accel ${values.accel}: expected auto, kvm or tcg`);
   if (values.clock !== 'icount' && values.clock !== 'wall') throw new UsageError(`--clock ${values.clock}: expected icount or wall`);
+  if (values.mmu !== 'tdp' && values.mmu !== 'shadow') throw new UsageError(`--mmu ${values.mmu}: expected tdp or shadow`);
   const clock = values.clock as LabClock;
   const cpusAsked = values.cpus === undefined ? null : parseCount('--cpus', values.cpus, 1, 64);
   const memoryMiB = parseMemoryMiB(values.memory);
@@ -169,6 +184,7 @@ export async function labCommand(args: string[]): Promise<number> {
   const cpuCount = cpusAsked ?? (choice.accel === 'tcg' ? 1 : 2);
   const host = findLabHost({ kernel: values.kernel, modules: values.modules });
   const overrides = kvmModuleOverrides(values['kvm-modules']);
+  const params = mmuParams(values.mmu);
   const cwd = process.cwd();
   const cli = realpathSync(fileURLToPath(new URL('../cli/cli.js', import.meta.url)));
   const argv = values.exec ? positionals : [process.execPath, cli, ...positionals];
@@ -185,8 +201,9 @@ export async function labCommand(args: string[]): Promise<number> {
   env.PCIHOLE_LAB = JSON.stringify(labInfo(choice.accel, host.qemuVersion, host.kernelVersion, clock));
   const say = (l: string) => process.stderr.write(l + '\n');
   const times = choice.accel === 'kvm' ? '' : clock === 'icount' ? ' (times are instructions: -icount)' : ' (times are emulated: TCG wall clock)';
-  say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}${times}; ${cpuCount} vCPUs, ${memoryMiB} MiB`);
-  const out = await runLab({ host, accel: choice.accel, clock, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, readOnly, append: values.append, overrides, verbose: values.verbose }, say);
+  const mmu = values.mmu === 'shadow' ? ', shadow MMU (npt=0/ept=0)' : '';
+  say(`lab: ${host.kernelVersion} under QEMU ${host.qemuVersion}, ${choice.accel}: ${choice.why}${times}; ${cpuCount} vCPUs, ${memoryMiB} MiB${mmu}`);
+  const out = await runLab({ host, accel: choice.accel, clock, cpus: cpuCount, memoryMiB, timeoutS, argv, cwd, env, shares, readOnly, append: values.append, overrides, params, verbose: values.verbose }, say);
   if (out.signal) return 128 + out.signal;
   if (out.status === null) {
     say(`lab: ${out.problem}`);

@@ -4,15 +4,22 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HostError } from '../shared/errors.js';
+import { DEFAULT_SERIES, looksLikeSeries, parseSeries, seriesById, seriesOf, type KernelSeries } from './kernel-series.js';
 
-export const LAB_PACKAGES = ['qemu-system-x86', 'linux-image-amd64', 'busybox-static'];
-const FIX = `run: sudo apt-get install -y ${LAB_PACKAGES.join(' ')}  (or, as root: npx bench lab --setup)`;
+/** What the lab needs for a kernel series (xz-utils: 6.12's modules are .ko.xz). */
+export const labPackages = (series: KernelSeries = seriesById(DEFAULT_SERIES)!) => ['qemu-system-x86', ...series.imagePackages, 'busybox-static', 'xz-utils'];
+const fix = (series?: KernelSeries) => {
+  const opt = series && series.id !== DEFAULT_SERIES ? ` --kernel ${series.id}` : '';
+  return `run: sudo apt-get install -y ${labPackages(series).join(' ')}  (or, as root: npx bench lab${opt} --setup)`;
+};
 
 export interface LabHost {
   qemu: string;
   qemuVersion: string;
   kernel: string;
   kernelVersion: string;
+  /** The Debian series of the guest kernel ("6.1", "6.12"), or null for another kernel. */
+  series: string | null;
   modulesDir: string;
   busybox: string;
 }
@@ -42,8 +49,8 @@ export function isStaticElf(path: string): boolean {
 /** Debian-style version compare of kernel release strings ("6.1.0-57-amd64"), enough to pick the newest. */
 const versionKey = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? p.padStart(6, '0') : p)).join('.');
 
-/** The newest /boot/vmlinuz-VERSION that has /lib/modules/VERSION with KVM modules. */
-export function defaultKernel(boot = '/boot', modules = '/lib/modules'): { kernel: string; version: string; modulesDir: string } | null {
+/** The newest /boot/vmlinuz-VERSION of a series (default 6.1) that has /lib/modules/VERSION with KVM modules. */
+export function defaultKernel(boot = '/boot', modules = '/lib/modules', series = DEFAULT_SERIES): { kernel: string; version: string; modulesDir: string } | null {
   let names: string[] = [];
   try {
     names = readdirSync(boot).filter((n) => n.startsWith('vmlinuz-'));
@@ -52,19 +59,22 @@ export function defaultKernel(boot = '/boot', modules = '/lib/modules'): { kerne
   }
   const found = names
     .map((n) => n.slice('vmlinuz-'.length))
+    .filter((v) => seriesOf(v)?.id === series)
     .filter((v) => existsSync(join(modules, v, 'modules.dep')) && existsSync(join(modules, v, 'kernel/arch/x86/kvm')))
     .sort((a, b) => (versionKey(a) < versionKey(b) ? 1 : -1));
   return found.length ? { kernel: join(boot, `vmlinuz-${found[0]}`), version: found[0], modulesDir: join(modules, found[0]) } : null;
 }
 
-/** Finds everything the lab needs or throws one HostError naming every missing package. */
-export function findLabHost(opts: { kernel?: string; modules?: string }): LabHost {
+/** Finds everything the lab needs or throws one HostError naming every missing package.
+ *  `kernel` is a series ("6.12": its newest installed kernel) or a vmlinuz file (with `modules`). */
+export function findLabHost(opts: { kernel?: string; modules?: string }, roots: { boot?: string; modules?: string } = {}): LabHost {
+  const series = opts.kernel !== undefined && looksLikeSeries(opts.kernel) ? parseSeries('--kernel', opts.kernel) : opts.kernel ? null : seriesById(DEFAULT_SERIES)!;
   const missing: string[] = [];
   const qemu = QEMU_CANDIDATES.find((p) => existsSync(p));
   if (!qemu) missing.push('qemu-system-x86 (qemu-system-x86_64)');
   const busybox = BUSYBOX_CANDIDATES.find((p) => existsSync(p) && isStaticElf(p));
   if (!busybox) missing.push('busybox-static (a statically linked /bin/busybox)');
-  let kernel = opts.kernel;
+  let kernel = series ? undefined : opts.kernel;
   let modulesDir = opts.modules;
   let kernelVersion = '';
   if (kernel) {
@@ -72,12 +82,12 @@ export function findLabHost(opts: { kernel?: string; modules?: string }): LabHos
     if (!modulesDir) throw new HostError(`--kernel ${kernel}: give its modules with --modules DIR (the /lib/modules/VERSION folder with modules.dep)`);
     kernelVersion = basename(kernel).replace(/^vmlinuz-/, '');
   } else {
-    const d = defaultKernel();
-    if (!d) missing.push('linux-image-amd64 (a /boot/vmlinuz-* kernel with its /lib/modules KVM modules)');
+    const d = defaultKernel(roots.boot, roots.modules, series!.id);
+    if (!d) missing.push(`${series!.imagePackages.join(' ')} (a /boot/vmlinuz-${series!.id}.* kernel with its /lib/modules KVM modules)`);
     else ({ kernel, version: kernelVersion, modulesDir } = { kernel: d.kernel, version: d.version, modulesDir: modulesDir ?? d.modulesDir });
   }
   if (modulesDir && !existsSync(join(modulesDir, 'modules.dep'))) throw new HostError(`--modules ${modulesDir}: no modules.dep there (give the /lib/modules/VERSION folder of the kernel)`);
-  if (missing.length) throw new HostError(`bench lab needs Debian packages: missing ${missing.join(', ')}; ${FIX}`);
+  if (missing.length) throw new HostError(`bench lab needs Debian packages: missing ${missing.join(', ')}; ${fix(series ?? undefined)}`);
   let qemuVersion = 'unknown';
   try {
     qemuVersion = /version ([\d.]+\S*)/.exec(execFileSync(qemu!, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
@@ -85,13 +95,15 @@ export function findLabHost(opts: { kernel?: string; modules?: string }): LabHos
     /* reported as unknown */
   }
   if (modulesDir && kernelVersion === '') kernelVersion = basename(modulesDir);
-  return { qemu: qemu!, qemuVersion, kernel: kernel!, kernelVersion, modulesDir: modulesDir!, busybox: busybox! };
+  return { qemu: qemu!, qemuVersion, kernel: kernel!, kernelVersion, series: seriesOf(kernelVersion)?.id ?? null, modulesDir: modulesDir!, busybox: busybox! };
 }
 
-/** `bench lab --setup`: installs the packages (root only). */
-export function installLabPackages(): void {
-  if (process.getuid?.() !== 0) throw new HostError(`bench lab --setup installs Debian packages and needs root; ${FIX}`);
+/** `bench lab --setup`: installs the packages of a series (root only). */
+export function installLabPackages(kernel?: string): void {
+  const series = kernel !== undefined && looksLikeSeries(kernel) ? parseSeries('--kernel', kernel) : seriesById(DEFAULT_SERIES)!;
+  const pkgs = labPackages(series);
+  if (process.getuid?.() !== 0) throw new HostError(`bench lab --setup installs Debian packages and needs root; ${fix(series)}`);
   const apt = (args: string[]) => execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', ...LAB_PACKAGES]);
+  apt(['install', '-y', '-qq', ...pkgs]);
 }

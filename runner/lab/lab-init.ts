@@ -1,4 +1,5 @@
-// /init of the lab VM (busybox sh). It loads the modules listed in /modules/order, mounts the
+// /init of the lab VM (busybox sh). It loads the modules listed in /modules/order (with their
+// parameters), mounts the
 // host's root read-only over 9p (cache=loose: without it node starts ~10x slower), gives it a
 // fresh /proc, /sys, /dev, /tmp, mounts the shares (writable results, read-only folders the
 // fresh /tmp would hide) and the job share, runs the
@@ -12,13 +13,14 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 say() { echo "pcihole-lab: $*"; }
 fail() { say "error: $*"; sync; poweroff -f; }
-for m in $(cat /modules/order); do
+# /modules/order: one module per line, then its parameters (e.g. "kvm_amd npt=0").
+while read -r m params; do
   case "$m" in
     kvm_amd) grep -qw svm /proc/cpuinfo || continue ;;
     kvm_intel) grep -qw vmx /proc/cpuinfo || continue ;;
   esac
-  insmod /modules/$m.ko 2>/tmp.err || say "insmod $m failed: $(cat /tmp.err)"
-done
+  insmod /modules/$m.ko $params 2>/tmp.err || say "insmod $m failed: $(cat /tmp.err)"
+done < /modules/order
 [ -e /dev/kvm ] || say "warning: no /dev/kvm in the lab VM (the virtual CPU has neither svm nor vmx)"
 o=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o $o,cache=loose,ro hostroot /host || fail "cannot mount the host root over 9p"
@@ -41,7 +43,8 @@ while IFS="$(printf '\\t')" read -r tag path opts; do
 done < /job/mounts
 mkdir -p /host/tmp/.pcihole-lab
 mount -o bind /job /host/tmp/.pcihole-lab || fail "cannot bind the job share"
-say "ready $(uname -r) kvm=$(ls /sys/module | grep -E '^kvm_(amd|intel)$' | tr '\\n' ' ')"
+tdp=$(cat /sys/module/kvm_amd/parameters/npt /sys/module/kvm_intel/parameters/ept 2>/dev/null)
+say "ready $(uname -r) kvm=$(ls /sys/module | grep -E '^kvm_(amd|intel)$' | tr '\\n' ' ')tdp=\${tdp:-none}"
 chroot /host /bin/sh /tmp/.pcihole-lab/run.sh
 echo $? > /job/status
 sync

@@ -31,6 +31,8 @@ export interface LabRun {
   append?: string;
   /** Module files that replace the guest kernel's own (name → path). */
   overrides?: Map<string, string>;
+  /** Module parameters (name → "npt=0"). */
+  params?: Map<string, string>;
   /** Print the guest's boot messages too. */
   verbose?: boolean;
 }
@@ -94,7 +96,7 @@ export function runLab(r: LabRun, progress: (line: string) => void): Promise<Lab
   const t0 = Date.now();
   const cleanup = () => rmSync(job, { recursive: true, force: true });
   try {
-    writeFileSync(join(job, 'initrd.cpio'), buildInitramfs({ modulesDir: r.host.modulesDir, busybox: r.host.busybox, overrides: r.overrides }));
+    writeFileSync(join(job, 'initrd.cpio'), buildInitramfs({ modulesDir: r.host.modulesDir, busybox: r.host.busybox, overrides: r.overrides, params: r.params }));
     writeFileSync(join(job, 'run.sh'), runScript(r));
     writeFileSync(join(job, 'mounts'), labMounts(r).map((m) => `${m.tag}\t${m.path}\t${m.readOnly ? 'cache=loose,ro' : 'rw'}\n`).join(''));
   } catch (e) {

@@ -26,7 +26,7 @@ export function isInitState(r: FaultRegs): boolean {
 
 /** The registers read after a shutdown are not the fault's: the backend is kvm_amd, or they are the INIT state anyway. */
 export function registersWereReset(kind: string, backend: string, r: FaultRegs): boolean {
-  return (kind === 'shutdown' && backend === 'kvm_amd') || isInitState(r);
+  return (kind === 'shutdown' && backend.startsWith('kvm_amd')) || isInitState(r);
 }
 
 function regsText(r: FaultRegs): string {
@@ -37,6 +37,6 @@ function regsText(r: FaultRegs): string {
 /** " rip=… cs.dpl=3", or, when the vCPU was reset, a sentence saying so with the INIT registers in brackets. */
 export function faultRegistersText(kind: string, backend: string, r: FaultRegs): string {
   if (!registersWereReset(kind, backend, r)) return ` ${regsText(r)}`;
-  const why = backend === 'kvm_amd' ? 'KVM on AMD SVM puts the vCPU through INIT after a shutdown (triple fault)' : 'the vCPU was reset';
+  const why = backend.startsWith('kvm_amd') ? 'KVM on AMD SVM puts the vCPU through INIT after a shutdown (triple fault)' : 'the vCPU was reset';
   return ` the faulting registers are lost: ${why}, so the registers read now are the INIT state, not the fault (${regsText(r)})`;
 }
