@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CSV_COLUMNS, csvColumnsMarkdown, toCsv } from '../reports/csv.js';
+import { CSV_COLUMNS, csvColumnsMarkdown, toCsv } from '../reports/csv/csv.js';
 import { fixtureLab, fixtureRow, makeResults } from './fixtures.js';
-import { medianOf } from '../reports/row-metrics.js';
+import { medianOf } from '../runner/results/row-metrics.js';
 
 /** A minimal RFC 4180 reader, so the test does not trust the writer's own library. */
 function parseCsv(text: string): string[][] {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { labFromEnv } from '../runner/host/lab-env.js';
 import { KEY_PARAMS, hostFacts, hostId } from '../runner/host/host.js';
-import { timingBasis, timingLabel, EMULATED_NOTE } from '../reports/timing.js';
-import type { LabInfo } from '../reports/schema.js';
+import { timingBasis, timingLabel, EMULATED_NOTE } from '../runner/results/timing.js';
+import type { LabInfo } from '../runner/results/schema.js';
 
 const LAB: LabInfo = { accel: 'tcg', outerKernel: '6.18.4-v782', outerCpu: 'AMD EPYC', qemu: '7.2.19', guestKernel: '6.1.0-57-amd64' };
 const env = (lab: unknown) => ({ PCIHOLE_LAB: typeof lab === 'string' ? lab : JSON.stringify(lab) });

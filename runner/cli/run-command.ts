@@ -8,17 +8,18 @@ import { ICOUNT_SETTLE_MS, activeWorkers, defaultOrder, expandMatrix, runMatrix 
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
 import { raisedLimits, restoreAndRecord, restoreOnExit } from '../host/host-prep.js';
-import { raisedLimitsText } from '../../reports/host-limits.js';
+import { raisedLimitsText } from '../results/host-limits.js';
 import { parseCount, parsePositive, pickIds } from '../shared/args.js';
 import { strategies } from '../../strategies/index.js';
 import type { StrategyOptions } from '../../strategies/types.js';
 import { allWorkloads } from '../measure/workload-registry.js';
-import { renderReport } from '../../reports/html.js';
-import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../../reports/schema.js';
-import { DEFAULT_ALPHA, gateResults, loadResults, parsePercent } from '../../reports/gate-command.js';
-import { BASELINE_STRATEGY } from '../../reports/row-metrics.js';
-import { timingBasis, timingLabel } from '../../reports/timing.js';
-import { harnessCostText } from '../../reports/harness-cost.js';
+import { renderReport } from '../../reports/html/page.js';
+import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../results/schema.js';
+import { DEFAULT_ALPHA, gateResults, parsePercent } from './gate-command.js';
+import { loadResults } from '../results/load-results.js';
+import { BASELINE_STRATEGY } from '../results/row-metrics.js';
+import { timingBasis, timingLabel } from '../results/timing.js';
+import { harnessCostText } from '../results/harness-cost-text.js';
 import { measureHarnessCost } from '../measure/harness-cost.js';
 
 /** Fresh VMs per row when a run is gated and --samples is not given (README, "The gate": with fewer,

@@ -10,7 +10,7 @@ import { runSample } from './sample.js';
 import { GuestFault } from './guest-readback.js';
 import { strategies } from '../../strategies/index.js';
 import { allWorkloads } from './workload-registry.js';
-import type { Sample } from '../../reports/schema.js';
+import type { Sample } from '../results/schema.js';
 import type { StrategyOptions } from '../../strategies/types.js';
 import type { RowId } from '../shared/row-id.js';
 

@@ -12,8 +12,8 @@ export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
  *  failed: it ran and something went wrong (guest fault, timeout, wrong discovery). */
 export type Status = 'measured' | 'proxy' | 'unsupported' | 'failed';
 
-import type { Access } from '../runner/shared/access.js';
-import type { RowId } from '../runner/shared/row-id.js';
+import type { Access } from '../shared/access.js';
+import type { RowId } from '../shared/row-id.js';
 export type { Access };
 
 /** The lab VM a run happened in (`bench lab`), from the PCIHOLE_LAB environment variable. */

@@ -2,9 +2,10 @@
 // the single source of both the file and its documentation (docs/results-csv.md).
 
 import { stringify } from 'csv-stringify/sync';
-import type { ResultRow, ResultsFile } from './schema.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
 import {
   IO_EXIT_KINDS,
+  KEY_KVM_STATS,
   MMIO_EXIT_KINDS,
   baselineRow,
   exitMedian,
@@ -15,9 +16,8 @@ import {
   sampleMedian,
   speedupPerAccess,
   speedupScan,
-} from './row-metrics.js';
-import { CHART_KVM_STATS } from './chart-data.js';
-import { EMULATED_NOTE, INSTRUCTIONS_NOTE, timingBasis } from './timing.js';
+} from '../../runner/results/row-metrics.js';
+import { EMULATED_NOTE, INSTRUCTIONS_NOTE, timingBasis } from '../../runner/results/timing.js';
 
 type Cell = string | number;
 
@@ -113,7 +113,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
     doc: `What the times of this row mean: \`hardware\`; \`instructions\` when the run happened in \`bench lab\` under QEMU TCG with icount (its default) — ${INSTRUCTIONS_NOTE}; \`emulated\` under TCG on its wall clock (lab runs from before icount) — ${EMULATED_NOTE}. Compare lab rows only with rows of the same basis, and through speed-ups. Files written before this column existed are hardware.`,
     cell: (c) => timingBasis(c.file.host),
   },
-  ...CHART_KVM_STATS.map(
+  ...KEY_KVM_STATS.map(
     (name): CsvColumn => ({
       name: `kvm_${name}`,
       doc: `KVM binary statistic \`${name}\` per VM, median over samples (${name.endsWith('_now') ? 'a gauge read after the scans, setup included' : 'delta over the scans, setup excluded'}). **Empty when this kernel does not have it** (n/a, never 0): there are no statistics without KVM_GET_STATS_FD (Linux < 5.14), and some (the \`pf_*\` counters) came later.`,
