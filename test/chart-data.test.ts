@@ -335,7 +335,7 @@ function setColdNs(row: ResultRow, values: number[]): void {
   row.stats.nsPerAccess = summarize(values);
 }
 
-test('pairwise ratios in the headline cards, the 2020 table and the chart labels are the median of per-round ratios (reports/speedup.ts), not a ratio of medians', () => {
+test('pairwise ratios in the headline cards, the 2020 table and the chart labels are the median of per-round ratios (runner/results/speedup.ts), not a ratio of medians', () => {
   const file = makeResults({
     rows: [
       { strategy: 'userspace-exit', nsPerAccess: 25_000 },

@@ -84,7 +84,7 @@ test('speed-up is relative to userspace-exit of the same workload and access', (
   assert.equal(flag.status, 'proxy');
   const base = recs.find((r) => r.strategy === 'userspace-exit' && r.access === 'ecam');
   assert.ok(base);
-  // The one definition (reports/speedup.ts): the median of per-round ratios, close to the ratio of medians here.
+  // The one definition (runner/results/speedup.ts): the median of per-round ratios, close to the ratio of medians here.
   const file = makeResults();
   const ratios = file.rows[0].samples.map((s, i) => (s.scans[0].nsPerAccess as number) / (file.rows[1].samples[i].scans[0].nsPerAccess as number)).sort((a, b) => a - b);
   const expected = ratios[Math.floor(ratios.length / 2)];
@@ -142,7 +142,7 @@ test('docs/results-csv.md documents every column (regenerate from csvColumnsMark
   assert.equal(
     doc,
     csvColumnsMarkdown(),
-    'docs/results-csv.md is stale: npx tsc -p . && node -e "import(\'./dist/reports/csv.js\').then(m => process.stdout.write(m.csvColumnsMarkdown()))" > docs/results-csv.md',
+    'docs/results-csv.md is stale: npx tsc -p . && node -e "import(\'./dist/reports/csv/csv.js\').then(m => process.stdout.write(m.csvColumnsMarkdown()))" > docs/results-csv.md',
   );
 });
 

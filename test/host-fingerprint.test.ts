@@ -1,5 +1,5 @@
 // The host fingerprint's lab and timing fields (runner/host/lab-env.ts, runner/host/host.ts,
-// reports/timing.ts): PCIHOLE_LAB is validated, emulated timing follows accel tcg, and the host id
+// runner/results/timing.ts): PCIHOLE_LAB is validated, emulated timing follows accel tcg, and the host id
 // changes with lab.accel only for lab runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
-// The page's chart.js configuration for a dot-and-whisker chart (reports/chart-dots.ts):
-// inlined into the report by reports/html.ts beside renderCharts, so it refers to nothing but
+// The page's chart.js configuration for a dot-and-whisker chart (reports/charts/chart-dots.ts):
+// inlined into the report by reports/html/page.ts beside renderCharts, so it refers to nothing but
 // its arguments and the chart.js global (no imports at run time).
 
 import type { ClientHelpers, DotChartSpec } from './chart-specs.js';

@@ -1,6 +1,6 @@
-// The report page's own script: turns the chart specs (reports/chart-data.ts) embedded as
-// JSON into chart.js charts. reports/html.ts inlines this function's source text with the
-// formatters of reports/format.ts, so it must refer only to those, to the chart.js and
+// The report page's own script: turns the chart specs (reports/charts/chart-data.ts) embedded as
+// JSON into chart.js charts. reports/html/page.ts inlines this function's source text with the
+// formatters of runner/shared/format.ts, so it must refer only to those, to the chart.js and
 // chartjs-chart-error-bars globals, and to the DOM. It never writes HTML: no innerHTML.
 
 import type { BarChartSpec, ChartSpec, ClientHelpers, Unit } from './chart-specs.js';

@@ -92,7 +92,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   },
   {
     name: 'speedup_vs_userspace_exit',
-    doc: 'Speed-up over userspace-exit per hole access, same file, workload and access (>1 = faster): the median of the per-round ratios userspace-exit ÷ this row (fresh VM i of each, cold scan; reports/speedup.ts), not a ratio of medians. Empty when no round has both.',
+    doc: 'Speed-up over userspace-exit per hole access, same file, workload and access (>1 = faster): the median of the per-round ratios userspace-exit ÷ this row (fresh VM i of each, cold scan; runner/results/speedup.ts), not a ratio of medians. Empty when no round has both.',
     cell: (c) => n(speedupPerAccess(c.row, c.base)),
   },
   {
@@ -160,7 +160,7 @@ export function csvColumnsMarkdown(): string {
     '|---|---|',
     ...CSV_COLUMNS.map((c) => `| \`${c.name}\` | ${cellText(c.doc)} |`),
     '',
-    'The generator is `toCsv()` in `reports/csv.ts`; this page is `csvColumnsMarkdown()` from the same file',
+    'The generator is `toCsv()` in `reports/csv/csv.ts`; this page is `csvColumnsMarkdown()` from the same file',
     '(a test keeps the two in step).',
     '',
   ].join('\n');

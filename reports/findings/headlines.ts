@@ -186,7 +186,7 @@ function prefetchTable(g: RowGroup): HeadlineTable | undefined {
 
 /**
  * How many times as fast per hole access `row` is as `reference`: the suite's one definition of a
- * speed-up (reports/speedup.ts, median of per-round ratios reference[i] / row[i]), not a ratio of
+ * speed-up (runner/results/speedup.ts, median of per-round ratios reference[i] / row[i]), not a ratio of
  * medians; null when no round has both figures.
  */
 export function pairwise(reference: ResultRow, row: ResultRow): number | null {

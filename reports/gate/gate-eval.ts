@@ -128,7 +128,7 @@ export function scaleRow(row: ResultRow, factor: number): ResultRow {
     })),
   });
   const scaled = { ...row, samples: row.samples.map(scale) };
-  // The stats are a cache of the samples (reports/stats-check.ts): keep them in step.
+  // The stats are a cache of the samples (runner/results/stats-check.ts): keep them in step.
   return { ...scaled, stats: statsFromSamples(scaled) };
 }
 

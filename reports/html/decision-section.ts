@@ -1,5 +1,5 @@
 // HTML of the report's top: the ranked summary table and the recommendation per memory budget
-// (reports/decision.ts). Every string from a results file is escaped.
+// (reports/findings/decision.ts). Every string from a results file is escaped.
 
 import type { ResultsFile, Summary } from '../../runner/results/schema.js';
 import { budgetChoices, decisionRows, nonProbing, type DecisionRow } from '../findings/decision.js';

@@ -1,6 +1,6 @@
 // The HTML report: one self-contained, offline file. Tables and text are rendered here with
 // every string HTML-escaped; charts are drawn in the page by chart.js from JSON specs
-// (reports/chart-data.ts). chart.js, chartjs-chart-error-bars and the page script are inlined;
+// (reports/charts/chart-data.ts). chart.js, chartjs-chart-error-bars and the page script are inlined;
 // a Content-Security-Policy allows only those exact scripts and no network fetch at all.
 
 import { createHash } from 'node:crypto';

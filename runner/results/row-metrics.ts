@@ -160,7 +160,7 @@ export function baselineRow(rows: readonly ResultRow[]): ResultRow | undefined {
 
 /**
  * Speed-up of `row` over the baseline per hole access: the median of the per-round ratios
- * baseline ns / row ns (reports/speedup.ts, the one definition); null when no round has both.
+ * baseline ns / row ns (runner/results/speedup.ts, the one definition); null when no round has both.
  */
 export function speedupPerAccess(row: ResultRow, base: ResultRow | undefined): number | null {
   return hasData(row) && base && hasData(base) ? (speedupOf(base, row, 'nsPerAccess')?.median ?? null) : null;

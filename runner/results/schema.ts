@@ -92,7 +92,7 @@ export interface HostFingerprint {
   /** Limits raised for the run and in force while it measured (maxMapCount and hugetlb above are the
    *  values before it). [] when none needed raising; absent in files written before it was recorded. */
   raisedLimits?: RaisedLimit[];
-  /** What the times mean (reports/timing.ts): instructions for a TCG lab with icount, emulated
+  /** What the times mean (runner/results/timing.ts): instructions for a TCG lab with icount, emulated
    *  for one without, else hardware. Absent in files written before it existed: read them with
    *  timingBasis(), which says hardware. */
   timing?: 'hardware' | 'emulated' | 'instructions';
