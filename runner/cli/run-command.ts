@@ -22,7 +22,7 @@ import { timingBasis, timingLabel } from '../results/timing.js';
 import { harnessCostText } from '../results/harness-cost-text.js';
 import { measureHarnessCost } from '../measure/harness-cost.js';
 
-/** Fresh VMs per row when a run is gated and --samples is not given (README, "The gate": with fewer,
+/** Fresh VMs per row when a run is gated and --samples is not given (docs/gate.md: with fewer,
  *  a 10 % slowdown passes unseen about half the time). */
 const GATE_SAMPLES = 100;
 
@@ -45,7 +45,7 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --variant    only this variant of the chosen strategies (e.g. 4k, thp, hugetlb, 2m)
   --access     config access method: ecam (MMIO, default), conf1 (port 0xCF8/0xCFC), or all
   --samples    fresh VMs per row (default: 10, a quick look; with --gate: ${GATE_SAMPLES}, what the
-               README's gate-eval table shows a 5 % gate needs to catch a 10 % change with no
+               gate-eval table of docs/gate.md shows a 5 % gate needs to catch a 10 % change with no
                false alarm); figures are medians over them
   --timeout    seconds a sample may run before it is killed and reported (default: 60)
   --order      interleaved (default on hardware: one fresh VM of every row per round, so host
