@@ -12,7 +12,7 @@ import { patchedProbe } from './patched-kvm.js';
 export const FAULT_2M = 'fault-2m';
 /** The same range mapped in one batch: one GUP and one mmu_lock hold per 2 MiB (patched KVM, kernel/0007). */
 export const FAULT_2M_BATCH = 'fault-2m-batch';
-import type { HostFingerprint } from '../reports/schema.js';
+import type { HostFingerprint } from '../runner/results/schema.js';
 
 /** The 2 MiB-aligned pieces of the hole slots to pre-fault: KVM_PRE_FAULT_MEMORY works per range
  *  and must stay inside one memslot, so each run is cut at 2 MiB boundaries. */

@@ -6,7 +6,7 @@ import type { Vcpu } from '../runner/vmm/vcpu.js';
 import type { Remap4k } from '../runner/guest/page-tables.js';
 import type { PresentFunction } from '../runner/guest/guest-image.js';
 import type { HostNeed } from '../runner/host/host-prep.js';
-import type { Access, HostFingerprint } from '../reports/schema.js';
+import type { Access, HostFingerprint } from '../runner/results/schema.js';
 import type { GuestKind, Workload } from '../workloads/types.js';
 
 /** What probe() learns about the host. */

@@ -3,18 +3,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { workloadSections } from '../reports/chart-data.js';
-import type { BarChartSpec, DotChartSpec, MemoryChartSpec } from '../reports/chart-data.js';
-import { AXIS_MARGIN } from '../reports/chart-dots.js';
-import { headlines, pairSpeedup, prefetchFigures, windowPieces2M } from '../reports/headlines.js';
-import { kvmStatMedian, nsPerAccess, ratio } from '../reports/row-metrics.js';
-import { speedupOf } from '../reports/speedup.js';
-import { summarize } from '../reports/summary.js';
-import type { ResultRow } from '../reports/schema.js';
-import { seriesComparison } from '../reports/series-2020.js';
-import { compareResults } from '../reports/compare.js';
+import { workloadSections } from '../reports/charts/chart-data.js';
+import type { BarChartSpec, DotChartSpec, MemoryChartSpec } from '../reports/charts/chart-specs.js';
+import { AXIS_MARGIN } from '../reports/charts/chart-dots.js';
+import { headlines, pairSpeedup, prefetchFigures, windowPieces2M } from '../reports/findings/headlines.js';
+import { kvmStatMedian, nsPerAccess, ratio } from '../runner/results/row-metrics.js';
+import { speedupOf } from '../runner/results/speedup.js';
+import { summarize } from '../runner/results/summary.js';
+import type { ResultRow } from '../runner/results/schema.js';
+import { seriesComparison } from '../reports/findings/series-2020.js';
+import { compareResults } from '../reports/findings/compare.js';
 import { DEFAULT_ROWS, makeResults } from './fixtures.js';
-import { fmtCount, fmtMs, fmtNs, fmtRatio } from '../reports/format.js';
+import { fmtCount, fmtMs, fmtNs, fmtRatio } from '../runner/shared/format.js';
 
 type Section = ReturnType<typeof workloadSections>[number];
 const chart = (s: Section, suffix: string) => {
@@ -335,7 +335,7 @@ function setColdNs(row: ResultRow, values: number[]): void {
   row.stats.nsPerAccess = summarize(values);
 }
 
-test('pairwise ratios in the headline cards, the 2020 table and the chart labels are the median of per-round ratios (reports/speedup.ts), not a ratio of medians', () => {
+test('pairwise ratios in the headline cards, the 2020 table and the chart labels are the median of per-round ratios (runner/results/speedup.ts), not a ratio of medians', () => {
   const file = makeResults({
     rows: [
       { strategy: 'userspace-exit', nsPerAccess: 25_000 },

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateResults, type ResultsFile } from '../reports/schema.js';
+import { validateResults, type ResultsFile } from '../runner/results/schema.js';
 import { noAccessUnavailable, runWithoutKvmAccess } from './no-access.js';
 
 const CLI = fileURLToPath(new URL('../runner/cli/cli.js', import.meta.url));

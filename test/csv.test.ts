@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CSV_COLUMNS, csvColumnsMarkdown, toCsv } from '../reports/csv.js';
+import { CSV_COLUMNS, csvColumnsMarkdown, toCsv } from '../reports/csv/csv.js';
 import { fixtureLab, fixtureRow, makeResults } from './fixtures.js';
-import { medianOf } from '../reports/row-metrics.js';
+import { medianOf } from '../runner/results/row-metrics.js';
 
 /** A minimal RFC 4180 reader, so the test does not trust the writer's own library. */
 function parseCsv(text: string): string[][] {
@@ -84,7 +84,7 @@ test('speed-up is relative to userspace-exit of the same workload and access', (
   assert.equal(flag.status, 'proxy');
   const base = recs.find((r) => r.strategy === 'userspace-exit' && r.access === 'ecam');
   assert.ok(base);
-  // The one definition (reports/speedup.ts): the median of per-round ratios, close to the ratio of medians here.
+  // The one definition (runner/results/speedup.ts): the median of per-round ratios, close to the ratio of medians here.
   const file = makeResults();
   const ratios = file.rows[0].samples.map((s, i) => (s.scans[0].nsPerAccess as number) / (file.rows[1].samples[i].scans[0].nsPerAccess as number)).sort((a, b) => a - b);
   const expected = ratios[Math.floor(ratios.length / 2)];
@@ -142,7 +142,7 @@ test('docs/results-csv.md documents every column (regenerate from csvColumnsMark
   assert.equal(
     doc,
     csvColumnsMarkdown(),
-    'docs/results-csv.md is stale: npx tsc -p . && node -e "import(\'./dist/reports/csv.js\').then(m => process.stdout.write(m.csvColumnsMarkdown()))" > docs/results-csv.md',
+    'docs/results-csv.md is stale: npx tsc -p . && node -e "import(\'./dist/reports/csv/csv.js\').then(m => process.stdout.write(m.csvColumnsMarkdown()))" > docs/results-csv.md',
   );
 });
 

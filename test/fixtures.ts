@@ -1,10 +1,10 @@
 // A small, schema-valid results file for report and CSV tests. The figures are plausible
 // (shaped like DESIGN.md's reference table) but invented: never use them as measurements.
 
-import { summarize } from '../reports/summary.js';
-import { SCHEMA_ID, SCHEMA_VERSION, validateResults } from '../reports/schema.js';
-import type { Access, LabInfo, ResultRow, ResultsFile, Sample, Status } from '../reports/schema.js';
-import { timingFromLab } from '../reports/timing.js';
+import { summarize } from '../runner/results/summary.js';
+import { SCHEMA_ID, SCHEMA_VERSION, validateResults } from '../runner/results/schema.js';
+import type { Access, LabInfo, ResultRow, ResultsFile, Sample, Status } from '../runner/results/schema.js';
+import { timingFromLab } from '../runner/results/timing.js';
 
 /** How one fixture row is shaped. */
 export interface FixtureRowSpec {

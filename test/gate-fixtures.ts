@@ -5,9 +5,9 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCHEMA_ID, SCHEMA_VERSION, type HostFingerprint, type ResultRow, type ResultsFile, type Sample, type Status } from '../reports/schema.js';
-import { summarize } from '../reports/summary.js';
-import { seededRandom } from '../reports/gate-stats.js';
+import { SCHEMA_ID, SCHEMA_VERSION, type HostFingerprint, type ResultRow, type ResultsFile, type Sample, type Status } from '../runner/results/schema.js';
+import { summarize } from '../runner/results/summary.js';
+import { seededRandom } from '../reports/gate/gate-stats.js';
 
 /** One row to synthesize. */
 export interface RowSpec {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { gate } from '../reports/gate.js';
-import { GATE_EXIT, gateCommand } from '../reports/gate-command.js';
-import { scaleRow, withRow } from '../reports/gate-eval.js';
-import { rowKey } from '../reports/row-metrics.js';
+import { gate } from '../reports/gate/gate.js';
+import { GATE_EXIT, gateCommand } from '../runner/cli/gate-command.js';
+import { scaleRow, withRow } from '../reports/gate/gate-eval.js';
+import { rowKey } from '../runner/results/row-metrics.js';
 import { UsageError } from '../runner/shared/errors.js';
-import type { ResultsFile } from '../reports/schema.js';
+import type { ResultsFile } from '../runner/results/schema.js';
 import { clone, makeResults, rowOf, tempDir, writeFixture } from './gate-fixtures.js';
 
 function sink(): Writable & { text: () => string } {

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { gate, type GateOptions } from '../reports/gate.js';
-import { gateCommand } from '../reports/gate-command.js';
-import { formatTable } from '../reports/gate-format.js';
-import { EMULATED_NOTE } from '../reports/timing.js';
+import { gate, type GateOptions } from '../reports/gate/gate.js';
+import { gateCommand } from '../runner/cli/gate-command.js';
+import { formatTable } from '../reports/gate/gate-format.js';
+import { EMULATED_NOTE } from '../runner/results/timing.js';
 import { UsageError } from '../runner/shared/errors.js';
-import type { ResultsFile } from '../reports/schema.js';
+import type { ResultsFile } from '../runner/results/schema.js';
 import { clone, makeResults, rowOf, tempDir, writeFixture } from './gate-fixtures.js';
 
 const OPTS: GateOptions = { thresholdPct: 5, alpha: 0.01, ratios: false };

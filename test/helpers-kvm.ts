@@ -6,10 +6,10 @@ import { view } from '../runner/vmm/libc.js';
 import { MARKS, RAM_SIZE, RECORDS, RECORD_SIZE } from '../runner/guest/guest-layout.js';
 import { RECORD_END_SLOT } from '../runner/guest/guest-program.js';
 import { runSample, type SampleRequest } from '../runner/measure/sample.js';
-import type { Sample } from '../reports/schema.js';
+import type { Sample } from '../runner/results/schema.js';
 import type { Strategy } from '../strategies/types.js';
 import type { ExpectedCounts, GuestKind, Workload } from '../workloads/types.js';
-import type { Access } from '../reports/schema.js';
+import type { Access } from '../runner/results/schema.js';
 
 /** The device the tests open (the same default as Kvm.open()). */
 export const KVM_DEVICE = process.env.PCIHOLE_KVM_DEVICE ?? '/dev/kvm';

@@ -1,13 +1,13 @@
 // The host fingerprint's lab and timing fields (runner/host/lab-env.ts, runner/host/host.ts,
-// reports/timing.ts): PCIHOLE_LAB is validated, emulated timing follows accel tcg, and the host id
+// runner/results/timing.ts): PCIHOLE_LAB is validated, emulated timing follows accel tcg, and the host id
 // changes with lab.accel only for lab runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { labFromEnv } from '../runner/host/lab-env.js';
 import { KEY_PARAMS, hostFacts, hostId } from '../runner/host/host.js';
-import { timingBasis, timingLabel, EMULATED_NOTE } from '../reports/timing.js';
-import type { LabInfo } from '../reports/schema.js';
+import { timingBasis, timingLabel, EMULATED_NOTE } from '../runner/results/timing.js';
+import type { LabInfo } from '../runner/results/schema.js';
 
 const LAB: LabInfo = { accel: 'tcg', outerKernel: '6.18.4-v782', outerCpu: 'AMD EPYC', qemu: '7.2.19', guestKernel: '6.1.0-57-amd64' };
 const env = (lab: unknown) => ({ PCIHOLE_LAB: typeof lab === 'string' ? lab : JSON.stringify(lab) });

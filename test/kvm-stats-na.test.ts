@@ -3,11 +3,11 @@
 // figures are invented.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { workloadSections } from '../reports/chart-data.js';
-import { headlines } from '../reports/headlines.js';
-import { renderReport } from '../reports/html.js';
-import { kvmStatMedian } from '../reports/row-metrics.js';
-import type { BarChartSpec } from '../reports/chart-data.js';
+import { workloadSections } from '../reports/charts/chart-data.js';
+import { headlines } from '../reports/findings/headlines.js';
+import { renderReport } from '../reports/html/page.js';
+import { kvmStatMedian } from '../runner/results/row-metrics.js';
+import type { BarChartSpec } from '../reports/charts/chart-specs.js';
 import { makeResults } from './fixtures.js';
 
 /** The chart that draws KVM statistics per hole access (beside the VMM's exits), and the 2 MiB-mappings chart. */

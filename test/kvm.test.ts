@@ -23,7 +23,7 @@ import { userspaceExit } from '../strategies/userspace-exit.js';
 import type { Strategy } from '../strategies/types.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { Workload } from '../workloads/types.js';
-import type { Access } from '../reports/schema.js';
+import type { Access } from '../runner/results/schema.js';
 import { expectedFor, kvmSkipReason, openKvm } from './helpers-kvm.js';
 import { kvmBackend } from '../runner/host/host.js';
 import { isInitState } from '../runner/measure/fault-registers.js';

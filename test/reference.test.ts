@@ -11,9 +11,9 @@ import { KVM_CPU_MODELS, QEMU, buildQemuRom, qemuCpuText, runQemu } from '../run
 import { referenceImage } from '../runner/measure/harness-cost.js';
 import { MARKS, MARK_ENTRY } from '../runner/guest/guest-layout.js';
 import { onPath } from '../runner/shared/on-path.js';
-import { harnessCostText } from '../reports/harness-cost.js';
-import { validateResults } from '../reports/schema.js';
-import { renderReport } from '../reports/html.js';
+import { harnessCostText } from '../runner/results/harness-cost-text.js';
+import { validateResults } from '../runner/results/schema.js';
+import { renderReport } from '../reports/html/page.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import { makeResults } from './fixtures.js';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { renderReport } from '../reports/html.js';
+import { renderReport } from '../reports/html/page.js';
 import { XSS_NAME, DEFAULT_ROWS, makeResults } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -7,13 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { compareResults } from '../reports/compare.js';
-import { renderReport } from '../reports/html.js';
-import { loadResults } from '../reports/load-results.js';
-import { speedupOf } from '../reports/speedup.js';
-import { baselineRow, exitMedian, hugeMappings, rowName } from '../reports/row-metrics.js';
-import { USERSPACE_EXIT_KINDS } from '../reports/decision.js';
-import type { ResultsFile } from '../reports/schema.js';
+import { compareResults } from '../reports/findings/compare.js';
+import { renderReport } from '../reports/html/page.js';
+import { loadResults } from '../runner/results/load-results.js';
+import { speedupOf } from '../runner/results/speedup.js';
+import { baselineRow, exitMedian, hugeMappings, rowName, USERSPACE_EXIT_KINDS } from '../runner/results/row-metrics.js';
+import type { ResultsFile } from '../runner/results/schema.js';
 
 // dist/test → the checkout's test/ folder, where the baselines are committed.
 const TEST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test');

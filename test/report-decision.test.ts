@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { budgetChoices, decisionRows, MEMORY_BUDGETS, nonProbing } from '../reports/decision.js';
-import { renderReport } from '../reports/html.js';
-import { loadResults } from '../reports/load-results.js';
-import { preferredGroups } from '../reports/row-metrics.js';
+import { budgetChoices, decisionRows, MEMORY_BUDGETS, nonProbing } from '../reports/findings/decision.js';
+import { renderReport } from '../reports/html/page.js';
+import { loadResults } from '../runner/results/load-results.js';
+import { preferredGroups } from '../runner/results/row-metrics.js';
 
 const TEST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test');
 const load = async () => (await loadResults(join(TEST_DIR, 'perf-baseline.kvm_pvm.json'), 'test', { uniqueRows: false })).file;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportCommand } from '../reports/report-command.js';
-import { writeOutput } from '../reports/output-files.js';
+import { reportCommand } from '../runner/cli/report-command.js';
+import { writeOutput } from '../runner/results/output-files.js';
 import { UsageError } from '../runner/shared/errors.js';
 import { makeResults, quiet } from './fixtures.js';
 

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_FLEET, FLEET_FORMULA, fleetRows, fleetTable, parseFleet, perBootNs } from '../reports/fleet.js';
-import { renderReport } from '../reports/html.js';
-import { groupRows } from '../reports/row-metrics.js';
-import { fmtBytes } from '../reports/format.js';
+import { DEFAULT_FLEET, FLEET_FORMULA, fleetRows, fleetTable, parseFleet, perBootNs } from '../reports/findings/fleet.js';
+import { renderReport } from '../reports/html/page.js';
+import { groupRows } from '../runner/results/row-metrics.js';
+import { fmtBytes } from '../runner/shared/format.js';
 import { makeResults } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../runner/cli/cli.js', import.meta.url));

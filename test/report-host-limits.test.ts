@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeResults } from './fixtures.js';
-import { validateResults, type RaisedLimit, type ResultsFile } from '../reports/schema.js';
-import { renderReport } from '../reports/html.js';
-import { raisedLimitsText, MAX_MAP_COUNT_NAME } from '../reports/host-limits.js';
+import { validateResults, type RaisedLimit, type ResultsFile } from '../runner/results/schema.js';
+import { renderReport } from '../reports/html/page.js';
+import { raisedLimitsText, MAX_MAP_COUNT_NAME } from '../runner/results/host-limits.js';
 import { HUGEPAGES_2M_NAME } from '../runner/host/hugetlb.js';
-import { loadResults } from '../reports/load-results.js';
+import { loadResults } from '../runner/results/load-results.js';
 import { UsageError } from '../runner/shared/errors.js';
 
 const withLimits = (limits: unknown): ResultsFile => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderReport } from '../reports/html.js';
-import { scriptJson, scriptText } from '../reports/html-assets.js';
-import { defaultOut, reportCommand } from '../reports/report-command.js';
-import { loadResults } from '../reports/load-results.js';
+import { renderReport } from '../reports/html/page.js';
+import { scriptJson, scriptText } from '../reports/html/assets.js';
+import { defaultOut, reportCommand } from '../runner/cli/report-command.js';
+import { loadResults } from '../runner/results/load-results.js';
 import { UsageError } from '../runner/shared/errors.js';
 import { XSS_NAME, makeResults, quiet } from './fixtures.js';
 

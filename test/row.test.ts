@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { buildRow, type RowInput } from '../runner/measure/row.js';
 import { userspaceExit } from '../strategies/userspace-exit.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
-import type { Sample } from '../reports/schema.js';
+import type { Sample } from '../runner/results/schema.js';
 
 const EXPECTED = 33 + 8160;
 

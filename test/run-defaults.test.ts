@@ -1,4 +1,4 @@
-// bench run's sample count: a quick look by default, enough for the gate when gated (README, "The gate").
+// bench run's sample count: a quick look by default, enough for the gate when gated (docs/gate.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_HELP, samplesFor } from '../runner/cli/run-command.js';

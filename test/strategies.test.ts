@@ -14,7 +14,7 @@ import { enumerate } from '../runner/devices/pci-model.js';
 import { planOnly, windowOf } from '../runner/measure/sample.js';
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import type { HostInfo, Strategy } from '../strategies/types.js';
-import type { Sample } from '../reports/schema.js';
+import type { Sample } from '../runner/results/schema.js';
 import { expectedFor, kvmSkipReason, openKvm, recordKeys, runCapturing, type GuestRecord } from './helpers-kvm.js';
 
 const w = linuxQ35Boot;

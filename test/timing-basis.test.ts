@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTable } from '../runner/cli/table.js';
-import { renderReport } from '../reports/html.js';
-import { compareResults } from '../reports/compare.js';
-import { workloadSections } from '../reports/chart-data.js';
-import { EMULATED_NOTE } from '../reports/timing.js';
-import { validateResults } from '../reports/schema.js';
+import { renderReport } from '../reports/html/page.js';
+import { compareResults } from '../reports/findings/compare.js';
+import { workloadSections } from '../reports/charts/chart-data.js';
+import { EMULATED_NOTE } from '../runner/results/timing.js';
+import { validateResults } from '../runner/results/schema.js';
 import { fixtureLab, makeResults } from './fixtures.js';
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
@@ -79,8 +79,8 @@ test('a version-1 file (no timing, no lab) still loads and reads as hardware', (
 });
 
 test('a TCG lab with icount: instructions, said wherever its times appear; two lab clocks never gate against each other', async () => {
-  const { INSTRUCTIONS_NOTE, timingLabel } = await import('../reports/timing.js');
-  const { gate } = await import('../reports/gate.js');
+  const { INSTRUCTIONS_NOTE, timingLabel } = await import('../runner/results/timing.js');
+  const { gate } = await import('../reports/gate/gate.js');
   const file = makeResults({ lab: fixtureLab('icount') });
   assert.equal(file.host.timing, 'instructions');
   assert.equal(timingLabel('instructions'), 'instructions (TCG icount)');

@@ -31,7 +31,7 @@ import type { VcpuExit } from '../runner/vmm/vcpu.js';
 import { PORT_DONE } from '../runner/guest/guest-layout.js';
 import { strategies } from '../strategies/index.js';
 import type { Strategy } from '../strategies/types.js';
-import type { Access, Sample, ScanSample } from '../reports/schema.js';
+import type { Access, Sample, ScanSample } from '../runner/results/schema.js';
 import { kvmSkipReason, openKvm, recordKeys, runCapturing, type GuestRecord } from './helpers-kvm.js';
 import { strategyLabel } from '../runner/shared/row-id.js';
 

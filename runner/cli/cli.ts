@@ -8,8 +8,8 @@ import { soakCommand } from './soak-command.js';
 import { microCommand } from './micro-command.js';
 import { labCommand } from '../lab/lab-command.js';
 import { kvmCommand } from '../kvm-build/kvm-command.js';
-import { reportCommand } from '../../reports/report-command.js';
-import { gateCommand, gateEvalCommand } from '../../reports/gate-command.js';
+import { reportCommand } from './report-command.js';
+import { gateCommand, gateEvalCommand } from './gate-command.js';
 
 const HELP = `bench: how fast can a KVM guest scan the PCI hole, under each strategy from the 2020
 KVM_MEM_PCI_HOLE review? Real VMs on /dev/kvm, a Linux-like guest scan, one table.

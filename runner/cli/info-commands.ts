@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { HostError } from '../shared/errors.js';
 import { strategyLabel } from '../shared/row-id.js';
 import { hostFacts, type HostFacts } from '../host/host.js';
-import { timingLabel, timingNote } from '../../reports/timing.js';
+import { timingLabel, timingNote } from '../results/timing.js';
 import { openHost, previewRow } from '../measure/admit.js';
 import type { HostInfo } from '../../strategies/types.js';
 import { strategies } from '../../strategies/index.js';

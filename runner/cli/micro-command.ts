@@ -11,7 +11,7 @@ export const MICRO_HELP = `usage: bench micro [--time MS] [--json]
 The harness's own costs per exit, apart from KVM, timed with tinybench in this process: a koffi
 call into libc, and one hole read (an ECAM read of an absent function) through the exit loop and
 the q35 PCI model. Mean, p50 and p99 in ns, rme = relative margin of error of the mean.
-No /dev/kvm needed. The fresh-VM rows of 'bench run' are sampled by hand (README, "What is measured").
+No /dev/kvm needed. The fresh-VM rows of 'bench run' are sampled by hand (docs/methodology.md).
 
   --time MS   tinybench's time budget per task (default 500, 10..60000)
   --json      the figures as JSON`;

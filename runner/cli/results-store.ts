@@ -4,8 +4,8 @@ import { accessSync, constants, existsSync, mkdirSync, renameSync, writeFileSync
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../shared/errors.js';
-import { toCsv } from '../../reports/csv.js';
-import type { ResultsFile } from '../../reports/schema.js';
+import { toCsv } from '../../reports/csv/csv.js';
+import type { ResultsFile } from '../results/schema.js';
 
 /** Creates a fresh folder OUT/<yyyymmdd-hhmmss>-<random>; a one-line UsageError when OUT is not writable. */
 export function createRunDir(outRoot: string): string {

@@ -8,20 +8,21 @@ import { ICOUNT_SETTLE_MS, activeWorkers, defaultOrder, expandMatrix, runMatrix 
 import { createRunDir, writeAtomic, writeResults } from './results-store.js';
 import { renderTable } from './table.js';
 import { raisedLimits, restoreAndRecord, restoreOnExit } from '../host/host-prep.js';
-import { raisedLimitsText } from '../../reports/host-limits.js';
+import { raisedLimitsText } from '../results/host-limits.js';
 import { parseCount, parsePositive, pickIds } from '../shared/args.js';
 import { strategies } from '../../strategies/index.js';
 import type { StrategyOptions } from '../../strategies/types.js';
 import { allWorkloads } from '../measure/workload-registry.js';
-import { renderReport } from '../../reports/html.js';
-import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../../reports/schema.js';
-import { DEFAULT_ALPHA, gateResults, loadResults, parsePercent } from '../../reports/gate-command.js';
-import { BASELINE_STRATEGY } from '../../reports/row-metrics.js';
-import { timingBasis, timingLabel } from '../../reports/timing.js';
-import { harnessCostText } from '../../reports/harness-cost.js';
+import { renderReport } from '../../reports/html/page.js';
+import { SCHEMA_ID, SCHEMA_VERSION, type Access, type ResultsFile } from '../results/schema.js';
+import { DEFAULT_ALPHA, gateResults, parsePercent } from './gate-command.js';
+import { loadResults } from '../results/load-results.js';
+import { BASELINE_STRATEGY } from '../results/row-metrics.js';
+import { timingBasis, timingLabel } from '../results/timing.js';
+import { harnessCostText } from '../results/harness-cost-text.js';
 import { measureHarnessCost } from '../measure/harness-cost.js';
 
-/** Fresh VMs per row when a run is gated and --samples is not given (README, "The gate": with fewer,
+/** Fresh VMs per row when a run is gated and --samples is not given (docs/gate.md: with fewer,
  *  a 10 % slowdown passes unseen about half the time). */
 const GATE_SAMPLES = 100;
 
@@ -44,7 +45,7 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --variant    only this variant of the chosen strategies (e.g. 4k, thp, hugetlb, 2m)
   --access     config access method: ecam (MMIO, default), conf1 (port 0xCF8/0xCFC), or all
   --samples    fresh VMs per row (default: 10, a quick look; with --gate: ${GATE_SAMPLES}, what the
-               README's gate-eval table shows a 5 % gate needs to catch a 10 % change with no
+               gate-eval table of docs/gate.md shows a 5 % gate needs to catch a 10 % change with no
                false alarm); figures are medians over them
   --timeout    seconds a sample may run before it is killed and reported (default: 60)
   --order      interleaved (default on hardware: one fresh VM of every row per round, so host

@@ -8,7 +8,7 @@ import { admitRow, openHost } from '../measure/admit.js';
 import { soak } from '../measure/soak.js';
 import { allWorkloads } from '../measure/workload-registry.js';
 import { strategies } from '../../strategies/index.js';
-import { fmtBytes } from '../../reports/format.js';
+import { fmtBytes } from '../shared/format.js';
 
 export const SOAK_HELP = `usage: bench soak [--vms 500] [--strategy ID] [--variant V] [--workload ID] [--every 100]
 

@@ -1,8 +1,8 @@
 // The readable table `bench run` prints at the end.
-import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../../reports/format.js';
-import { baselineRow, exitMedian, groupRows, rowLabel, speedupPerAccess, speedupScan, IO_EXIT_KINDS, MMIO_EXIT_KINDS } from '../../reports/row-metrics.js';
-import type { ResultRow } from '../../reports/schema.js';
-import { isLabTiming, timingNote, type TimingBasis } from '../../reports/timing.js';
+import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../shared/format.js';
+import { baselineRow, exitMedian, groupRows, rowLabel, speedupPerAccess, speedupScan, IO_EXIT_KINDS, MMIO_EXIT_KINDS } from '../results/row-metrics.js';
+import type { ResultRow } from '../results/schema.js';
+import { isLabTiming, timingNote, type TimingBasis } from '../results/timing.js';
 
 const HEAD = ['strategy', 'status', 'ns/access (IQR)', 'speed-up', 'scan', 'scan speed-up', 'holes', 'exits', 'memory', 'setup'];
 /** Shown after ns/access when the workload rescans in one VM (cold versus steady state). */

@@ -58,7 +58,7 @@ export const PORT_DONE = 0x5000;
  *  halt in pv_wait): the VMM answers with sched_yield(). Only SMP programs use it. */
 export const PORT_YIELD = 0x5001;
 
-/** Guest entry state that runs natively at CPL3 (see README "Why the guest runs at CPL3"). */
+/** Guest entry state that runs natively at CPL3 (see docs/methodology.md, "Why the guest runs at CPL3"). */
 export const entry = {
   cr0: 0x80000031, // PE | ET | NE | PG
   cr4: 0x620, // PAE | OSFXSR | OSXMMEXCPT

@@ -1,7 +1,7 @@
 // Host limits a strategy needs (vm.max_map_count, 2 MiB hugetlb pages): raised when we are root and
 // restored when the tool exits; otherwise they become the "unsupported, because …, run: …" reason.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RaisedLimit } from '../../reports/schema.js';
+import type { RaisedLimit } from '../results/schema.js';
 
 export interface HostNeed {
   /** What the user knows it as: vm.max_map_count, hugepages-2048kB/nr_hugepages. */

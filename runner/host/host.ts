@@ -4,8 +4,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import type { Kvm } from '../vmm/kvm.js';
 import { caps, type CapName } from '../vmm/kvm-abi.js';
-import type { HostFingerprint } from '../../reports/schema.js';
-import { timingFromLab } from '../../reports/timing.js';
+import type { HostFingerprint } from '../results/schema.js';
+import { timingFromLab } from '../results/timing.js';
 import { labFromEnv } from './lab-env.js';
 import { HUGEPAGE_2M_KB, hugepages2m } from './hugetlb.js';
 

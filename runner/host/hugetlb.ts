@@ -5,11 +5,11 @@
 // (Documentation/admin-guide/mm/hugetlbpage.rst): read and raise the 2048kB one.
 import { readFileSync } from 'node:fs';
 import type { HostNeed } from './host-prep.js';
-import { HUGEPAGES_2M_NAME } from '../../reports/host-limits.js';
+import { HUGEPAGES_2M_NAME } from '../results/host-limits.js';
 
 export const HUGEPAGE_2M_KB = 2048;
 /** The 2 MiB pool's size as a need and a raised limit are named (results.json host.raisedLimits):
- *  defined with the results' other limit names in reports/host-limits.ts. */
+ *  defined with the results' other limit names in runner/results/host-limits.ts. */
 export { HUGEPAGES_2M_NAME };
 
 /** The 2 MiB pool's directory under a sysfs root ('/sys' on a real host; tests pass their own). */

@@ -1,7 +1,7 @@
 // PCIHOLE_LAB: set by `bench lab` for the suite it runs inside its VM, as JSON
 // {"accel":"tcg"|"kvm","outerKernel":…,"outerCpu":…,"outerHostId"?:…,"qemu":…,"guestKernel":…}.
 // Absent or invalid: not a lab run (the fingerprint has no lab field).
-import { asLabInfo, type LabInfo } from '../../reports/schema.js';
+import { asLabInfo, type LabInfo } from '../results/schema.js';
 
 export const LAB_ENV = 'PCIHOLE_LAB';
 

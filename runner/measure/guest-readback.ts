@@ -4,7 +4,7 @@
 import { MARKS, MARKS_STRIDE, RECORDS, RECORDS_STRIDE, RECORD_SIZE } from '../guest/guest-layout.js';
 import { RECORD_END_SLOT } from '../guest/guest-program.js';
 import { enumerate } from '../devices/pci-model.js';
-import type { ScanSample } from '../../reports/schema.js';
+import type { ScanSample } from '../results/schema.js';
 import type { Workload } from '../../workloads/types.js';
 import { marksOf } from './marks.js';
 

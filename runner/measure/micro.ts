@@ -2,7 +2,7 @@
 // serves, apart from KVM. These are microbenchmarks in one warm process (many iterations of a
 // call that takes nanoseconds), the case tinybench's statistics (mean, percentiles, rme) are made
 // for. The rows of `bench run` are not: each sample is one fresh VM (a new KVM VM, memory, page
-// tables, one cold scan), timed inside the guest by its TSC, and summarised by reports/summary.ts
+// tables, one cold scan), timed inside the guest by its TSC, and summarised by runner/results/summary.ts
 // (the statistics the gate re-computes from the samples on load).
 import { Bench } from 'tinybench';
 import { close } from '../vmm/libc.js';

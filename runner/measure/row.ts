@@ -1,6 +1,6 @@
 // Turns the samples of one (strategy, variant, workload, access) into a result row.
-import { summarize } from '../../reports/summary.js';
-import type { ResultRow, Sample, Status } from '../../reports/schema.js';
+import { summarize } from '../results/summary.js';
+import type { ResultRow, Sample, Status } from '../results/schema.js';
 import type { Strategy } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
 import type { RowOf } from '../shared/row-id.js';

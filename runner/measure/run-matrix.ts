@@ -2,8 +2,8 @@
 // then takes samples in rounds — one fresh VM of each row per round — so that slow drift of a
 // shared host spreads over every row alike instead of landing on whichever row ran last; or,
 // where time is counted instructions and does not drift, row by row (defaultOrder).
-import type { Access, ResultRow, Sample } from '../../reports/schema.js';
-import type { TimingBasis } from '../../reports/timing.js';
+import type { Access, ResultRow, Sample } from '../results/schema.js';
+import type { TimingBasis } from '../results/timing.js';
 import type { HostInfo, ProbeResult, Strategy, StrategyOptions } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
 import { planOnly } from './sample.js';

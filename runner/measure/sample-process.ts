@@ -2,7 +2,7 @@
 // that never signals done (KVM_RUN never returns) is handled by killing this process on a
 // timeout, and a crash loses only the sample in flight. Each sample is one fresh VM timed by the
 // guest's TSC and sent as it completes; the loop is plain code, not a benchmark library: a
-// fresh-VM sample is seconds of set-up and one cold scan, its statistics are reports/summary.ts's
+// fresh-VM sample is seconds of set-up and one cold scan, its statistics are runner/results/summary.ts's
 // over samples that can come from several worker processes (a timeout restarts the worker).
 // tinybench times the harness's own micro-costs instead (runner/measure/micro.ts, bench micro).
 import { Kvm } from '../vmm/kvm.js';
@@ -10,7 +10,7 @@ import { runSample } from './sample.js';
 import { GuestFault } from './guest-readback.js';
 import { strategies } from '../../strategies/index.js';
 import { allWorkloads } from './workload-registry.js';
-import type { Sample } from '../../reports/schema.js';
+import type { Sample } from '../results/schema.js';
 import type { StrategyOptions } from '../../strategies/types.js';
 import type { RowId } from '../shared/row-id.js';
 

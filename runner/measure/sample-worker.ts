@@ -2,7 +2,7 @@
 // timeout per request, and a fresh process after a timeout or a crash.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Sample } from '../../reports/schema.js';
+import type { Sample } from '../results/schema.js';
 import type { ChildMessage, RunRequest } from './sample-process.js';
 import { workerFlags } from './worker-flags.js';
 

@@ -27,7 +27,7 @@ import { enterLongModeCpl3, writeImage, type PresentFunction } from '../guest/gu
 import { ExitLoop, type Fault } from '../devices/exit-loop.js';
 import { VcpuThreads, type ThreadResult } from './vcpu-thread.js';
 import { PciModel, enumerate } from '../devices/pci-model.js';
-import type { Access, Sample } from '../../reports/schema.js';
+import type { Access, Sample } from '../results/schema.js';
 import type { Backing, PlanContext, SetupContext, Strategy, StrategyOptions, WindowPlan } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
 import { rowIdOf, strategyLabel, type RowId, type RowOf } from '../shared/row-id.js';

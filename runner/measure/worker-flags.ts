@@ -8,7 +8,7 @@
 // timed scan (--expose-gc; runner/measure/sample.ts). On hardware nothing changes: the times there
 // are the machine's, background threads included, as any VMM's would be.
 import { labFromEnv } from '../host/lab-env.js';
-import type { LabInfo } from '../../reports/schema.js';
+import type { LabInfo } from '../results/schema.js';
 
 export const ICOUNT_WORKER_FLAGS = ['--single-threaded', '--expose-gc'];
 

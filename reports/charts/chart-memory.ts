@@ -3,42 +3,11 @@
 // (a log axis has no 0). Points that would cover each other are spread sideways and labelled on
 // opposite sides; the Pareto front (nothing both smaller and faster) is drawn as a step line.
 
-import type { ResultRow } from './schema.js';
-import { nsPerAccess, rowLabel } from './row-metrics.js';
-import { fmtBytes, fmtNs } from './format.js';
+import type { ResultRow } from '../../runner/results/schema.js';
+import { nsPerAccess, rowLabel } from '../../runner/results/row-metrics.js';
+import { fmtBytes, fmtNs } from '../../runner/shared/format.js';
+import type { MemoryChartSpec, MemoryPoint } from './chart-specs.js';
 
-export interface MemoryPoint {
-  label: string;
-  color: string;
-  bytes: number;
-  ns: number;
-  /** Where it is drawn on x: log2(bytes), or the band's centre for 0 B, plus dx. */
-  pos: number;
-  /** Sideways shift from its true place, to uncover a point it would hide under (0 for most). */
-  dx: number;
-  /** Vertical shift of its label, px (down is positive): labels of a spread cluster are stacked, the slower above. */
-  labelDy: number;
-  /** On the Pareto front: no other point uses at most as much memory and is faster. */
-  pareto: boolean;
-}
-
-export interface MemoryChartSpec {
-  kind: 'memory';
-  id: string;
-  title: string;
-  caption: string;
-  points: MemoryPoint[];
-  /** The 0 B band: its centre and half-width on x. */
-  band: { centre: number; half: number };
-  /** x range and the labelled ticks (positions and text). */
-  xMin: number;
-  xMax: number;
-  ticks: { pos: number; label: string }[];
-  /** y range (ns, log), from the data. */
-  yMin: number;
-  yMax: number;
-  height: number;
-}
 
 /** Ticks every TICK_STEP powers of two (4 KiB, 64 KiB, 1 MiB …). */
 const TICK_STEP = 4;

@@ -2,40 +2,10 @@
 // diamond and the interquartile range as a line, on a log axis whose range comes from the data
 // (a little beyond the smallest and largest value drawn, never a fixed decade).
 
-import type { ResultRow, Sample, Summary } from './schema.js';
-import { summarize } from './summary.js';
-import type { Unit } from './chart-data.js';
+import type { ResultRow, Sample, Summary } from '../../runner/results/schema.js';
+import { summarize } from '../../runner/results/summary.js';
+import type { DotChartSpec, DotPoint, DotSeries } from './chart-specs.js';
 
-/** One row of one series: its median and quartiles, and the per-VM values they come from. */
-export interface DotPoint {
-  median: number;
-  lo: number;
-  hi: number;
-  samples: number[];
-}
-
-/** A series (cold scan, warm scan, setup …): one point per label, null where the row has none. */
-export interface DotSeries {
-  label: string;
-  /** One colour per label (the row's strategy colour), or one for the whole series. */
-  color: string | string[];
-  points: (DotPoint | null)[];
-}
-
-export interface DotChartSpec {
-  kind: 'dots';
-  id: string;
-  title: string;
-  caption: string;
-  unit: Unit;
-  axis: string;
-  labels: string[];
-  series: DotSeries[];
-  /** Log-axis range: the smallest and largest value drawn, widened by AXIS_MARGIN. */
-  min: number;
-  max: number;
-  height: number;
-}
 
 /** How far beyond the data the axis reaches (a factor on a log axis): room for the markers. */
 export const AXIS_MARGIN = 1.25;

@@ -1,9 +1,9 @@
 // The 2020 KVM series' own figures (KVM_MEM_ALLONES RFC → KVM_MEM_PCI_HOLE v1/v2 and its review)
 // beside the same quantities computed from a results file.
 
-import type { ResultRow, ResultsFile } from './schema.js';
-import { compact, fmtBytes, fmtCount, fmtNs, fmtRatio } from './format.js';
-import { baselineRow, groupTitle, nsPerAccess, preferredGroups, rowLabel, speedupPerAccess } from './row-metrics.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
+import { compact, fmtBytes, fmtCount, fmtNs, fmtRatio } from '../../runner/shared/format.js';
+import { baselineRow, groupTitle, nsPerAccess, preferredGroups, rowLabel, speedupPerAccess } from '../../runner/results/row-metrics.js';
 import { IN_KERNEL_STRATEGIES } from './headlines.js';
 
 /** One quantity: what the series reported and what this file measured. */

@@ -1,6 +1,6 @@
 // The harness's own cost per userspace exit (results.json harnessCost), as one line of text.
 import type { HarnessCost } from './schema.js';
-import { fmtNs, fmtRatio } from './format.js';
+import { fmtNs, fmtRatio } from '../shared/format.js';
 
 /** "+1.49 µs over a minimal C loop (1.09×; C 17.0 µs, koffi floor 17.9 µs, harness 18.5 µs; 3 fresh VMs each)" */
 export function harnessCostText(cost: HarnessCost): string {

@@ -1,10 +1,9 @@
-// The page's chart.js configuration for the memory-against-time chart (reports/chart-memory.ts):
-// inlined into the report by reports/html.ts beside renderCharts, so it refers to nothing but
+// The page's chart.js configuration for the memory-against-time chart (reports/charts/chart-memory.ts):
+// inlined into the report by reports/html/page.ts beside renderCharts, so it refers to nothing but
 // its arguments (no imports at run time). Draws the 0 B band, the Pareto front and a label
 // beside every point (flipped to the other side where it would leave the plot).
 
-import type { MemoryChartSpec } from './chart-memory.js';
-import type { ClientHelpers } from './report-client.js';
+import type { ClientHelpers, MemoryChartSpec } from './chart-specs.js';
 
 /** `width`: the canvas width when drawn first; a phone-narrow chart names its points in a legend, a wider one beside them. */
 export function memoryChartConfig(s: MemoryChartSpec, h: ClientHelpers, width: number): unknown {

@@ -5,11 +5,11 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../runner/shared/errors.js';
-import { checkOutput, writeOutput } from './output-files.js';
-import { renderReport } from './html.js';
-import { firstLine, loadResults } from './load-results.js';
-import { parseFleet, type FleetParams } from './fleet.js';
+import { UsageError } from '../shared/errors.js';
+import { checkOutput, writeOutput } from '../results/output-files.js';
+import { renderReport } from '../../reports/html/page.js';
+import { firstLine, loadResults } from '../results/load-results.js';
+import { parseFleet, type FleetParams } from '../../reports/findings/fleet.js';
 
 /** The usage line printed with argument errors. */
 export const REPORT_USAGE = 'usage: bench report [RESULTS.json|RUN_DIR ...] [--out FILE] [--open] [--fleet BOOTS_PER_DAY,VMS_PER_HOST]';

@@ -1,5 +1,5 @@
 // Number formatting shared by the HTML report (server side) and its in-page chart script.
-// The functions use no imports and refer only to each other, because reports/html.ts also
+// The functions use no imports and refer only to each other, because reports/html/page.ts also
 // inlines their source text into the page with Function#toString.
 
 /** A duration in nanoseconds with a readable unit: "76 ns", "2.41 µs", "375 ms", "1.20 s"; "—" when not a finite number. */

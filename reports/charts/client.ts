@@ -1,12 +1,12 @@
-// The report page's own script: turns the chart specs (reports/chart-data.ts) embedded as
-// JSON into chart.js charts. reports/html.ts inlines this function's source text with the
-// formatters of reports/format.ts, so it must refer only to those, to the chart.js and
+// The report page's own script: turns the chart specs (reports/charts/chart-data.ts) embedded as
+// JSON into chart.js charts. reports/html/page.ts inlines this function's source text with the
+// formatters of runner/shared/format.ts, so it must refer only to those, to the chart.js and
 // chartjs-chart-error-bars globals, and to the DOM. It never writes HTML: no innerHTML.
 
-import type { BarChartSpec, ChartSpec, Unit } from './chart-data.js';
+import type { BarChartSpec, ChartSpec, ClientHelpers, Unit } from './chart-specs.js';
 import type { dotChartConfig as DotChartConfig } from './client-dots.js';
 import type { memoryChartConfig as MemoryChartConfig } from './client-memory.js';
-import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs, fmtRatio as FmtRatio } from './format.js';
+import type { compact as Compact, fmtBytes as FmtBytes, fmtCount as FmtCount, fmtMs as FmtMs, fmtNs as FmtNs, fmtRatio as FmtRatio } from '../../runner/shared/format.js';
 
 /* The UMD globals and the formatters inlined beside this function in the page. */
 declare const Chart: any;
@@ -20,15 +20,6 @@ declare const fmtRatio: typeof FmtRatio;
 declare const dotChartConfig: typeof DotChartConfig;
 declare const memoryChartConfig: typeof MemoryChartConfig;
 
-/** What renderCharts hands the chart configurations inlined beside it (client-dots.ts, client-memory.ts). */
-export interface ClientHelpers {
-  fmt: (unit: Unit, v: number) => string;
-  logTick: (unit: Unit) => (this: unknown, value: number | string, i: number, ticks: { value: number }[]) => string;
-  wrap: (s: string, width?: number) => string[];
-  /** Whether a chart is phone-narrow (fewer tick labels, shorter label lines, a legend instead of labels in the plot). */
-  narrow: (chart: { width: number } | undefined) => boolean;
-  compactText: (s: string) => string;
-}
 
 /** Draws every chart whose spec is in the page's #chart-specs JSON block onto its <canvas>. */
 export function renderCharts(): void {

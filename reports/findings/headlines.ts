@@ -6,8 +6,8 @@
 // The exception is the hugepage-vs-prefetch card's own small table: the figures the 2020
 // question asks for per row (faults per 2 MiB, SPTEs installed and held, setup, memory).
 
-import type { ResultRow, ResultsFile } from './schema.js';
-import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
+import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../../runner/shared/format.js';
 import {
   BASELINE_STRATEGY,
   baselineRow,
@@ -21,11 +21,11 @@ import {
   preferredGroups,
   rowLabel,
   speedupPerAccess,
-} from './row-metrics.js';
-import type { RowGroup } from './row-metrics.js';
-import { workloads } from '../workloads/index.js';
-import { speedupOf } from './speedup.js';
-import { strategyLabel } from '../runner/shared/row-id.js';
+} from '../../runner/results/row-metrics.js';
+import type { RowGroup } from '../../runner/results/row-metrics.js';
+import { workloads } from '../../workloads/index.js';
+import { speedupOf } from '../../runner/results/speedup.js';
+import { strategyLabel } from '../../runner/shared/row-id.js';
 
 /** One question and its computed answer, as plain-text sentences. */
 export interface Headline {
@@ -186,7 +186,7 @@ function prefetchTable(g: RowGroup): HeadlineTable | undefined {
 
 /**
  * How many times as fast per hole access `row` is as `reference`: the suite's one definition of a
- * speed-up (reports/speedup.ts, median of per-round ratios reference[i] / row[i]), not a ratio of
+ * speed-up (runner/results/speedup.ts, median of per-round ratios reference[i] / row[i]), not a ratio of
  * medians; null when no round has both figures.
  */
 export function pairwise(reference: ResultRow, row: ResultRow): number | null {

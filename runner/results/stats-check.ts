@@ -5,7 +5,7 @@
 
 import type { ResultRow, ResultsFile, Summary } from './schema.js';
 import { summarize } from './summary.js';
-import { strategyLabel } from '../runner/shared/row-id.js';
+import { strategyLabel } from '../shared/row-id.js';
 
 type StatKey = keyof ResultRow['stats'];
 

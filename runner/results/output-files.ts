@@ -4,7 +4,7 @@
 
 import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { UsageError } from '../runner/shared/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { errnoText } from './load-results.js';
 
 /** The canonical form of a path: realpath of the file, else of its folder plus its name. */

@@ -3,9 +3,9 @@
 // per-VM host memory become CPU-seconds per day and host memory per host. Pure; every figure
 // comes from the file, the two fleet numbers from the user (`bench report --fleet B,V`).
 
-import type { ResultRow, ResultsFile } from './schema.js';
-import { groupTitle, hasData, med, preferredGroups, rowLabel, scanNs, BASELINE_STRATEGY } from './row-metrics.js';
-import type { RowGroup } from './row-metrics.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
+import { groupTitle, hasData, med, preferredGroups, rowLabel, scanNs, BASELINE_STRATEGY } from '../../runner/results/row-metrics.js';
+import type { RowGroup } from '../../runner/results/row-metrics.js';
 
 /** The fleet a report is scaled to. */
 export interface FleetParams {

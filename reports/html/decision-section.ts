@@ -1,13 +1,13 @@
 // HTML of the report's top: the ranked summary table and the recommendation per memory budget
-// (reports/decision.ts). Every string from a results file is escaped.
+// (reports/findings/decision.ts). Every string from a results file is escaped.
 
-import type { ResultsFile, Summary } from './schema.js';
-import { budgetChoices, decisionRows, nonProbing, type DecisionRow } from './decision.js';
-import { coverageText, type Speedup } from './speedup.js';
-import { esc } from './html-assets.js';
-import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
-import { groupTitle, preferredGroups, proxyText, BASELINE_STRATEGY } from './row-metrics.js';
-import { isLabTiming, timingBasis, timingNote } from './timing.js';
+import type { ResultsFile, Summary } from '../../runner/results/schema.js';
+import { budgetChoices, decisionRows, nonProbing, type DecisionRow } from '../findings/decision.js';
+import { coverageText, type Speedup } from '../../runner/results/speedup.js';
+import { esc } from './assets.js';
+import { fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../../runner/shared/format.js';
+import { groupTitle, preferredGroups, proxyText, BASELINE_STRATEGY } from '../../runner/results/row-metrics.js';
+import { isLabTiming, timingBasis, timingNote } from '../../runner/results/timing.js';
 
 /** A per-access rate: "1.00", "0.0015", "0"; "—" when n/a. */
 export function fmtRate(x: number | null): string {

@@ -4,9 +4,9 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../runner/shared/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { validateResults, type ResultsFile } from './schema.js';
-import { duplicateRow } from './gate.js';
+import { rowKey, rowKeyLabel } from './row-metrics.js';
 import { reconcileStats } from './stats-check.js';
 
 /** A results file as read from disk, with the path it was read from (DIR/results.json for a run folder). */
@@ -93,4 +93,14 @@ export function errnoText(e: unknown): string {
 /** The first line of an error's message, trimmed. */
 export function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0].trim();
+}
+
+/** A one-line problem when two rows of `file` share a key, else null. */
+export function duplicateRow(file: ResultsFile, name: string): string | null {
+  const seen = new Set<string>();
+  for (const r of file.rows) {
+    if (seen.has(rowKey(r))) return `${name}: duplicate row ${rowKeyLabel(r)}`;
+    seen.add(rowKey(r));
+  }
+  return null;
 }

@@ -2,9 +2,10 @@
 // the single source of both the file and its documentation (docs/results-csv.md).
 
 import { stringify } from 'csv-stringify/sync';
-import type { ResultRow, ResultsFile } from './schema.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
 import {
   IO_EXIT_KINDS,
+  KEY_KVM_STATS,
   MMIO_EXIT_KINDS,
   baselineRow,
   exitMedian,
@@ -15,9 +16,8 @@ import {
   sampleMedian,
   speedupPerAccess,
   speedupScan,
-} from './row-metrics.js';
-import { CHART_KVM_STATS } from './chart-data.js';
-import { EMULATED_NOTE, INSTRUCTIONS_NOTE, timingBasis } from './timing.js';
+} from '../../runner/results/row-metrics.js';
+import { EMULATED_NOTE, INSTRUCTIONS_NOTE, timingBasis } from '../../runner/results/timing.js';
 
 type Cell = string | number;
 
@@ -92,7 +92,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   },
   {
     name: 'speedup_vs_userspace_exit',
-    doc: 'Speed-up over userspace-exit per hole access, same file, workload and access (>1 = faster): the median of the per-round ratios userspace-exit ÷ this row (fresh VM i of each, cold scan; reports/speedup.ts), not a ratio of medians. Empty when no round has both.',
+    doc: 'Speed-up over userspace-exit per hole access, same file, workload and access (>1 = faster): the median of the per-round ratios userspace-exit ÷ this row (fresh VM i of each, cold scan; runner/results/speedup.ts), not a ratio of medians. Empty when no round has both.',
     cell: (c) => n(speedupPerAccess(c.row, c.base)),
   },
   {
@@ -113,7 +113,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
     doc: `What the times of this row mean: \`hardware\`; \`instructions\` when the run happened in \`bench lab\` under QEMU TCG with icount (its default) — ${INSTRUCTIONS_NOTE}; \`emulated\` under TCG on its wall clock (lab runs from before icount) — ${EMULATED_NOTE}. Compare lab rows only with rows of the same basis, and through speed-ups. Files written before this column existed are hardware.`,
     cell: (c) => timingBasis(c.file.host),
   },
-  ...CHART_KVM_STATS.map(
+  ...KEY_KVM_STATS.map(
     (name): CsvColumn => ({
       name: `kvm_${name}`,
       doc: `KVM binary statistic \`${name}\` per VM, median over samples (${name.endsWith('_now') ? 'a gauge read after the scans, setup included' : 'delta over the scans, setup excluded'}). **Empty when this kernel does not have it** (n/a, never 0): there are no statistics without KVM_GET_STATS_FD (Linux < 5.14), and some (the \`pf_*\` counters) came later.`,
@@ -160,7 +160,7 @@ export function csvColumnsMarkdown(): string {
     '|---|---|',
     ...CSV_COLUMNS.map((c) => `| \`${c.name}\` | ${cellText(c.doc)} |`),
     '',
-    'The generator is `toCsv()` in `reports/csv.ts`; this page is `csvColumnsMarkdown()` from the same file',
+    'The generator is `toCsv()` in `reports/csv/csv.ts`; this page is `csvColumnsMarkdown()` from the same file',
     '(a test keeps the two in step).',
     '',
   ].join('\n');

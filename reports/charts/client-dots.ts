@@ -1,9 +1,8 @@
-// The page's chart.js configuration for a dot-and-whisker chart (reports/chart-dots.ts):
-// inlined into the report by reports/html.ts beside renderCharts, so it refers to nothing but
+// The page's chart.js configuration for a dot-and-whisker chart (reports/charts/chart-dots.ts):
+// inlined into the report by reports/html/page.ts beside renderCharts, so it refers to nothing but
 // its arguments and the chart.js global (no imports at run time).
 
-import type { DotChartSpec } from './chart-dots.js';
-import type { ClientHelpers } from './report-client.js';
+import type { ClientHelpers, DotChartSpec } from './chart-specs.js';
 
 /** A scatter chart with one band per label: per-VM dots, the IQR as a thick line, the median as a diamond. */
 export function dotChartConfig(s: DotChartSpec, h: ClientHelpers): unknown {

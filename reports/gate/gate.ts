@@ -41,12 +41,12 @@
 //          else pass. The CLI exits 0 pass, 1 fail, 4 inconclusive (2 bad input, 3 internal error).
 
 import { median, quantile, sampleWithReplacement } from 'simple-statistics';
-import type { ResultRow, ResultsFile, Status } from './schema.js';
+import type { ResultRow, ResultsFile, Status } from '../../runner/results/schema.js';
 import { rankSumTest, seededRandom } from './gate-stats.js';
-import { coldValue, pairedRatios, type SpeedupMetric } from './speedup.js';
-import { kvmStatMedian, rowKey } from './row-metrics.js';
-import { isLabTiming, timingBasis, timingLabel, timingNote } from './timing.js';
-import { strategyLabel } from '../runner/shared/row-id.js';
+import { coldValue, pairedRatios, type SpeedupMetric } from '../../runner/results/speedup.js';
+import { kvmStatMedian, rowKey, rowKeyLabel } from '../../runner/results/row-metrics.js';
+import { duplicateRow } from '../../runner/results/load-results.js';
+import { isLabTiming, timingBasis, timingLabel, timingNote } from '../../runner/results/timing.js';
 
 /** What a finding compares. */
 export type FindingKind = 'time' | 'counter' | 'ratio' | 'status' | 'missing';
@@ -168,24 +168,6 @@ export function gate(baseline: ResultsFile, current: ResultsFile, opts: GateOpti
 }
 
 // Rows are matched on row-metrics.ts rowKey (strategy, variant, workload, access).
-
-/**
- * A row's full identity for gate findings, "strategy/variant workload/access" (variant omitted
- * when empty). Not row-metrics.ts rowLabel, which names the strategy only and marks proxies.
- */
-export function gateRowLabel(r: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
-  return `${strategyLabel(r)} ${r.workload}/${r.access}`;
-}
-
-/** A one-line problem when two rows of `file` share a key, else null. */
-export function duplicateRow(file: ResultsFile, name: string): string | null {
-  const seen = new Set<string>();
-  for (const r of file.rows) {
-    if (seen.has(rowKey(r))) return `${name}: duplicate row ${gateRowLabel(r)}`;
-    seen.add(rowKey(r));
-  }
-  return null;
-}
 
 /** A one-line problem when the hosts differ and absolute times are to be compared, else null. */
 export function hostMismatch(baseline: ResultsFile, current: ResultsFile, opts: Pick<GateOptions, 'ratios'>): string | null {
@@ -484,7 +466,7 @@ export function changeInterval(xb: readonly number[], xc: readonly number[]): [n
 
 function finding(row: ResultRow, kind: FindingKind, severity: Severity, metric: string, f: Partial<Finding> & { message: string }): Finding {
   return {
-    row: gateRowLabel(row),
+    row: rowKeyLabel(row),
     strategy: row.strategy,
     variant: row.variant,
     workload: row.workload,

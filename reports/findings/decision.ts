@@ -2,13 +2,10 @@
 // (workload, access) group and one recommendation per host-memory budget, computed from the rows.
 // Pure; every figure comes from the file.
 
-import type { ResultRow, Status, Summary } from './schema.js';
-import type { RowGroup } from './row-metrics.js';
-import { baselineRow, exitMedian, hasData, hugeMappings, kvmStatMedian, rowLabel, IO_EXIT_KINDS, MMIO_EXIT_KINDS } from './row-metrics.js';
-import { speedupOf, type Speedup } from './speedup.js';
-
-/** Exit kinds that are PCI traffic reaching the VMM (not the harness's done signal, not yields). */
-export const USERSPACE_EXIT_KINDS = [...MMIO_EXIT_KINDS, ...IO_EXIT_KINDS, 'other'] as const;
+import type { ResultRow, Status, Summary } from '../../runner/results/schema.js';
+import type { RowGroup } from '../../runner/results/row-metrics.js';
+import { baselineRow, exitMedian, hasData, hugeMappings, kvmStatMedian, rowLabel, USERSPACE_EXIT_KINDS } from '../../runner/results/row-metrics.js';
+import { speedupOf, type Speedup } from '../../runner/results/speedup.js';
 
 /** One line of the summary table. */
 export interface DecisionRow {

@@ -2,14 +2,14 @@
 // Bad input (flags, files, schema, hosts) throws UsageError: one line, exit status 2.
 
 import { parseArgs } from 'node:util';
-import { HostError, UsageError } from '../runner/shared/errors.js';
-import { checkOutput, writeOutput } from './output-files.js';
-import { parseCount } from '../runner/shared/args.js';
-import { gate, type GateOptions } from './gate.js';
-import { checkResults, firstLine, loadResults, type LoadedResults } from './load-results.js';
-import { formatMarkdown, formatTable } from './gate-format.js';
-import { evaluateGate, evaluateRuns, formatEvaluation } from './gate-eval.js';
-import { isLabTiming, timingBasis, timingLabel } from './timing.js';
+import { HostError, UsageError } from '../shared/errors.js';
+import { checkOutput, writeOutput } from '../results/output-files.js';
+import { parseCount } from '../shared/args.js';
+import { gate, type GateOptions } from '../../reports/gate/gate.js';
+import { checkResults, firstLine, loadResults, type LoadedResults } from '../results/load-results.js';
+import { formatMarkdown, formatTable } from '../../reports/gate/gate-format.js';
+import { evaluateGate, evaluateRuns, formatEvaluation } from '../../reports/gate/gate-eval.js';
+import { isLabTiming, timingBasis, timingLabel } from '../results/timing.js';
 
 /** Usage text of `bench gate`. */
 export const GATE_USAGE = `usage: bench gate --baseline A.json --current B.json [--threshold 5%] [--alpha 0.01] [--ratios]
@@ -182,10 +182,6 @@ export async function gateEvalCommand(args: string[], out: Out = process.stdout)
   if (e.pairs < 20) out.write(`note: ${e.pairs} pairs; the bar (at most 1 false alarm) needs at least 20 (7 run files give 21)\n`);
   return e.pairs >= 20 && e.falseAlarms <= Math.floor(e.pairs / 20) && e.caught === e.injected && e.injected > 0 ? 0 : 1;
 }
-
-// The one results-file loader, re-exported: runner/cli/run-command.ts reads `bench run --gate`'s
-// baseline with it before the run (duplicate rows refused, as the gate needs).
-export { loadResults } from './load-results.js';
 
 /**
  * A percentage: "5%" or "5" both mean 5 %. A bare number below 1 ("0.05") is refused as

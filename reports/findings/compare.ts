@@ -2,14 +2,13 @@
 // (workload, access) group and strategy/variant, each file's ns per access and its speed-up over
 // userspace-exit measured in that same file. Pure.
 
-import type { ResultRow, ResultsFile, Status } from './schema.js';
-import type { BarChartSpec } from './chart-data.js';
-import { SERIES_COLOURS } from './chart-data.js';
-import { isLabTiming, timingBasis, timingLabel, type TimingBasis } from './timing.js';
-import { baselineRow, exitMedian, groupRows, groupTitle, hugeMappings, nsPerAccess, rowName, scanNs } from './row-metrics.js';
-import { speedupOf, type Speedup } from './speedup.js';
-import { gate, type Finding } from './gate.js';
-import { USERSPACE_EXIT_KINDS } from './decision.js';
+import type { ResultRow, ResultsFile, Status } from '../../runner/results/schema.js';
+import type { BarChartSpec } from '../charts/chart-specs.js';
+import { SERIES_COLOURS } from '../charts/chart-data.js';
+import { isLabTiming, timingBasis, timingLabel, type TimingBasis } from '../../runner/results/timing.js';
+import { baselineRow, exitMedian, groupRows, groupTitle, hugeMappings, nsPerAccess, rowName, scanNs, USERSPACE_EXIT_KINDS } from '../../runner/results/row-metrics.js';
+import { speedupOf, type Speedup } from '../../runner/results/speedup.js';
+import { gate, type Finding } from '../gate/gate.js';
 
 /** A results file and the label it is shown under (normally its path). */
 export interface LabelledResults {

@@ -2,7 +2,7 @@
 // script only turns these specs into chart.js configurations. A chart with nothing to draw
 // is not emitted; its absence is explained in the section's notes instead.
 
-import type { ResultRow, ResultsFile } from './schema.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
 import {
   baselineRow,
   exitMedian,
@@ -17,48 +17,16 @@ import {
   rowLabel,
   scanNs,
   speedupPerAccess,
-} from './row-metrics.js';
-import type { RowGroup } from './row-metrics.js';
-import { isLabTiming, timingBasis, timingNote, type TimingBasis } from './timing.js';
-import { dotChart, dotPoint, perVm, type DotChartSpec } from './chart-dots.js';
-import { memoryChart, type MemoryChartSpec } from './chart-memory.js';
-import { USERSPACE_EXIT_KINDS } from './decision.js';
+  KEY_KVM_STATS,
+  USERSPACE_EXIT_KINDS,
+} from '../../runner/results/row-metrics.js';
+import type { RowGroup } from '../../runner/results/row-metrics.js';
+import { isLabTiming, timingBasis, timingNote, type TimingBasis } from '../../runner/results/timing.js';
+import { dotChart, dotPoint, perVm } from './chart-dots.js';
+import { memoryChart } from './chart-memory.js';
+import type { BarChartSpec, ChartSpec, DotChartSpec } from './chart-specs.js';
 
-/** The unit of a value axis; the page formats ticks and tooltips with it. */
-/** rate: a count per hole access. */
-export type Unit = 'ns' | 'ms' | 'count' | 'bytes' | 'ratio' | 'rate';
 
-/** One series of a horizontal bar chart, one value per label (null = no bar). */
-export interface BarDataset {
-  label: string;
-  /** One colour for the series, or one per bar. */
-  color: string | string[];
-  values: (number | null)[];
-  /** Error-bar ends (25th and 75th percentiles), same length as values, when the chart has error bars. */
-  lo?: (number | null)[];
-  hi?: (number | null)[];
-}
-
-/** A horizontal bar chart: one bar per row label, one bar colour per dataset. */
-export interface BarChartSpec {
-  kind: 'hbar';
-  id: string;
-  title: string;
-  caption: string;
-  unit: Unit;
-  /** Title of the value axis. */
-  axis: string;
-  log: boolean;
-  errorBars: boolean;
-  labels: string[];
-  datasets: BarDataset[];
-  /** CSS pixel height that fits the bars. */
-  height: number;
-}
-
-export type { DotChartSpec } from './chart-dots.js';
-export type { MemoryChartSpec } from './chart-memory.js';
-export type ChartSpec = BarChartSpec | DotChartSpec | MemoryChartSpec;
 
 /** The charts and notes of one (workload, access) group. */
 export interface WorkloadSection {
@@ -97,14 +65,6 @@ export function strategyColour(strategy: string, variantIndex = 0): string {
   }
   return shade(base, [0, 0.25, -0.2, 0.4, -0.35][variantIndex % 5]);
 }
-
-/**
- * KVM statistics the chart shows when recorded (all of them go to the table). The first three
- * are deltas over the scan (setup excluded); pages_2m_now is a gauge read after the scan, so it
- * also counts 2 MiB mappings made during setup (spte-prefetch's pre-fault), which the delta
- * vm.pages_2m misses.
- */
-export const CHART_KVM_STATS = ['pf_taken', 'pf_fixed', 'exits', 'pages_2m_now'];
 
 /** How the report labels KVM statistics wherever it shows them. */
 export const KVM_STATS_NOTE = 'KVM statistics are deltas over the scan (setup excluded; every scan of the VM when it rescans), except the *_now gauges (vm.pages_4k_now, vm.pages_2m_now): mappings the VM held after the scan, setup included.';
@@ -286,7 +246,7 @@ export function kvmNaNotes(data: readonly ResultRow[]): string[] {
   const absent = data.filter(kvmStatsAbsent);
   if (absent.length) notes.push(`KVM statistics n/a for ${absent.length === data.length ? 'every row' : absent.map(rowLabel).join(', ')}: this kernel has no KVM_GET_STATS_FD (KVM_CAP_BINARY_STATS_FD is 0, Linux < 5.14).`);
   const withStats = data.filter((r) => !kvmStatsAbsent(r));
-  for (const name of CHART_KVM_STATS) {
+  for (const name of KEY_KVM_STATS) {
     const lacking = withStats.filter((r) => kvmStatMedian(r, name) === null);
     if (!lacking.length) continue;
     const who = lacking.length === withStats.length ? '' : ` for ${lacking.map(rowLabel).join(', ')}`;

@@ -7,11 +7,11 @@
 //     scaled: a synthetic results file built from real samples); the gate must flag that row.
 
 import { shuffleInPlace } from 'simple-statistics';
-import type { ResultRow, ResultsFile, Sample } from './schema.js';
-import { gate, gateRowLabel, REFERENCE_STRATEGY, type GateOptions } from './gate.js';
-import { rowKey } from './row-metrics.js';
+import type { ResultRow, ResultsFile, Sample } from '../../runner/results/schema.js';
+import { gate, REFERENCE_STRATEGY, type GateOptions } from './gate.js';
+import { rowKey, rowKeyLabel } from '../../runner/results/row-metrics.js';
 import { seededRandom } from './gate-stats.js';
-import { statsFromSamples } from './stats-check.js';
+import { statsFromSamples } from '../../runner/results/stats-check.js';
 
 /** Settings of an evaluation; every field has a default. */
 export interface EvalOptions extends Partial<GateOptions> {
@@ -90,12 +90,12 @@ function evaluate(method: EvalResult['method'], pairs: readonly [ResultsFile, Re
     const inBaseline = new Set(a.rows.map(rowKey));
     const targets = b.rows.filter((r) => inBaseline.has(rowKey(r)) && (r.status === 'measured' || r.status === 'proxy') && r.samples.length >= 2 && !(o.ratios && r.strategy === REFERENCE_STRATEGY));
     for (const t of targets) {
-      rows.add(gateRowLabel(t));
+      rows.add(rowKeyLabel(t));
       const slowed = withRow(b, rowKey(t), (r) => scaleRow(r, 1 + o.slowdownPct / 100));
-      const f = gate(a, slowed, o).findings.find((x) => x.row === gateRowLabel(t) && (x.kind === 'time' || x.kind === 'ratio'));
+      const f = gate(a, slowed, o).findings.find((x) => x.row === rowKeyLabel(t) && (x.kind === 'time' || x.kind === 'ratio'));
       res.injected++;
       if (f?.severity === 'regression') res.caught++;
-      else res.missed.push(`pair ${p}: ${gateRowLabel(t)}: ${f?.message ?? 'no time finding'}`);
+      else res.missed.push(`pair ${p}: ${rowKeyLabel(t)}: ${f?.message ?? 'no time finding'}`);
     }
   });
   res.rows = [...rows];
@@ -128,7 +128,7 @@ export function scaleRow(row: ResultRow, factor: number): ResultRow {
     })),
   });
   const scaled = { ...row, samples: row.samples.map(scale) };
-  // The stats are a cache of the samples (reports/stats-check.ts): keep them in step.
+  // The stats are a cache of the samples (runner/results/stats-check.ts): keep them in step.
   return { ...scaled, stats: statsFromSamples(scaled) };
 }
 

@@ -4,7 +4,7 @@
 import { quantile } from 'simple-statistics';
 import type { Access, ResultRow, ResultsFile, Summary } from './schema.js';
 import { speedupOf } from './speedup.js';
-import { strategyLabel } from '../runner/shared/row-id.js';
+import { strategyLabel } from '../shared/row-id.js';
 
 /** The rows of one workload run with one access method: the unit every chart and ratio is computed in. */
 export interface RowGroup {
@@ -20,6 +20,16 @@ export const BASELINE_STRATEGY = 'userspace-exit';
 export const MMIO_EXIT_KINDS = ['mmio_read', 'mmio_write'] as const;
 /** Exit kinds counted as port-I/O exits (CSV io_exits). */
 export const IO_EXIT_KINDS = ['io_in', 'io_out'] as const;
+/** Exit kinds that are PCI traffic reaching the VMM (not the harness's done signal, not yields). */
+export const USERSPACE_EXIT_KINDS = [...MMIO_EXIT_KINDS, ...IO_EXIT_KINDS, 'other'] as const;
+
+/**
+ * KVM statistics the report's chart and the CSV show when recorded (all of them go to the
+ * report's table). The first three are deltas over the scan (setup excluded); pages_2m_now is a
+ * gauge read after the scan, so it also counts 2 MiB mappings made during setup (spte-prefetch's
+ * pre-fault), which the delta vm.pages_2m misses.
+ */
+export const KEY_KVM_STATS = ['pf_taken', 'pf_fixed', 'exits', 'pages_2m_now'];
 
 /** "strategy/variant", or just the strategy when its variant is empty or "default" (a name files may hold). */
 export function rowName(row: Pick<ResultRow, 'strategy' | 'variant'>): string {
@@ -34,6 +44,15 @@ export function rowLabel(row: Pick<ResultRow, 'strategy' | 'variant' | 'status'>
 /** A key that identifies a row across files: strategy, variant, workload, access (the gate matches rows on it). */
 export function rowKey(row: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
   return JSON.stringify([row.strategy, row.variant, row.workload, row.access]);
+}
+
+/**
+ * A row's full identity as text, "strategy/variant workload/access" (variant omitted when
+ * empty): gate findings and duplicate-row refusals. Not rowLabel, which names the strategy only
+ * and marks proxies.
+ */
+export function rowKeyLabel(r: Pick<ResultRow, 'strategy' | 'variant' | 'workload' | 'access'>): string {
+  return `${strategyLabel(r)} ${r.workload}/${r.access}`;
 }
 
 /** Whether the row carries measurements (measured, proxy, or a failed row that still has samples). */
@@ -141,7 +160,7 @@ export function baselineRow(rows: readonly ResultRow[]): ResultRow | undefined {
 
 /**
  * Speed-up of `row` over the baseline per hole access: the median of the per-round ratios
- * baseline ns / row ns (reports/speedup.ts, the one definition); null when no round has both.
+ * baseline ns / row ns (runner/results/speedup.ts, the one definition); null when no round has both.
  */
 export function speedupPerAccess(row: ResultRow, base: ResultRow | undefined): number | null {
   return hasData(row) && base && hasData(base) ? (speedupOf(base, row, 'nsPerAccess')?.median ?? null) : null;

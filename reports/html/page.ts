@@ -1,30 +1,31 @@
 // The HTML report: one self-contained, offline file. Tables and text are rendered here with
 // every string HTML-escaped; charts are drawn in the page by chart.js from JSON specs
-// (reports/chart-data.ts). chart.js, chartjs-chart-error-bars and the page script are inlined;
+// (reports/charts/chart-data.ts). chart.js, chartjs-chart-error-bars and the page script are inlined;
 // a Content-Security-Policy allows only those exact scripts and no network fetch at all.
 
 import { createHash } from 'node:crypto';
-import type { ResultRow, ResultsFile } from './schema.js';
-import { SCHEMA_VERSION } from './schema.js';
-import type { ChartSpec, WorkloadSection } from './chart-data.js';
-import { KVM_STATS_NOTE, workloadSections } from './chart-data.js';
-import { headlines } from './headlines.js';
-import { decisionSection } from './decision-html.js';
-import { seriesComparison } from './series-2020.js';
-import { COMPARE_GATE, compareResults } from './compare.js';
-import { fmtRate } from './decision-html.js';
-import { fmtP } from './gate.js';
-import type { Comparison } from './compare.js';
-import { esc, scriptJson, scriptText, umdSource } from './html-assets.js';
-import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from './format.js';
-import { renderCharts } from './report-client.js';
-import { dotChartConfig } from './client-dots.js';
-import { memoryChartConfig } from './client-memory.js';
-import { REPORT_CSS } from './html-style.js';
-import { harnessCostText } from './harness-cost.js';
-import { EMULATED_NOTE, INSTRUCTIONS_NOTE, isLabTiming, timingBasis, timingLabel, timingNote } from './timing.js';
-import { HUGEPAGES_2M_NAME, MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from './host-limits.js';
-import { DEFAULT_FLEET, FLEET_FORMULA, fleetTable, type FleetParams } from './fleet.js';
+import type { ResultRow, ResultsFile } from '../../runner/results/schema.js';
+import { SCHEMA_VERSION } from '../../runner/results/schema.js';
+import type { WorkloadSection } from '../charts/chart-data.js';
+import type { ChartSpec } from '../charts/chart-specs.js';
+import { KVM_STATS_NOTE, workloadSections } from '../charts/chart-data.js';
+import { headlines } from '../findings/headlines.js';
+import { decisionSection } from './decision-section.js';
+import { seriesComparison } from '../findings/series-2020.js';
+import { COMPARE_GATE, compareResults } from '../findings/compare.js';
+import { fmtRate } from './decision-section.js';
+import { fmtP } from '../gate/gate.js';
+import type { Comparison } from '../findings/compare.js';
+import { esc, scriptJson, scriptText, umdSource } from './assets.js';
+import { compact, fmtBytes, fmtCount, fmtMs, fmtNs, fmtRatio } from '../../runner/shared/format.js';
+import { renderCharts } from '../charts/client.js';
+import { dotChartConfig } from '../charts/client-dots.js';
+import { memoryChartConfig } from '../charts/client-memory.js';
+import { REPORT_CSS } from './style.js';
+import { harnessCostText } from '../../runner/results/harness-cost-text.js';
+import { EMULATED_NOTE, INSTRUCTIONS_NOTE, isLabTiming, timingBasis, timingLabel, timingNote } from '../../runner/results/timing.js';
+import { HUGEPAGES_2M_NAME, MAX_MAP_COUNT_NAME, raisedLimitsText, valueDuringRun } from '../../runner/results/host-limits.js';
+import { DEFAULT_FLEET, FLEET_FORMULA, fleetTable, type FleetParams } from '../findings/fleet.js';
 
 /** Options of renderReport. */
 export interface RenderOptions {

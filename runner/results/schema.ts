@@ -12,8 +12,8 @@ export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
  *  failed: it ran and something went wrong (guest fault, timeout, wrong discovery). */
 export type Status = 'measured' | 'proxy' | 'unsupported' | 'failed';
 
-import type { Access } from '../runner/shared/access.js';
-import type { RowId } from '../runner/shared/row-id.js';
+import type { Access } from '../shared/access.js';
+import type { RowId } from '../shared/row-id.js';
 export type { Access };
 
 /** The lab VM a run happened in (`bench lab`), from the PCIHOLE_LAB environment variable. */
@@ -92,7 +92,7 @@ export interface HostFingerprint {
   /** Limits raised for the run and in force while it measured (maxMapCount and hugetlb above are the
    *  values before it). [] when none needed raising; absent in files written before it was recorded. */
   raisedLimits?: RaisedLimit[];
-  /** What the times mean (reports/timing.ts): instructions for a TCG lab with icount, emulated
+  /** What the times mean (runner/results/timing.ts): instructions for a TCG lab with icount, emulated
    *  for one without, else hardware. Absent in files written before it existed: read them with
    *  timingBasis(), which says hardware. */
   timing?: 'hardware' | 'emulated' | 'instructions';
