@@ -11,7 +11,7 @@ import { compareResults } from '../reports/findings/compare.js';
 import { renderReport } from '../reports/html/page.js';
 import { loadResults } from '../runner/results/load-results.js';
 import { speedupOf } from '../runner/results/speedup.js';
-import { baselineRow, exitMedian, hugeMappings, rowName, USERSPACE_EXIT_KINDS } from '../runner/results/row-metrics.js';
+import { baselineRow, exitMedian, hugeMappings, kvmStatMedian, rowName, USERSPACE_EXIT_KINDS } from '../runner/results/row-metrics.js';
 import type { ResultsFile } from '../runner/results/schema.js';
 
 // dist/test → the checkout's test/ folder, where the baselines are committed.
@@ -45,6 +45,9 @@ test('two backends side by side: speed-up with CI, VMM exits per hole access, 2 
       const exits = exitMedian(row, USERSPACE_EXIT_KINDS);
       assert.equal(cell.exitsPerHole, row.holeAccesses > 0 && exits !== null ? exits / row.holeAccesses : null);
       assert.equal(cell.hugeMappings, hugeMappings(row));
+      const pf = kvmStatMedian(row, 'pf_taken');
+      assert.equal(cell.faultsPerHole, pf !== null && row.holeAccesses > 0 ? pf / row.holeAccesses : null);
+      assert.equal(cell.setupMs, row.stats?.setupMs?.median ?? null);
       if (fi === 1) assert.ok(cell.gate, `${r.name}: the gate's verdict on the change`);
       checked++;
     });
@@ -55,6 +58,9 @@ test('two backends side by side: speed-up with CI, VMM exits per hole access, 2 
   const small = g.rows.find((r) => r.name === 'ro-page/4k');
   assert.ok(thp?.cells.every((x) => (x.hugeMappings ?? 0) > 0));
   assert.ok(small?.cells.every((x) => x.hugeMappings === 0));
+  // A 4 KiB read-only page takes a fault per first touch; userspace-exit's hole reads take MMIO faults too.
+  assert.ok(small?.cells.every((x) => (x.faultsPerHole ?? 0) > 0.9), 'ro-page/4k faults about once per hole access');
+  assert.ok(small?.cells.every((x) => (x.setupMs ?? 0) > 0), 'ro-page/4k fills its page in setup');
   assert.equal(g.chart?.unit, 'ratio', 'the comparison charts speed-ups, not absolute times');
   assert.ok(g.chart?.datasets.some((d) => /emulated \(TCG\)/.test(d.label)));
 });
@@ -63,7 +69,7 @@ test('the comparison page labels emulated timing and shows the columns', async (
   const { pvm, amd } = await baselines();
   const html = renderReport([pvm, amd], { labels: ['pvm.json', 'amd.json'], generatedAt: 'T' });
   const cmp = html.slice(html.indexOf('<section id="comparison">'), html.indexOf('</section>', html.indexOf('<section id="comparison">')));
-  for (const s of ['kvm_pvm', 'kvm_amd', 'emulated (TCG)', 'VMM exits<br>/ hole', '2 MiB maps<br>held', 'speed-up vs first file', 'gate verdict, p']) assert.ok(cmp.includes(s), s);
+  for (const s of ['kvm_pvm', 'kvm_amd', 'emulated (TCG)', 'VMM exits<br>/ hole', 'KVM faults<br>/ hole', '2 MiB maps<br>held', 'setup<br>', 'speed-up vs first file', 'gate verdict, p']) assert.ok(cmp.includes(s), s);
 });
 
 test('the same file twice is warned about', async () => {

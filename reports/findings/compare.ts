@@ -6,7 +6,7 @@ import type { ResultRow, ResultsFile, Status } from '../../runner/results/schema
 import type { BarChartSpec } from '../charts/chart-specs.js';
 import { SERIES_COLOURS } from '../charts/chart-data.js';
 import { isLabTiming, timingBasis, timingLabel, type TimingBasis } from '../../runner/results/timing.js';
-import { baselineRow, exitMedian, groupRows, groupTitle, hugeMappings, nsPerAccess, rowName, scanNs, USERSPACE_EXIT_KINDS } from '../../runner/results/row-metrics.js';
+import { baselineRow, exitMedian, groupRows, groupTitle, hugeMappings, kvmStatMedian, nsPerAccess, rowName, scanNs, USERSPACE_EXIT_KINDS } from '../../runner/results/row-metrics.js';
 import { speedupOf, type Speedup } from '../../runner/results/speedup.js';
 import { gate, type Finding } from '../gate/gate.js';
 
@@ -45,6 +45,10 @@ export interface ComparisonCell {
   exitsPerHole: number | null;
   /** 2 MiB mappings the VM held after the scan (vm.pages_2m_now); null when n/a. */
   hugeMappings: number | null;
+  /** KVM page faults (vcpu.pf_taken, scan only) per hole access: the mechanism's fault path; null when n/a. */
+  faultsPerHole: number | null;
+  /** Strategy setup per VM, ms, median (0xff fill, aliasing, pre-fault). */
+  setupMs: number | null;
   /** Change of the speed-up against the first file, percent (files after the first). */
   deltaPct: number | null;
   /** The gate's verdict on this row, first file as baseline, --ratios (files after the first). */
@@ -128,12 +132,13 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
       const cells = perFile.map((m): ComparisonCell => {
         const g = m.get(key);
         const r = g?.rows.find((x) => rowName(x) === name);
-        const empty = { status: null, nsPerAccess: null, speedup: null, scanNs: null, scanSpeedup: null, vsFirst: null, speedupCI: null, exitsPerHole: null, hugeMappings: null, deltaPct: null, gate: null };
+        const empty = { status: null, nsPerAccess: null, speedup: null, scanNs: null, scanSpeedup: null, vsFirst: null, speedupCI: null, exitsPerHole: null, hugeMappings: null, faultsPerHole: null, setupMs: null, deltaPct: null, gate: null };
         if (!g || !r) return empty;
         if (r.status === 'unsupported' || !r.samples?.length) return { ...empty, status: r.status };
         const per = speedupOf(g.base, r, 'nsPerAccess');
         const scan = speedupOf(g.base, r, 'scanNs');
         const exits = exitMedian(r, USERSPACE_EXIT_KINDS);
+        const faults = kvmStatMedian(r, 'pf_taken');
         const f = verdicts[perFile.indexOf(m)].get(JSON.stringify([r.strategy, r.variant, r.workload, r.access]));
         return {
           status: r.status,
@@ -145,6 +150,8 @@ export function compareResults(files: readonly LabelledResults[], idPrefix = 'cm
           speedupCI: per ?? scan,
           exitsPerHole: exits !== null && r.holeAccesses > 0 ? exits / r.holeAccesses : null,
           hugeMappings: hugeMappings(r),
+          faultsPerHole: faults !== null && r.holeAccesses > 0 ? faults / r.holeAccesses : null,
+          setupMs: r.stats?.setupMs?.median ?? null,
           deltaPct: null,
           gate: f ? { severity: f.severity, pValue: f.pValue, message: f.message } : null,
         };

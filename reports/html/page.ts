@@ -305,11 +305,11 @@ function comparisonSection(c: Comparison): string {
   const head = c.files
     .map(
       (f, i) =>
-        `<th colspan="${i === 0 ? 4 : 5}" class="file-head">${esc(f.label)}<br><span class="backend">${esc(f.kvmBackend)} · <span class="timing ${esc(f.timing)}">${esc(timingLabel(f.timing))}</span></span><br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)}${f.lab ? ` · ${esc(f.lab)}` : ''} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`,
+        `<th colspan="${i === 0 ? 6 : 7}" class="file-head">${esc(f.label)}<br><span class="backend">${esc(f.kvmBackend)} · <span class="timing ${esc(f.timing)}">${esc(timingLabel(f.timing))}</span></span><br><span class="sub">host <code>${esc(f.hostId)}</code> · ${esc(f.kernel)}${f.lab ? ` · ${esc(f.lab)}` : ''} · ${esc(f.createdAt)}${f.complete ? '' : ' · incomplete'}</span></th>`,
     )
     .join('');
   const sub = c.files
-    .map((f, i) => `<th>time / hole access${isLabTiming(f.timing) ? `<br><span class="iqr">${f.timing}</span>` : ''}</th><th>speed-up<br><span class="iqr">CI</span></th><th>VMM exits<br>/ hole</th><th>2 MiB maps<br>held</th>${i ? '<th>speed-up vs first file<br><span class="iqr">gate verdict, p</span></th>' : ''}`)
+    .map((f, i) => `<th>time / hole access${isLabTiming(f.timing) ? `<br><span class="iqr">${f.timing}</span>` : ''}</th><th>speed-up<br><span class="iqr">CI</span></th><th>VMM exits<br>/ hole</th><th>KVM faults<br>/ hole</th><th>2 MiB maps<br>held</th><th>setup<br><span class="iqr">per VM</span></th>${i ? '<th>speed-up vs first file<br><span class="iqr">gate verdict, p</span></th>' : ''}`)
     .join('');
   // Across backends a change is not a regression of either: say which way and whether the gate could tell.
   const verdictWord: Record<string, string> = { regression: 'smaller, significant', untested: 'could not tell', improvement: 'larger, significant', warning: 'warning', ok: 'not significant' };
@@ -320,7 +320,7 @@ function comparisonSection(c: Comparison): string {
           (r) =>
             `<tr><th scope="row">${esc(r.name)}</th>${r.cells
               .map((cell, i) => {
-                const span = i ? 5 : 4;
+                const span = i ? 7 : 6;
                 if (cell.status === null) return `<td colspan="${span}" class="muted">not in this file</td>`;
                 if (cell.status === 'unsupported' || cell.speedupCI === null && cell.nsPerAccess === null) return `<td colspan="${span}" class="muted">${esc(cell.status)}</td>`;
                 const mark = cell.status === 'proxy' ? ' <span class="status proxy">proxy</span>' : cell.status === 'failed' ? ' <span class="status failed">failed</span>' : '';
@@ -333,7 +333,8 @@ function comparisonSection(c: Comparison): string {
                   const gv = cell.gate ? `<span class="verdict ${esc(cell.gate.severity)}" title="${esc(cell.gate.message)}">${esc(verdictWord[cell.gate.severity] ?? cell.gate.severity)}</span>${cell.gate.pValue !== null ? ` <span class="iqr">p ${esc(fmtP(cell.gate.pValue))}</span>` : ''}` : '';
                   delta = `<td>${esc(d)}<br>${gv}</td>`;
                 }
-                return `<td>${esc(fmtNs(cell.nsPerAccess))}${mark}</td><td>${sp}</td><td>${esc(fmtRate(cell.exitsPerHole))}</td><td>${huge}</td>${delta}`;
+                const faults = cell.faultsPerHole === null ? '<span class="muted">n/a</span>' : esc(fmtRate(cell.faultsPerHole));
+                return `<td>${esc(fmtNs(cell.nsPerAccess))}${mark}</td><td>${sp}</td><td>${esc(fmtRate(cell.exitsPerHole))}</td><td>${faults}</td><td>${huge}</td><td>${esc(fmtMs(cell.setupMs))}</td>${delta}`;
               })
               .join('')}</tr>`,
         )
