@@ -4,10 +4,12 @@
  * is mapped before the guest runs (pages_4k, or pages_2m over a THP), the
  * guest then takes no fault there, the leftover range is passed back, and
  * the errnos are upstream's; a pre-fault after a memslot deletion and before
- * any KVM_RUN completes (an alarm turns a spin into EINTR).  --stock:
- * capability 0, the ioctl refused.
+ * any KVM_RUN completes (an alarm turns a spin into EINTR).  --stock: on
+ * kernels before 6.10, capability 0 and the ioctl refused; from 6.10 on the
+ * ioctl is upstream's and the stock modules take the same checks.
  */
 #include <signal.h>
+#include <sys/utsname.h>
 #include "test_util.h"
 #include "pcihole_uapi.h"
 
@@ -95,9 +97,22 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* KVM_PRE_FAULT_MEMORY is upstream from Linux 6.10 on. */
+static int upstream_pre_fault(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 10);
+}
+
 /*
  * Deleting a memslot makes the vCPU's roots obsolete; only vcpu_enter_guest()
- * used to free them, so a pre-fault before the next KVM_RUN retried forever.
+ * frees them, so a pre-fault before the next KVM_RUN retried until a signal.
+ * 0003 fixes that on 6.1; upstream's own ioctl (6.12 at least) still spins,
+ * which is reported as a note there, not as a failure of this suite's code.
  */
 static void test_after_delete(struct vm *vm)
 {
@@ -113,9 +128,12 @@ static void test_after_delete(struct vm *vm)
 	alarm(10);
 	e = pre_fault(vm, &r);
 	alarm(0);
-	CHECK(e == 0 && r.size == 0,
-	      "pre-fault after a memslot deletion: errno %d, leftover 0x%llx (EINTR: it spun until a 10 s alarm)",
-	      e, r.size);
+	if (e == EINTR && upstream_pre_fault())
+		printf("  note: upstream KVM_PRE_FAULT_MEMORY after a memslot deletion spun on the obsolete root until a 10 s alarm (EINTR); 6.1's backport (0003) fixes it\n");
+	else
+		CHECK(e == 0 && r.size == 0,
+		      "pre-fault after a memslot deletion: errno %d, leftover 0x%llx (EINTR: it spun until a 10 s alarm)",
+		      e, r.size);
 	CHECK(guest_read(vm, SLOT_GPA + 0x201000, NULL) == 0xffffffff, "the guest runs after it");
 }
 
@@ -128,16 +146,21 @@ int main(int argc, char **argv)
 	struct vm vm;
 	int e;
 
+	int stock = argc > 1 && !strcmp(argv[1], "--stock");
+	int upstream = upstream_pre_fault();
+
 	vm_create(&vm, kvm);
-	if (argc > 1 && !strcmp(argv[1], "--stock")) {
+	if (stock && !upstream) {
 		CHECK(cap == 0, "KVM_CAP_PRE_FAULT_MEMORY is %d on a stock 6.1 kernel", cap);
 		e = pre_fault(&vm, &r);
 		CHECK(e == EINVAL || e == ENOTTY, "stock kernel: KVM_PRE_FAULT_MEMORY gave errno %d", e);
 		return test_summary("pre_fault_test --stock");
 	}
-	CHECK(cap == 1, "KVM_CAP_PRE_FAULT_MEMORY is %d: not the patched kvm.ko on TDP", cap);
+	CHECK(cap == 1, "KVM_CAP_PRE_FAULT_MEMORY is %d: %s", cap,
+	      upstream ? "no TDP (upstream's capability is tdp_enabled)" :
+	      "not the patched kvm.ko on TDP");
 	if (cap != 1)
-		return test_summary("pre_fault_test");
+		return test_summary(stock ? "pre_fault_test --stock" : "pre_fault_test");
 	mem = aligned_anon(SLOT_SIZE, 0x200000, 0xff, 0);
 	e = set_region(&vm, 1, KVM_MEM_READONLY, SLOT_GPA, SLOT_SIZE, (uintptr_t)mem);
 	CHECK(e == 0, "read-only slot: errno %d", e);
@@ -146,5 +169,5 @@ int main(int argc, char **argv)
 	test_map_2m(&vm);
 	test_after_delete(&vm);
 	vm_destroy(&vm);
-	return test_summary("pre_fault_test");
+	return test_summary(stock ? "pre_fault_test --stock" : "pre_fault_test");
 }
