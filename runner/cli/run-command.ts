@@ -21,6 +21,18 @@ import { BASELINE_STRATEGY } from '../results/row-metrics.js';
 import { timingBasis, timingLabel } from '../results/timing.js';
 import { harnessCostText } from '../results/harness-cost-text.js';
 import { measureHarnessCost } from '../measure/harness-cost.js';
+import { labFromEnv } from '../host/lab-env.js';
+
+/**
+ * Seconds a sample may take. Under the icount lab QEMU runs with sleep=off: whenever the lab VM
+ * idles (waiting on the host's 9p server, slow when the host is loaded) its clock jumps to the
+ * next timer deadline, so 60 s of the lab's clock can pass in a second of real time and killed
+ * sound samples on a loaded host. There the budget is 900 s; bench lab --timeout, on the host's
+ * clock, still stops a hung lab.
+ */
+export function defaultTimeoutS(env: NodeJS.ProcessEnv = process.env): number {
+  return labFromEnv(env)?.clock === 'icount' ? 900 : 60;
+}
 
 /** Fresh VMs per row when a run is gated and --samples is not given (docs/gate.md: with fewer,
  *  a 10 % slowdown passes unseen about half the time). */
@@ -47,7 +59,8 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
   --samples    fresh VMs per row (default: 10, a quick look; with --gate: ${GATE_SAMPLES}, what the
                gate-eval table of docs/gate.md shows a 5 % gate needs to catch a 10 % change with no
                false alarm); figures are medians over them
-  --timeout    seconds a sample may run before it is killed and reported (default: 60)
+  --timeout    seconds a sample may run before it is killed and reported (default: 60; 900
+               in the icount lab, whose clock jumps ahead whenever its VM idles)
   --order      interleaved (default on hardware: one fresh VM of every row per round, so host
                drift hits every row alike) or blocked (default in the icount lab, where time is
                instructions and does not drift: all samples of a row in a worker process of
@@ -79,7 +92,7 @@ export async function runCommand(args: string[]): Promise<number> {
       variant: { type: 'string' },
       access: { type: 'string', default: 'ecam' },
       samples: { type: 'string' },
-      timeout: { type: 'string', default: '60' },
+      timeout: { type: 'string' },
       order: { type: 'string' },
       out: { type: 'string', default: 'results' },
       gate: { type: 'string' },
@@ -100,7 +113,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const access = (values.access === 'all' ? ['ecam', 'conf1'] : [values.access]) as Access[];
   if (!access.every((a) => a === 'ecam' || a === 'conf1')) throw new UsageError(`--access ${values.access}: expected ecam, conf1 or all`);
   const samples = samplesFor(values.samples, values.gate !== undefined);
-  const timeoutMs = parsePositive('--timeout', values.timeout, 86_400) * 1000;
+  const timeoutMs = parsePositive('--timeout', values.timeout ?? String(defaultTimeoutS()), 86_400) * 1000;
   const gateThreshold = parsePercent(values['gate-threshold'], '--gate-threshold');
   const options: StrategyOptions = {};
   if (values['pci-hole-cap'] !== undefined) options.pciHoleCap = parseCount('--pci-hole-cap', values['pci-hole-cap'], 1, 100000);
