@@ -8,7 +8,7 @@ import { cpus, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HostError } from '../shared/errors.js';
 import { missingPackages, packageVersion, seriesFor, versionMismatch } from './debian-packages.js';
-import { seriesOf } from '../lab/kernel-series.js';
+import { newestFirst, seriesOf } from '../lab/kernel-series.js';
 
 /** Bump when the steps below change what gets built. */
 const RECIPE = 'kvm-build 2: arch/x86/kvm + virt/kvm + include/uapi/linux/kvm.h + include/linux/kvm_host.h, Makefile tweaks, strip --strip-debug';
@@ -122,12 +122,6 @@ export function buildKvm(opts: { kernel: string; patchDir: string; cacheRoot: st
   }
   return result(true);
 }
-
-/** Orders kernel releases newest first ("6.1.0-57" after "6.1.0-9", "6.12.118+deb12" by its numbers). */
-const newestFirst = (a: string, b: string) => {
-  const key = (v: string) => v.split(/[.+-]/).map((p) => (/^\d+$/.test(p) ? p.padStart(6, '0') : p)).join('.');
-  return key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0;
-};
 
 /** The kernel of a series (default 6.1) to build for: the running one when it is of that series and
  *  has headers, else the newest such in /lib/modules. */

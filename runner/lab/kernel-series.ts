@@ -45,6 +45,12 @@ export const seriesById = (id: string): KernelSeries | null => KERNEL_SERIES.fin
 /** The series a kernel release belongs to ("6.12.118+deb12-amd64" → 6.12), or null. */
 export const seriesOf = (release: string): KernelSeries | null => KERNEL_SERIES.find((s) => s.release.test(release)) ?? null;
 
+/** Orders kernel releases newest first, by their numbers ("6.1.0-57" before "6.1.0-9", "6.12.118+deb12" before "6.12.107+deb12"). */
+export function newestFirst(a: string, b: string): number {
+  const key = (v: string) => v.split(/[.+-]/).map((p) => (/^\d+$/.test(p) ? p.padStart(6, '0') : p)).join('.');
+  return key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0;
+}
+
 /** A series id as an option gives it ("--kernel 6.12"), not a path. */
 export const looksLikeSeries = (value: string) => /^\d+\.\d+$/.test(value);
 

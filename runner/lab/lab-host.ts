@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HostError } from '../shared/errors.js';
-import { DEFAULT_SERIES, looksLikeSeries, parseSeries, seriesById, seriesOf, type KernelSeries } from './kernel-series.js';
+import { DEFAULT_SERIES, looksLikeSeries, newestFirst, parseSeries, seriesById, seriesOf, type KernelSeries } from './kernel-series.js';
 
 /** What the lab needs for a kernel series (xz-utils: 6.12's modules are .ko.xz). */
 export const labPackages = (series: KernelSeries = seriesById(DEFAULT_SERIES)!) => ['qemu-system-x86', ...series.imagePackages, 'busybox-static', 'xz-utils'];
@@ -46,8 +46,6 @@ export function isStaticElf(path: string): boolean {
   }
 }
 
-/** Debian-style version compare of kernel release strings ("6.1.0-57-amd64"), enough to pick the newest. */
-const versionKey = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? p.padStart(6, '0') : p)).join('.');
 
 /** The newest /boot/vmlinuz-VERSION of a series (default 6.1) that has /lib/modules/VERSION with KVM modules. */
 export function defaultKernel(boot = '/boot', modules = '/lib/modules', series = DEFAULT_SERIES): { kernel: string; version: string; modulesDir: string } | null {
@@ -61,7 +59,7 @@ export function defaultKernel(boot = '/boot', modules = '/lib/modules', series =
     .map((n) => n.slice('vmlinuz-'.length))
     .filter((v) => seriesOf(v)?.id === series)
     .filter((v) => existsSync(join(modules, v, 'modules.dep')) && existsSync(join(modules, v, 'kernel/arch/x86/kvm')))
-    .sort((a, b) => (versionKey(a) < versionKey(b) ? 1 : -1));
+    .sort(newestFirst);
   return found.length ? { kernel: join(boot, `vmlinuz-${found[0]}`), version: found[0], modulesDir: join(modules, found[0]) } : null;
 }
 
