@@ -22,6 +22,10 @@ export const ioctls = {
   KVM_CREATE_VCPU: io(0x41),
   KVM_SET_USER_MEMORY_REGION: iow(0x46, 32),
   KVM_SET_TSS_ADDR: io(0x47),
+  /** struct kvm_pit_config { __u32 flags; __u32 pad[15]; } */
+  KVM_CREATE_PIT2: iow(0x77, 64),
+  /** struct kvm_msrs { __u32 nmsrs; __u32 pad; struct kvm_msr_entry entries[]; } (entry: u32 index, u32 reserved, u64 data) */
+  KVM_SET_MSRS: iow(0x89, 8),
   KVM_CREATE_IRQCHIP: io(0x60),
   KVM_GET_IRQCHIP: iowr(0x62, 520),
   KVM_SET_IRQCHIP: ior(0x63, 520),
@@ -84,6 +88,8 @@ export const KVM_MEM_PREFETCH_2M_BATCH_BIT = 10;
 /** kernel/0002: writes to the fill zone exit to userspace instead of being dropped. */
 export const KVM_MMIO_FILL_WRITE_EXIT = 1 << 0;
 export const KVM_MP_STATE_RUNNABLE = 0;
+/** kvm_pit_config.flags: the PC speaker port 0x61 is emulated as a dummy (as Firecracker and QEMU set it). */
+export const KVM_PIT_SPEAKER_DUMMY = 1;
 
 export const exitReasons = {
   KVM_EXIT_UNKNOWN: 0,

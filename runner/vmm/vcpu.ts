@@ -71,6 +71,12 @@ export interface Segment {
   avl: number;
 }
 
+/** A GDT or IDT register: base and limit (struct kvm_dtable). */
+export interface DescriptorTable {
+  base: number;
+  limit: number;
+}
+
 export class Vcpu {
   private readonly runPtr: bigint;
   /** DataView over the whole vCPU mapping (kvm_run, the I/O data page, the coalesced ring). */
@@ -213,9 +219,14 @@ export class Vcpu {
   }
 
   /** Sets segments, control registers and EFER (read-modify-write of struct kvm_sregs). */
-  setSregs(s: { segments?: Partial<Record<SegName, Segment>>; cr0?: number; cr3?: number; cr4?: number; efer?: number }): void {
+  setSregs(s: { segments?: Partial<Record<SegName, Segment>>; gdt?: DescriptorTable; cr0?: number; cr3?: number; cr4?: number; efer?: number }): void {
     const b = this.sregsBuf;
     retrying('KVM_GET_SREGS', () => ioctlBuf(this.fd, ioctls.KVM_GET_SREGS, b));
+    if (s.gdt) {
+      // struct kvm_dtable { __u64 base; __u16 limit; __u16 padding[3]; }
+      b.writeBigUInt64LE(BigInt(s.gdt.base), SR.gdt);
+      b.writeUInt16LE(s.gdt.limit, SR.gdt + 8);
+    }
     for (const [name, seg] of Object.entries(s.segments ?? {})) writeSegment(b, SEGMENTS.indexOf(name as SegName) * 24, seg);
     if (s.cr0 !== undefined) b.writeBigUInt64LE(BigInt(s.cr0), SR.cr0);
     if (s.cr3 !== undefined) b.writeBigUInt64LE(BigInt(s.cr3), SR.cr3);
@@ -227,6 +238,19 @@ export class Vcpu {
   /** KVM_SET_CPUID2 with a struct kvm_cpuid2 buffer (e.g. Kvm.supportedCpuid()). */
   setCpuid(cpuid2: Buffer): void {
     retrying('KVM_SET_CPUID2', () => ioctlBuf(this.fd, ioctls.KVM_SET_CPUID2, cpuid2));
+  }
+
+  /** KVM_SET_MSRS: every MSR must be taken, or it throws naming the first one KVM refused. */
+  setMsrs(msrs: Array<[index: number, value: bigint]>): void {
+    const b = Buffer.alloc(8 + 16 * msrs.length);
+    b.writeUInt32LE(msrs.length, 0);
+    msrs.forEach(([index, value], i) => {
+      b.writeUInt32LE(index, 8 + 16 * i);
+      b.writeBigUInt64LE(value, 8 + 16 * i + 8);
+    });
+    // KVM_SET_MSRS returns how many entries it set, stopping at the first it refuses.
+    const n = retrying('KVM_SET_MSRS', () => ioctlBuf(this.fd, ioctls.KVM_SET_MSRS, b));
+    if (n !== msrs.length) throw new Error(`KVM_SET_MSRS: KVM refused MSR 0x${msrs[n][0].toString(16)}`);
   }
 
   /** KVM_SET_MP_STATE, e.g. RUNNABLE for an AP that would otherwise wait for INIT/SIPI in KVM_RUN. */

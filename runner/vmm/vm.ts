@@ -46,6 +46,19 @@ export class Vm {
     retrying('KVM_CREATE_IRQCHIP', () => ioctlInt(this.fd, ioctls.KVM_CREATE_IRQCHIP, 0));
   }
 
+  /** KVM_SET_TSS_ADDR: three pages below 4 GiB that KVM keeps for real-mode emulation on Intel
+   *  (api.rst); a VM that boots a real kernel sets it as every VMM does, before vCPUs exist. */
+  setTssAddr(gpa: number): void {
+    retrying('KVM_SET_TSS_ADDR', () => ioctlInt(this.fd, ioctls.KVM_SET_TSS_ADDR, gpa));
+  }
+
+  /** KVM_CREATE_PIT2: the in-kernel i8254, which Linux uses to calibrate its clocks; after KVM_CREATE_IRQCHIP. */
+  createPit2(flags: number): void {
+    const b = Buffer.alloc(64);
+    b.writeUInt32LE(flags, 0);
+    retrying('KVM_CREATE_PIT2', () => ioctlBuf(this.fd, ioctls.KVM_CREATE_PIT2, b));
+  }
+
   /** Sets the in-kernel IOAPIC's IOREGSEL (KVM_GET_IRQCHIP / KVM_SET_IRQCHIP, chip 2). */
   setIoapicRegsel(value: number): void {
     const b = Buffer.alloc(IRQCHIP_SIZE);
