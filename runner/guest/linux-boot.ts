@@ -25,7 +25,7 @@ export const linuxLayout = {
 } as const;
 
 /** struct boot_params offsets (zero-page.rst). */
-const bp = { acpiRsdpAddr: 0x070, extCmdLinePtr: 0x0c8, e820Entries: 0x1e8, e820Table: 0x2d0 } as const;
+const bp = { acpiRsdpAddr: 0x070, e820Entries: 0x1e8, e820Table: 0x2d0 } as const;
 const E820_MAX = 128;
 export const E820_RAM = 1;
 export const E820_RESERVED = 2;
@@ -67,7 +67,6 @@ export function zeroPage(b: LinuxBoot): Uint8Array {
   page.set(b.bzImage.setupHeader, hdr.setupSects);
   page[hdr.typeOfLoader] = 0xff;
   dv.setUint32(hdr.cmdLinePtr, linuxLayout.cmdline, true);
-  dv.setUint32(bp.extCmdLinePtr, 0, true);
   const map = e820Map(b.ramSize, b.reserved);
   if (map.length > E820_MAX) throw new Error(`${map.length} e820 entries, the zero page holds ${E820_MAX}`);
   page[bp.e820Entries] = map.length;

@@ -3,9 +3,10 @@
 // Node's zlib reads neither format.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { HostError } from '../shared/errors.js';
+import { cacheDir } from '../shared/cache-dir.js';
 import { parseBzImage, type BzImage } from './bzimage.js';
 
 /** The command that decompresses each format, and the Debian package that has it. */
@@ -18,8 +19,7 @@ const TOOLS: Partial<Record<BzImage['compression'], { cmd: string; args: string[
 
 /** The first writable of ~/.cache/pcihole-bench/vmlinux and the temp folder (the lab sees the host's home read-only). */
 function cacheDirs(): string[] {
-  const home = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pcihole-bench', 'vmlinux');
-  return [home, join(tmpdir(), 'pcihole-bench-vmlinux')];
+  return [cacheDir('vmlinux'), join(tmpdir(), 'pcihole-bench-vmlinux')];
 }
 
 function writable(dir: string): boolean {
@@ -64,7 +64,7 @@ export function vmlinuxOf(bzImagePath: string): { bzImage: BzImage; vmlinux: Uin
     const tmp = join(dir, `.${key}.${process.pid}`);
     try {
       writeFileSync(tmp, r.stdout);
-      renameSync(tmp, join(dirname(tmp), key));
+      renameSync(tmp, join(dir, key));
     } catch {
       rmSync(tmp, { force: true });
     }

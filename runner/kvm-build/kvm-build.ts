@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, homedir } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HostError } from '../shared/errors.js';
+import { cacheDir } from '../shared/cache-dir.js';
 import { missingPackages, packageVersion, seriesFor, versionMismatch } from './debian-packages.js';
 import { newestFirst, seriesOf } from '../lab/kernel-series.js';
 
@@ -29,7 +30,7 @@ export interface KvmBuild {
 
 /** ~/.cache/pcihole-bench/kvm (or $XDG_CACHE_HOME/pcihole-bench/kvm). */
 export function defaultCacheRoot(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pcihole-bench', 'kvm');
+  return cacheDir('kvm');
 }
 
 /** The patches in apply order (file name order). */
