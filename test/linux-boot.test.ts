@@ -23,6 +23,8 @@ function fakeBzImage(o: { version?: number; xlf?: number; magic?: boolean } = {}
   dv.setUint32(hdr.initSize, 0x3f98000, true);
   dv.setUint32(hdr.payloadOffset, 0x100, true);
   dv.setUint32(hdr.payloadLength, 20, true);
+  dv.setUint16(hdr.kernelVersion, 0x200, true);
+  f.set(new TextEncoder().encode('6.1.0-57-amd64 (debian-kernel@lists.debian.org) #1\0'), 0x400);
   const payload = 4 * 512 + 0x100;
   f.set([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], payload);
   dv.setUint32(payload + 16, 65906612, true); // size_append: the decompressed size
@@ -38,6 +40,7 @@ describe('bzImage setup header', () => {
     assert.equal(b.compression, 'xz');
     assert.equal(b.payload.length, 20);
     assert.equal(b.vmlinuxSize, 65906612);
+    assert.equal(b.kernelVersion, '6.1.0-57-amd64 (debian-kernel@lists.debian.org) #1');
     // 0x1f1 up to 0x202 + the jump's length byte
     assert.equal(b.setupHeader.length, 0x26c - 0x1f1);
     assert.equal(b.setupHeader[0], 3);

@@ -12,6 +12,9 @@
 import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { workloads } from '../workloads/index.js';
+
+/** The workloads that run the suite's scan program (linux-kernel-q35 boots a real kernel: test/kernel-boot.test.ts). */
+const scanWorkloads = workloads.filter((w) => !w.kernel);
 import { linuxQ35Boot } from '../workloads/linux-q35-boot.js';
 import { ecamExhaustive, SCAN as EXHAUSTIVE_SCAN } from '../workloads/ecam-exhaustive.js';
 import { cloudDense, cloudDenseTopology, SCAN as CLOUD_SCAN } from '../workloads/cloud-dense.js';
@@ -186,12 +189,13 @@ function simulate(w: Workload, opts: ScanOptions, guest: GuestKind, access: Acce
 // ---------------------------------------------------------------------------------------------
 
 describe('workload registry', () => {
-  test('six workloads, unique ids, one-line summaries, phases that name the hole phase', () => {
+  test('six scan workloads and a real kernel, unique ids, one-line summaries, phases that name the hole phase', () => {
     assert.deepEqual(
       workloads.map((w) => w.id),
-      ['linux-q35-boot', 'ecam-exhaustive', 'cloud-dense', 'rescan', 'microvm-pcie', 'parallel-2vcpu'],
+      ['linux-q35-boot', 'ecam-exhaustive', 'cloud-dense', 'rescan', 'microvm-pcie', 'parallel-2vcpu', 'linux-kernel-q35'],
     );
-    for (const w of workloads) {
+    assert.deepEqual(workloads.filter((w) => w.kernel).map((w) => w.id), ['linux-kernel-q35']);
+    for (const w of scanWorkloads) {
       assert.ok(w.summary.length > 0 && w.summary.length <= 160 && !w.summary.includes('\n'), `${w.id}: summary is one line`);
       assert.ok(w.holePhase === null || w.phases.includes(w.holePhase), `${w.id}: hole phase is a phase`);
       for (const u of w.untimedPhases ?? []) assert.ok(w.phases.includes(u) && u !== w.holePhase, `${w.id}: untimed phase ${u} is a phase, not the hole phase`);
@@ -219,7 +223,7 @@ describe('workload registry', () => {
       bridge: { children },
     });
     const bridgesOnBus0 = (n: number) => Array.from({ length: n }, (_, i) => bridge(i >> 3, i & 7));
-    for (const w of workloads) {
+    for (const w of scanWorkloads) {
       assert.ok(w.checkTopology, `${w.id}: the scan program checks its topology`);
       assert.doesNotThrow(() => checkCapacity({ ...w, topology: bridgesOnBus0(MAX_BRIDGES_PER_BUS) }), `${w.id}: ${MAX_BRIDGES_PER_BUS} bridges on one bus fit`);
       assert.throws(() => checkCapacity({ ...w, topology: bridgesOnBus0(MAX_BRIDGES_PER_BUS + 1) }), new RegExp(`^Error: ${w.id}: ${MAX_BRIDGES_PER_BUS + 1} bridges on bus 0: the guest's scan_bus keeps at most ${MAX_BRIDGES_PER_BUS} per bus`));
@@ -233,7 +237,7 @@ describe('workload registry', () => {
   });
 
   test('every workload: the analytic counts equal a re-enactment of the guest over the device model', () => {
-    for (const w of workloads) {
+    for (const w of scanWorkloads) {
       for (const access of w.access) {
         for (const lastBus of [w.window.buses - 1, rightSizedLastBus(w)]) {
           for (const guest of ['linux', 'enlightened'] as const) {
@@ -452,7 +456,7 @@ describe('every workload on real KVM: userspace-exit and ro-page/4k', { skip }, 
     if (!byWorkload.has(w.id)) byWorkload.set(w.id, new Map());
     byWorkload.get(w.id)?.set(key, recordKeys(r.records));
   };
-  for (const w of workloads) {
+  for (const w of scanWorkloads) {
     test(`${w.id}`, () => {
       const access: Access = 'ecam';
       const u = run(w, 'userspace-exit', '', access);

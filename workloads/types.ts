@@ -1,5 +1,6 @@
 import type { FunctionSpec } from '../runner/devices/pci-model.js';
 import type { Access } from '../runner/shared/access.js';
+import type { GuestCpu } from '../runner/guest/linux-boot.js';
 
 /** How the guest finds devices: Linux's probing scan, or the VMM's published list (guest-enlightenment). */
 export type GuestKind = 'linux' | 'enlightened';
@@ -12,6 +13,17 @@ export interface ExpectedCounts {
   holes: Record<string, number>;
   /** Config writes by phase name (all to present functions: BAR sizing, bus numbers), where the workload counts them. */
   writes?: Record<string, number>;
+}
+
+/** A real Linux kernel that the VMM boots instead of the suite's scan program (runner/measure/kernel-sample.ts). */
+export interface KernelGuest {
+  /** Guest RAM in bytes, from GPA 0. */
+  ramSize: number;
+  /** The command line for an access method when the platform declares buses 0..lastBus (conf1:
+   *  pci=lastbus=; ECAM: the MCFG's end bus, which the VMM writes into the ACPI tables). */
+  cmdline(access: Access, lastBus: number): string;
+  /** The console line that ends the boot. */
+  endMarker: string;
 }
 
 /** A workload: a topology with its ECAM window, plus a scan program that knows its expected result. */
@@ -40,9 +52,12 @@ export interface Workload {
    *  bridges on one bus than its stack frame holds). runner/measure/sample.ts checkCapacity calls it
    *  with the workload's own topology before any VM exists. */
   checkTopology?(topology: FunctionSpec[]): void;
+  /** Set when the guest is a real kernel: then program() is never called. */
+  kernel?: KernelGuest;
   /** Builds the guest program. Identical bytes for every strategy of the same guest kind. */
   program(access: Access, guest: GuestKind): Uint8Array;
   /** Analytic accesses and hole accesses of one pass when the VMM declares buses 0..lastBus.
-   *  Hole accesses never depend on the access method; other counts may (default: ecam). */
-  expected(lastBus: number, guest: GuestKind, access?: Access): ExpectedCounts;
+   *  A scan program's hole accesses never depend on the access method; other counts may (default:
+   *  ecam). A real kernel's also depend on the method and on the guest's CPU (`cpu`). */
+  expected(lastBus: number, guest: GuestKind, access?: Access, cpu?: GuestCpu): ExpectedCounts;
 }

@@ -80,7 +80,13 @@ strategy, and writes DIR/<timestamp>-<id>/{results.json,results.csv,report.html}
 
 What is timed: the guest's own TSC around each scan phase (rdtsc at CPL3, natively), so the
 figures exclude VM creation; ns/access is the hole-only phase (peer-bridge fixup) divided by
-its hole reads. Setup (e.g. filling a 0xff backing) is reported separately.`;
+its hole reads. Setup (e.g. filling a 0xff backing) is reported separately.
+
+linux-kernel-q35 boots a real kernel instead (Debian's: $PCIHOLE_GUEST_KERNEL, else
+/boot/vmlinuz-$(uname -r), else the newest /boot/vmlinuz-*-amd64) to its no-root panic. Its phases
+are timed by the VMM's clock at the kernel's accesses to present functions, which bound them; a
+first boot with nothing in the window (the reference, cached) finds those bounds. On kvm_pvm it is
+unsupported; run it in the lab: bench lab -- run --workload linux-kernel-q35 --access all.`;
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -10,6 +10,8 @@ export const hdr = {
   jump: 0x200,
   header: 0x202,
   version: 0x206,
+  /** Pointer (less 0x200) to the kernel's version string. */
+  kernelVersion: 0x20e,
   typeOfLoader: 0x210,
   loadflags: 0x211,
   cmdLinePtr: 0x228,
@@ -38,6 +40,8 @@ export interface BzImage {
   /** The compressed vmlinux as the decompressor sees it (its last 4 bytes: the decompressed size). */
   payload: Uint8Array;
   compression: Compression;
+  /** The version string the build put in the setup code (e.g. "6.1.0-57-amd64 (debian-kernel@…) #1 SMP …"), '' when absent. */
+  kernelVersion: string;
   /** The decompressed size the build appended to the payload (arch/x86/boot/compressed/Makefile size_append). */
   vmlinuxSize: number;
 }
@@ -78,6 +82,16 @@ export function parseBzImage(file: Uint8Array, name: string): BzImage {
     initSize: dv.getUint32(hdr.initSize, true),
     payload,
     compression: compressionOf(payload),
+    kernelVersion: versionString(file, dv.getUint16(hdr.kernelVersion, true)),
     vmlinuxSize: new DataView(payload.buffer, payload.byteOffset + length - 4, 4).getUint32(0, true),
   };
+}
+
+/** The NUL-terminated string at kernel_version + 0x200 (boot.rst "kernel_version"); '' when absent. */
+function versionString(file: Uint8Array, ptr: number): string {
+  if (!ptr) return '';
+  const at = ptr + 0x200;
+  const end = file.indexOf(0, at);
+  if (at >= file.length || end < 0 || end - at > 256) return '';
+  return new TextDecoder().decode(file.subarray(at, end));
 }

@@ -118,6 +118,31 @@ export function withHypervisorBit(cpuid2: Buffer): Buffer {
   return out;
 }
 
+/** The guest CPU's vendor and family as Linux computes them (
+ *  x86_family in arch/x86/lib/cpu.c: base family, plus the extended family when the base is 0xf). */
+export interface GuestCpu {
+  vendor: string;
+  family: number;
+}
+
+/** Vendor (CPUID 0: EBX EDX ECX) and family (CPUID 1: EAX) from a kvm_cpuid2 buffer. */
+export function guestCpuOf(cpuid2: Buffer): GuestCpu {
+  const n = cpuid2.readUInt32LE(0);
+  let vendor = '';
+  let family = 0;
+  for (let i = 0; i < n; i++) {
+    const e = 8 + 40 * i;
+    const fn = cpuid2.readUInt32LE(e);
+    if (fn === 0) vendor = [16, 24, 20].map((o) => cpuid2.subarray(e + o, e + o + 4).toString('latin1')).join('');
+    if (fn === 1) {
+      const eax = cpuid2.readUInt32LE(e + 12);
+      family = (eax >>> 8) & 0xf;
+      if (family === 0xf) family += (eax >>> 20) & 0xff;
+    }
+  }
+  return { vendor, family };
+}
+
 const MSR_IA32_MISC_ENABLE = 0x1a0;
 const MSR_MTRR_DEF_TYPE = 0x2ff;
 

@@ -2,11 +2,10 @@
 // decompressing in the guest instead costs every VM ~13 s of emulated time in the lab (XZ), and
 // Node's zlib reads neither format.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HostError } from '../shared/errors.js';
-import { cacheDir } from '../shared/cache-dir.js';
+import { cacheDirs, writableCacheDir } from '../shared/cache-dir.js';
 import { parseBzImage, type BzImage } from './bzimage.js';
 
 /** The command that decompresses each format, and the Debian package that has it. */
@@ -16,21 +15,6 @@ const TOOLS: Partial<Record<BzImage['compression'], { cmd: string; args: string[
   zstd: { cmd: 'zstd', args: ['-dcq'], pkg: 'zstd' },
   gzip: { cmd: 'gzip', args: ['-dcq'], pkg: 'gzip' },
 };
-
-/** The first writable of ~/.cache/pcihole-bench/vmlinux and the temp folder (the lab sees the host's home read-only). */
-function cacheDirs(): string[] {
-  return [cacheDir('vmlinux'), join(tmpdir(), 'pcihole-bench-vmlinux')];
-}
-
-function writable(dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The kernel's bzImage and its decompressed vmlinux (from the cache, or made now). */
 export function vmlinuxOf(bzImagePath: string): { bzImage: BzImage; vmlinux: Uint8Array } {
@@ -43,7 +27,7 @@ export function vmlinuxOf(bzImagePath: string): { bzImage: BzImage; vmlinux: Uin
   const bzImage = parseBzImage(file, bzImagePath);
   const st = statSync(bzImagePath);
   const key = `${basename(bzImagePath)}-${st.size}-${Math.floor(st.mtimeMs)}.elf`;
-  for (const dir of cacheDirs()) {
+  for (const dir of cacheDirs('vmlinux')) {
     try {
       const v = readFileSync(join(dir, key));
       if (v.length === bzImage.vmlinuxSize) return { bzImage, vmlinux: v };
@@ -58,7 +42,7 @@ export function vmlinuxOf(bzImagePath: string): { bzImage: BzImage; vmlinux: Uin
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new HostError(`${tool.cmd} is not installed: it decompresses ${bzImagePath}; install it: sudo apt-get install ${tool.pkg}`);
   if (r.status !== 0 || r.stdout.length !== bzImage.vmlinuxSize)
     throw new HostError(`${tool.cmd} could not decompress ${bzImagePath} (exit ${r.status}, ${r.stdout?.length ?? 0} of ${bzImage.vmlinuxSize} bytes): ${String(r.stderr ?? '').trim()}`);
-  const dir = cacheDirs().find(writable);
+  const dir = writableCacheDir('vmlinux');
   if (dir) {
     // Written under a temporary name and renamed, so a reader never sees half a file.
     const tmp = join(dir, `.${key}.${process.pid}`);

@@ -4,9 +4,10 @@
 // where time is counted instructions and does not drift, row by row (defaultOrder).
 import type { Access, ResultRow, Sample } from '../results/schema.js';
 import type { TimingBasis } from '../results/timing.js';
-import type { HostInfo, ProbeResult, Strategy, StrategyOptions } from '../../strategies/types.js';
+import type { HostInfo, ProbeResult, Strategy } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
-import { planOnly } from './sample.js';
+import { planOnly } from './plan-context.js';
+import { guestCpuOf } from '../guest/linux-boot.js';
 import { buildRow } from './row.js';
 import { admitRow } from './admit.js';
 import { SampleWorker } from './sample-worker.js';
@@ -53,10 +54,11 @@ export function expandMatrix(strats: Strategy[], works: Workload[], access: Acce
   return rows;
 }
 
-/** The analytic hole accesses of one scan under this row's plan. */
-function expectedHoles(row: MatrixRow, options: StrategyOptions): number {
-  const plan = planOnly(row.strategy, row.workload, row.access, row.variant, options);
-  return Object.values(row.workload.expected(plan.lastBus, plan.guest).holes).reduce((a, b) => a + b, 0);
+/** The analytic hole accesses of one scan under this row's plan (for a real kernel: on this host's CPU). */
+function expectedHoles(row: MatrixRow, host: HostInfo): number {
+  const plan = planOnly(row.strategy, row.workload, row.access, row.variant, host.options);
+  const cpu = row.workload.kernel ? guestCpuOf(host.kvm.supportedCpuid()) : undefined;
+  return Object.values(row.workload.expected(plan.lastBus, plan.guest, row.access, cpu).holes).reduce((a, b) => a + b, 0);
 }
 
 interface RowState {
@@ -86,7 +88,7 @@ export const activeWorkers = new Set<SampleWorker>();
 export async function runMatrix(host: HostInfo, rows: MatrixRow[], opts: MatrixOptions): Promise<ResultRow[]> {
   const states: RowState[] = rows.map((row) => {
     const probe = admitRow(host, row);
-    return { row, probe, expected: probe.status === 'unsupported' ? 0 : expectedHoles(row, host.options), samples: [], errors: [] };
+    return { row, probe, expected: probe.status === 'unsupported' ? 0 : expectedHoles(row, host), samples: [], errors: [] };
   });
   const runnable = states.filter((s) => s.probe.status !== 'unsupported');
   opts.onProbed?.(runnable.length);

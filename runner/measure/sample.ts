@@ -1,6 +1,5 @@
 // One sample: a fresh VM, the strategy's setup, the workload's scan pass(es), teardown.
 import { performance } from 'node:perf_hooks';
-import type { Kvm } from '../vmm/kvm.js';
 import type { Vm } from '../vmm/vm.js';
 import type { Vcpu } from '../vmm/vcpu.js';
 import { guestRam, type HostMapping } from '../vmm/host-memory.js';
@@ -23,41 +22,21 @@ import {
   STACK_TOP,
 } from '../guest/guest-layout.js';
 import { RECORD_END_SLOT } from '../guest/guest-program.js';
-import { enterLongModeCpl3, writeImage, type PresentFunction } from '../guest/guest-image.js';
+import { planContext, type SampleRequest } from './plan-context.js';
+import { runKernelSample } from './kernel-sample.js';
+import { enterLongModeCpl3, writeImage } from '../guest/guest-image.js';
 import { ExitLoop, type Fault } from '../devices/exit-loop.js';
 import { VcpuThreads, type ThreadResult } from './vcpu-thread.js';
 import { PciModel, enumerate } from '../devices/pci-model.js';
-import type { Access, Sample } from '../results/schema.js';
-import type { Backing, PlanContext, SetupContext, Strategy, StrategyOptions, WindowPlan } from '../../strategies/types.js';
+import type { Sample } from '../results/schema.js';
+import type { Backing, PlanContext, SetupContext, WindowPlan } from '../../strategies/types.js';
 import type { Workload } from '../../workloads/types.js';
-import { rowIdOf, strategyLabel, type RowId, type RowOf } from '../shared/row-id.js';
+import { rowIdOf, strategyLabel, type RowId } from '../shared/row-id.js';
 import { GuestFault, readGuest } from './guest-readback.js';
 
-export interface SampleRequest extends RowOf<Strategy, Workload> {
-  kvm: Kvm;
-  cpuid: Buffer;
-  options: StrategyOptions;
-}
+export type { SampleRequest } from './plan-context.js';
 
-/** The ECAM window a workload declares, in bytes. */
-export function windowOf(w: Workload): PlanContext['window'] {
-  return { base: w.window.base, size: w.window.buses << 20, buses: w.window.buses };
-}
-
-/** What a strategy plans from: the workload's window and the functions Linux would find. */
-export function planContext(workload: Workload, access: Access, variant: string, options: StrategyOptions): PlanContext {
-  return { workload, access, variant, window: windowOf(workload), present: presentFunctions(workload), options };
-}
-
-/** What the strategy would tell the guest, without a VM (plan() has no side effects). */
-export function planOnly(strategy: Strategy, workload: Workload, access: Access, variant: string, options: StrategyOptions): WindowPlan {
-  return strategy.plan(planContext(workload, access, variant, options));
-}
-
-/** The functions Linux would find, with its bus numbering. */
-export function presentFunctions(w: Workload): PresentFunction[] {
-  return enumerate(w.topology).map(({ bus, devfn, secondary, subordinate }) => ({ bus, devfn, secondary, subordinate }));
-}
+export { windowOf, planContext, planOnly, presentFunctions } from './plan-context.js';
 
 /** How long an abandoned sample waits for its vCPU threads to stop (they stop at their next exit). */
 const SETTLE_MS = 10_000;
@@ -96,6 +75,7 @@ interface VcpuRun {
 
 /** Runs one fresh VM and returns its measurements. Throws GuestFault on a guest fault. */
 export function runSample(req: SampleRequest): Sample {
+  if (req.workload.kernel) return runKernelSample(req);
   checkCapacity(req.workload);
   const held: Held = { keepMemory: false };
   const release = releaser(held);

@@ -121,6 +121,26 @@ export interface ScanSample {
   nsPerAccess: number | null;
 }
 
+/** What a real kernel's boot adds to its sample (workloads with a kernel, e.g. linux-kernel-q35). */
+export interface KernelBootInfo {
+  /** The kernel's version string (bzImage header). */
+  kernel: string;
+  cmdline: string;
+  /** Where the phases' access counts come from: 'own', this boot's (nothing in the window: the VMM
+   *  saw every access); 'reference', the reference boot's (same kernel, command line, tables and
+   *  CPUID, nothing in the window), whose sequence of present-function accesses this boot repeated. */
+  counts: 'own' | 'reference';
+  /** Accesses to present functions (the sequence that bounds the phases). */
+  presentAccesses: number;
+  /** Config accesses the VMM saw. */
+  vmmConfigAccesses: number;
+  /** KVM's vCPU exits (vcpu.exits) between the two present-function accesses around the
+   *  peer-bridge fixup; null without binary statistics. */
+  fixupKvmExits: number | null;
+  /** Bytes the kernel wrote to its console. */
+  consoleBytes: number;
+}
+
 /** One fresh VM: setup, one or more scans, teardown. */
 export interface Sample {
   /** Scans in order; scans[0] is the cold scan. */
@@ -146,6 +166,8 @@ export interface Sample {
   mappings: number;
   /** Host wall time of the run phase over all scans, ns: every pass's KVM_RUN loop and exit handling, plus the vCPU threads' start and join with several vCPUs (cross-check for the guest TSC). */
   hostRunNs: number;
+  /** Set when the guest was a real kernel. */
+  kernel?: KernelBootInfo;
   error?: string;
 }
 

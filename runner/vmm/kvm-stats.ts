@@ -59,6 +59,18 @@ export class KvmStats {
     return this.offsets.map((o) => Number(this.buf.readBigUInt64LE(o)));
   }
 
+  /** A reader of one counter (e.g. "exits") that reads only its 8 bytes; null when this kernel lists no counter by that name. */
+  reader(name: string): (() => number) | null {
+    const i = this.names.indexOf(name);
+    if (i < 0) return null;
+    const at = this.dataOffset + this.offsets[i];
+    const b = Buffer.alloc(8);
+    return () => {
+      readSync(this.fd, b, 0, 8, at);
+      return Number(b.readBigUInt64LE(0));
+    };
+  }
+
   /** after - before, keyed "prefix.name"; zero deltas are kept so every row has the same keys. */
   delta(before: number[], after: number[]): Record<string, number> {
     const out: Record<string, number> = {};

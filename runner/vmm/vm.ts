@@ -82,6 +82,9 @@ export class Vm {
 
   /** KVM_REGISTER_MMIO_FILL (patched KVM, kernel/0002): reads of [addr, addr+size) return `fill` in every
    *  byte in-kernel; writes are dropped, or exit to userspace with KVM_MMIO_FILL_WRITE_EXIT in `flags`. */
+  /** MMIO-fill zones registered (patched KVM). */
+  fillZones = 0;
+
   registerMmioFill(addr: number, size: number, fill: number, flags = 0): void {
     const b = Buffer.alloc(24);
     b.writeBigUInt64LE(BigInt(addr), 0);
@@ -89,6 +92,7 @@ export class Vm {
     b.writeUInt8(fill, 16);
     b.writeUInt32LE(flags, 20);
     retrying(`KVM_REGISTER_MMIO_FILL (gpa 0x${addr.toString(16)}, ${size} bytes)`, () => ioctlBuf(this.fd, ioctls.KVM_REGISTER_MMIO_FILL, b));
+    this.fillZones++;
   }
 
   createVcpu(id = this.vcpus.length): Vcpu {
