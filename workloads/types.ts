@@ -20,8 +20,10 @@ export interface KernelGuest {
   /** Guest RAM in bytes, from GPA 0. */
   ramSize: number;
   /** The command line for an access method when the platform declares buses 0..lastBus (conf1:
-   *  pci=lastbus=; ECAM: the MCFG's end bus, which the VMM writes into the ACPI tables). */
-  cmdline(access: Access, lastBus: number): string;
+   *  pci=lastbus=; ECAM: the MCFG's end bus, which the VMM writes into the ACPI tables). verbose:
+   *  the console prints what the discovery check reads (the reference boot); else it stays quiet
+   *  (each character is exits: the measured boots). */
+  cmdline(access: Access, lastBus: number, verbose: boolean): string;
   /** The console line that ends the boot. */
   endMarker: string;
 }

@@ -6,8 +6,9 @@ import { basename, join } from 'node:path';
 import { HostError } from '../shared/errors.js';
 import { DEFAULT_SERIES, looksLikeSeries, newestFirst, parseSeries, seriesById, seriesOf, type KernelSeries } from './kernel-series.js';
 
-/** What the lab needs for a kernel series (xz-utils: 6.12's modules are .ko.xz). */
-export const labPackages = (series: KernelSeries = seriesById(DEFAULT_SERIES)!) => ['qemu-system-x86', ...series.imagePackages, 'busybox-static', 'xz-utils'];
+/** What the lab needs for a kernel series (xz-utils: 6.12's modules are .ko.xz; xz-utils and zstd
+ *  also decompress 6.1's and 6.12's vmlinux for linux-kernel-q35). */
+export const labPackages = (series: KernelSeries = seriesById(DEFAULT_SERIES)!) => ['qemu-system-x86', ...series.imagePackages, 'busybox-static', 'xz-utils', 'zstd'];
 const fix = (series?: KernelSeries) => {
   const opt = series && series.id !== DEFAULT_SERIES ? ` --kernel ${series.id}` : '';
   return `run: sudo apt-get install -y ${labPackages(series).join(' ')}  (or, as root: npx bench lab${opt} --setup)`;

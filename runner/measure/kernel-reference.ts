@@ -18,6 +18,8 @@ export interface KernelReference extends PhaseBounds {
   lastBus: number;
   /** Per phase (KERNEL_PHASES order). */
   phases: PhaseCounts[];
+  /** Whether the kernel's pci 0000:… console lines (a verbose console) named exactly the topology. */
+  discoveryOk: boolean;
 }
 
 /** A short hash of the parts. */
