@@ -57,6 +57,9 @@ export interface KernelLoopOptions {
    *  their sequence), or at every one when `exitsAt` is null. */
   readExits: (() => number) | null;
   exitsAt: readonly number[] | null;
+  /** A port whose write also ends the run (the suite's scan program signals done there when it
+   *  warms this loop up: runner/measure/kernel-warmup.ts). */
+  donePort?: number;
 }
 
 export type KernelStop = { kind: 'end' } | Fault;
@@ -100,6 +103,10 @@ export class KernelLoop {
     const c = this.counts;
     if (out) c.io_out++;
     else c.io_in++;
+    if (out && port === this.o.donePort) {
+      this.endNs = performance.now() * 1e6 - this.t0;
+      return;
+    }
     if (this.serial.owns(port)) {
       c.serial++;
       if (out) this.serial.write(port, data[0]);

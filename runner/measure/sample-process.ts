@@ -8,6 +8,7 @@
 import { Kvm } from '../vmm/kvm.js';
 import { runSample } from './sample.js';
 import { GuestFault } from './guest-readback.js';
+import { warmKernelLoop } from './kernel-warmup.js';
 import { strategies } from '../../strategies/index.js';
 import { allWorkloads } from './workload-registry.js';
 import type { Sample } from '../results/schema.js';
@@ -56,6 +57,17 @@ function warmUp(one: Parameters<typeof runSample>[0]): void {
   }
 }
 
+/** A real kernel: its exit loop warmed on the scan program (runner/measure/kernel-warmup.ts), then
+ *  one discarded boot of the row (its own first-boot costs: the vmlinux read, the reference). */
+function warmUpBoot(one: Parameters<typeof runSample>[0]): void {
+  try {
+    warmKernelLoop(one.kvm, one.cpuid, one.access);
+    runSample(one);
+  } catch {
+    // a failing boot fails again in the measured loop, where it is reported
+  }
+}
+
 function send(m: ChildMessage): void {
   process.send?.(m);
 }
@@ -67,9 +79,7 @@ function serve(req: RunRequest): void {
   kvm ??= Kvm.open();
   cpuid ??= kvm.supportedCpuid();
   const one = { kvm, cpuid, strategy, variant: req.variant, workload, access: req.access, options: req.options };
-  // A real kernel's boot makes tens of thousands of exits before its fixup: the exit loop is warm
-  // by then, and a discarded boot would cost as much as a sample.
-  if (!warmedUp && !workload.kernel) warmUp(one);
+  if (!warmedUp) (workload.kernel ? warmUpBoot : warmUp)(one);
   warmedUp = true;
   for (let i = 0; i < req.samples; i++) {
     try {
