@@ -60,6 +60,11 @@ describe('a real kernel\'s config-access log', () => {
     log.flags[1] = 4;
     log.n = 2;
     assert.equal(boundsOf(log), null);
+    // A fixup read after the last present access bounds no phase either.
+    log.where[2] = at(1, 0, 0, 0);
+    log.flags[2] = 2 | LOG_HOLE;
+    log.n = 3;
+    assert.equal(boundsOf(log), null);
   });
 
   test('the present-access hash ignores hole accesses and sees a changed present one', () => {

@@ -132,8 +132,17 @@ export class KernelLoop {
           return;
         }
       }
-      if (out) this.o.pci.portWrite(port, size, getLE(data, size));
-      else putLE(data, size, this.o.pci.portRead(port, size) as number);
+      // 0xCF8 is a 4-byte register: byte and word accesses of 0xCF8-0xCFB are not the model's
+      // (answered all-ones, as ExitLoop does: pci_check_type2 would take 0 for a type-2 bridge).
+      if (out) {
+        if (!this.o.pci.portWrite(port, size, getLE(data, size))) c.other++;
+      } else {
+        const v = this.o.pci.portRead(port, size);
+        if (v === undefined) {
+          c.other++;
+          data.fill(0xff);
+        } else putLE(data, size, v);
+      }
       return;
     }
     c.other++;

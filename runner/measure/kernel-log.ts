@@ -33,7 +33,8 @@ export function presentHash(log: ConfigLog): string {
 
 /** The phase bounds of a log in which the VMM saw every access: the fixup starts at the first hole
  *  read on a bus above 0 (legacy.c pcibios_fixup_peer_bridges reads vendor IDs on buses
- *  1..pcibios_last_bus). null when the log has no such read (no fixup ran). */
+ *  1..pcibios_last_bus). null when the log has no such read (no fixup ran), or no present access
+ *  before or after it. */
 export function boundsOf(log: ConfigLog): PhaseBounds | null {
   let present = 0;
   let fixupAt = -1;
@@ -42,7 +43,8 @@ export function boundsOf(log: ConfigLog): PhaseBounds | null {
     if (!(f & LOG_HOLE)) present++;
     else if (fixupAt < 0 && !(f & LOG_WRITE) && log.where[i] >>> 20 > 0) fixupAt = present;
   }
-  return fixupAt > 0 ? { presentCount: present, fixupAt } : null;
+  // A fixup with no present access after it bounds no phase: no bounds either.
+  return fixupAt > 0 && fixupAt < present ? { presentCount: present, fixupAt } : null;
 }
 
 /** Phase index (into KERNEL_PHASES) of an access after `seen` present accesses (a present access

@@ -29,15 +29,26 @@ export function referenceKey(parts: Array<string | Uint8Array>): string {
   return h.digest('hex').slice(0, 32);
 }
 
+/** The cached reference, or null (none, or a file that is not one: then it is booted again). */
 export function readReference(key: string): KernelReference | null {
   for (const dir of cacheDirs(DIR)) {
     try {
-      return JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as KernelReference;
+      const r = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as KernelReference;
+      if (isReference(r)) return r;
     } catch {
       // not there
     }
   }
   return null;
+}
+
+function isReference(r: KernelReference): boolean {
+  const int = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+  return (
+    typeof r === 'object' && r !== null && typeof r.presentHash === 'string' && int(r.presentCount) && int(r.fixupAt) && int(r.lastBus) &&
+    r.fixupAt > 0 && r.fixupAt < r.presentCount && typeof r.discoveryOk === 'boolean' &&
+    Array.isArray(r.phases) && r.phases.length === 5 && r.phases.every((p) => int(p?.accesses) && int(p?.holes) && int(p?.writes))
+  );
 }
 
 /** Written under a temporary name and renamed, so that a reader never sees half a file. */

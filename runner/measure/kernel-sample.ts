@@ -31,7 +31,7 @@ const TSS_ADDR = 0xfffbd000;
 /** Config accesses the log holds (a userspace-exit boot makes ~8 700). */
 const LOG_CAPACITY = 1 << 16;
 /** Bump when the reference's content or key changes meaning. */
-const REFERENCE_VERSION = 'kernel-reference-2';
+const REFERENCE_VERSION = 'kernel-reference-3';
 
 interface KernelImage {
   path: string;
@@ -179,6 +179,8 @@ function reference(req: SampleRequest): KernelReference {
     k.cmdline(access, plan.lastBus, true),
     access === 'ecam' ? acpiTables(w, plan.lastBus).bytes : '',
     JSON.stringify(w.topology),
+    JSON.stringify(w.window),
+    k.endMarker,
     String(k.ramSize),
     req.cpuid,
   ]);
@@ -226,7 +228,9 @@ export function runKernelSample(req: SampleRequest): Sample {
   const own = !r.windowTouched;
   if (!own && plan.lastBus !== ref.lastBus) throw new GuestFault(`under ${label} KVM serves the window and the plan declares bus ${plan.lastBus} last; the reference boot declared ${ref.lastBus}, so its counts do not apply`);
   const counts = own ? phaseCounts(loop.log, bounds) : ref.phases;
-  const [tFirst, tBefore, tAfter, tLast] = boundTimes(loop.log, bounds);
+  const times = boundTimes(loop.log, bounds);
+  if (times.length !== 4) throw new GuestFault(`under ${label} the log holds ${times.length} of the 4 phase bounds`);
+  const [tFirst, tBefore, tAfter, tLast] = times;
   const ns = [tFirst, tBefore - tFirst, tAfter - tBefore, tLast - tAfter, loop.endNs - tLast];
   const phases: PhaseSample[] = w.phases.map((name, i) => ({ name, ns: ns[i], accesses: counts[i].accesses, holeAccesses: counts[i].holes }));
   const hole = phases.find((p) => p.name === w.holePhase);

@@ -40,8 +40,11 @@ export function warmKernelLoop(kvm: Kvm, cpuid: Buffer, access: Access, vms = KE
       const stop = loop.run(vcpu);
       if (stop.kind !== 'end') throw new Error(`warming up the kernel exit loop: the scan program stopped with ${stop.kind}`);
     } finally {
-      vm.close();
-      ram?.release();
+      try {
+        vm.close(); // before the memory its slot points at is unmapped
+      } finally {
+        ram?.release();
+      }
     }
   }
 }

@@ -134,8 +134,9 @@ export interface KernelBootInfo {
   presentAccesses: number;
   /** Config accesses the VMM saw. */
   vmmConfigAccesses: number;
-  /** KVM's vCPU exits (vcpu.exits) between the two present-function accesses around the
-   *  peer-bridge fixup; null without binary statistics. */
+  /** KVM's vCPU exits (vcpu.exits) from the present-function access before the peer-bridge fixup
+   *  to the one after it, that closing access's own exits included (1 on ECAM, 2 on conf1); null
+   *  without binary statistics. */
   fixupKvmExits: number | null;
   /** Bytes the kernel wrote to its console. */
   consoleBytes: number;
