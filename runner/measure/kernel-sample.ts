@@ -66,17 +66,11 @@ function acpiTables(w: Workload, lastBus: number): AcpiTables {
   });
 }
 
-interface BootResult {
+/** One boot: the sample's host-side figures, and what the sample reads back from the loop. */
+interface BootResult extends Pick<Sample, 'kvmStats' | 'setupMs' | 'vmCreateMs' | 'teardownMs' | 'memoryBytes' | 'mappings' | 'hostRunNs'> {
   loop: KernelLoop;
   pci: PciModel;
-  kvmStats: Sample['kvmStats'];
   windowTouched: boolean;
-  setupMs: number;
-  vmCreateMs: number;
-  teardownMs: number;
-  memoryBytes: number;
-  mappings: number;
-  hostRunNs: number;
   cmdline: string;
 }
 
